@@ -1,0 +1,3 @@
+from datamill.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Atomic file writes: the one way datamill puts state on disk.
+
+A writer gets a temporary file in the destination's directory; on success it is
+flushed, fsynced and renamed over the destination, and the directory is
+fsynced so the rename itself survives a power loss. On failure the temporary
+file is removed. Readers therefore see the old file or the new one, never half.
+Temporary names start with ``.tmp-`` so that a restart can sweep leftovers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+TMP_PREFIX = ".tmp-"
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(dest: Path, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``dest``; rename it into place on success.
+
+    For writers that want a path rather than a file object (pyarrow's Parquet
+    writer, for instance). The caller writes and closes the file; this helper
+    fsyncs it before the rename when ``durable`` is set.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX + dest.name + ".", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if durable:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+        if durable:
+            fsync_dir(dest.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_open(dest: Path, mode: str = "wb", durable: bool = True) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``dest`` for writing; rename on success."""
+    with atomic_path(dest, durable=False) as tmp:
+        encoding = None if "b" in mode else "utf-8"
+        with open(tmp, mode, encoding=encoding) as fh:
+            yield fh
+            fh.flush()
+            if durable:
+                os.fsync(fh.fileno())
+    if durable:
+        fsync_dir(dest.parent)
+
+
+def write_json_atomic(dest: Path, data: Any, durable: bool = True) -> None:
+    """Write ``data`` as indented JSON to ``dest`` atomically."""
+    with atomic_open(dest, "w", durable=durable) as fh:
+        json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
+        fh.write("\n")
+
+
+def sweep_temporaries(directory: Path) -> int:
+    """Remove temporary files left by a crash in ``directory``; return how many."""
+    removed = 0
+    if directory.is_dir():
+        for leftover in directory.glob(TMP_PREFIX + "*"):
+            leftover.unlink(missing_ok=True)
+            removed += 1
+    return removed

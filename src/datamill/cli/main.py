@@ -1,0 +1,55 @@
+"""``datamill``: entry point and the subcommands' shared error handling.
+
+Every :class:`DatamillError` becomes one paragraph on stderr and its exit code
+(2 for bad configuration or input); nothing reaches the user as a traceback
+unless it is a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from datamill import __version__
+from datamill.cli import demo, run
+from datamill.errors import DatamillError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="datamill",
+        description="Run long batch data-processing jobs that survive anything.",
+    )
+    parser.add_argument("--version", action="version", version=f"datamill {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    run.add_parser(sub)
+    demo.add_parser(sub)
+    return parser
+
+
+def _setup_logging(console: Console) -> None:
+    handler = RichHandler(console=console, show_time=False, show_path=False, markup=False)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(args_list)
+    err = Console(stderr=True)
+    _setup_logging(err)
+    try:
+        code: int = args.handler(args, extra, err)
+        return code
+    except DatamillError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]")
+        return 130

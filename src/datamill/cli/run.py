@@ -1,0 +1,90 @@
+"""``datamill run``: run (or continue) the job a recipe describes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from datamill.config import load_recipe, parse_overrides
+from datamill.errors import ConfigError
+from datamill.job.driver import JobOutcome, RunRequest, run_job
+
+EPILOG = """\
+Any recipe key can be overridden with a dotted flag, e.g.
+  --partition.size 500   --np 2   --job_id my_job
+  --checkpoint.strategy every_n_ops --checkpoint.n_ops 3
+Running again with the same --job_id continues that job: committed partitions
+are not redone.
+"""
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run the job a recipe describes",
+        description="Run the job a YAML recipe describes (Data-Juicer's recipe shape).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--config", "-c", type=Path, required=True, help="the YAML recipe")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
+    overrides = parse_overrides(extra)
+    recipe = load_recipe(args.config, overrides)
+    request = RunRequest(recipe, args.config.stem, args.config, overrides)
+    outcome = run_job(request, err)
+    print_outcome(outcome, Console())
+    return outcome.exit_code
+
+
+def print_outcome(outcome: JobOutcome, console: Console) -> None:
+    s = outcome.summary
+    c = s.counts
+    console.print(f"[bold]Job[/] {s.job_id}: [bold]{s.status.value}[/] in {s.duration_seconds:.1f}s")
+    console.print(
+        f"  samples: {c.samples_read:,} read, {c.samples_written:,} written, "
+        f"{c.samples_bad:,} bad input rows; partitions: {c.partitions_done}/{c.partitions_total} done"
+        + (f", {c.partitions_skipped} from an earlier run" if c.partitions_skipped else "")
+        + (f", [red]{c.partitions_failed} failed[/]" if c.partitions_failed else "")
+    )
+    if s.ops:
+        console.print(op_table(s.ops))
+    if s.bad_rows.get("count"):
+        console.print(f"[yellow]{s.bad_rows['count']:,} input rows could not be processed[/]:")
+        for row in s.bad_rows["examples"][:5]:
+            where = f"line {row['line']}" if row.get("line") else f"row {row['row']}"
+            console.print(f"  {row['file']} {where}: {row['reason']}", highlight=False)
+        console.print(f"  all of them: {s.bad_rows['file']}", highlight=False)
+    for failure in s.failed_partitions[:5]:
+        console.print(f"[red]partition {failure['partition_id']} failed:[/] {failure['error']}", highlight=False)
+    console.print(f"  output: {outcome.export_path}", highlight=False)
+    console.print(f"  job directory: {outcome.layout.root}", highlight=False)
+    if s.status.value != "completed":
+        console.print(f"  to continue: {s.resume_command}", highlight=False)
+
+
+def op_table(ops: list[dict[str, Any]]) -> Table:
+    table = Table(title="What each op did", title_justify="left")
+    for col in ("#", "op", "rows in", "changed", "removed", "seconds"):
+        table.add_column(col, justify="left" if col == "op" else "right")
+    for op in ops:
+        table.add_row(
+            str(op["index"]),
+            op["name"],
+            f"{op['rows_in']:,}",
+            f"{op['rows_changed']:,}",
+            f"{op['rows_removed']:,}",
+            f"{op['seconds']:.2f}",
+        )
+    return table
+
+
+def reject_extra(extra: list[str]) -> None:
+    if extra:
+        raise ConfigError(f"Unexpected arguments: {' '.join(extra)}.")

@@ -1,0 +1,201 @@
+"""Typed models of a datamill recipe.
+
+A recipe has Data-Juicer's shape (``dataset_path``, ``export_path``, ``np``,
+``text_key``, ``process``) plus the nested sections of the partitioned
+executor (``partition``, ``checkpoint``, ``fault_tolerance``, …). Each
+component receives only its own section. Every field carries a docstring;
+``datamill run --help`` and error messages are built from them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Section(BaseModel):
+    """Base of every recipe model: unknown keys are errors, docstrings are docs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class PartitionConfig(Section):
+    size: int = Field(default=2000, ge=1)
+    """Rows per partition: the unit of scheduling, retry and commit."""
+
+    max_size_mb: float = Field(default=64.0, gt=0)
+    """Upper bound on a partition's input bytes; whichever of this and
+    ``size`` is reached first cuts the partition."""
+
+    auto_configure: bool = False
+    """Accepted for compatibility; datamill sizes partitions from ``size`` and
+    ``max_size_mb`` only."""
+
+
+class CheckpointConfig(Section):
+    enabled: bool = True
+    """Whether partitions may restart from checkpoints on resume."""
+
+    strategy: Literal["every_op", "every_partition", "every_n_ops", "manual", "disabled"] = (
+        "every_partition"
+    )
+    """When to checkpoint a partition: after every op, only on commit, after
+    every ``n_ops``-th op, after the ops named in ``op_names``, or never."""
+
+    n_ops: int = Field(default=1, ge=1)
+    """For ``every_n_ops``: checkpoint after each op whose 1-based position is a
+    multiple of this."""
+
+    op_names: list[str] = Field(default_factory=list)
+    """For ``manual``: the ops after which to checkpoint (a list, or a
+    comma-separated string on the command line)."""
+
+    @field_validator("op_names", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+
+class FaultToleranceConfig(Section):
+    enabled: bool = True
+    """Retry partitions that fail as a whole."""
+
+    max_retries: int = Field(default=3, ge=0)
+    """Retries of a failed partition before it is marked failed."""
+
+    retry_backoff: Literal["exponential", "linear", "fixed"] = "exponential"
+    """How the delay between retries grows."""
+
+    retry_delay_s: float = Field(default=1.0, ge=0)
+    """Base delay between retries, in seconds."""
+
+    on_sample_error: Literal["quarantine", "fail_partition"] = "quarantine"
+    """What to do with a sample an op cannot handle: set it aside with its
+    reason, or fail its whole partition."""
+
+
+class IntermediateStorageConfig(Section):
+    format: Literal["parquet", "arrow", "jsonl"] = "parquet"
+    """File format of checkpoints and intermediate data."""
+
+    compression: Literal["snappy", "gzip", "zstd", "none"] = "snappy"
+    """Compression of checkpoints and intermediate data."""
+
+    use_arrow_batches: bool = True
+    """Accepted for compatibility; ops always work on Arrow record batches."""
+
+    arrow_batch_size: int = Field(default=1000, ge=1)
+    """Rows per record batch handed to an op."""
+
+    arrow_memory_mapping: bool = False
+    """Memory-map Arrow files when reading them back."""
+
+    preserve_intermediate_data: bool = False
+    """Keep every op's output of every partition under ``intermediate/``."""
+
+    cleanup_temp_files: bool = True
+    """Remove temporary files left by a crash when a job starts."""
+
+    cleanup_on_success: bool = False
+    """Remove checkpoints once the job has completed."""
+
+    retention_policy: Literal["keep_all", "keep_failed_only", "cleanup_all"] = "keep_all"
+    """What to keep of intermediate data after the job ends."""
+
+    max_retention_days: int = Field(default=7, ge=0)
+    """Age after which ``datamill cleanup`` may remove intermediate data."""
+
+
+class EventLoggingConfig(Section):
+    enabled: bool = True
+    """Write ``events.jsonl`` and ``events.log``."""
+
+    max_log_size_mb: float = Field(default=100.0, gt=0)
+    """Size at which an event log file is rotated."""
+
+    backup_count: int = Field(default=5, ge=0)
+    """Rotated event log files to keep."""
+
+
+def _default_np() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class Recipe(Section):
+    """A whole recipe, resolved: YAML, legacy keys and command-line overrides."""
+
+    project_name: str | None = None
+    """A name for the project; used in the job id when set."""
+
+    dataset_path: str
+    """Input: a file, a directory or a glob of JSONL (.jsonl, .jsonl.gz,
+    .jsonl.zst), Parquet or CSV/TSV files."""
+
+    export_path: str | None = None
+    """Output: a path ending in .jsonl or .parquet gives one merged file; any
+    other path is a directory of part files. Default: ``output.jsonl`` in the
+    job directory."""
+
+    export_format: Literal["jsonl", "parquet"] = "jsonl"
+    """Format of part files when ``export_path`` is a directory."""
+
+    np: int = Field(default_factory=_default_np, ge=1)
+    """Worker processes. ``1`` runs every partition in the driver process."""
+
+    text_key: str = "text"
+    """The column holding the text the ops work on."""
+
+    id_field: str | None = None
+    """A column that identifies each sample (e.g. ``scene_token``). Without it
+    each sample gets a stable id derived from its input file and row number."""
+
+    work_dir: str = "./outputs"
+    """Parent directory of job directories (``{work_dir}/{job_id}/``)."""
+
+    job_id: str | None = None
+    """The job's id; generated as ``{YYYYMMDD}_{HHMMSS}_{name}_{6 hex}`` when
+    absent. Reusing an id continues that job."""
+
+    executor_type: Literal["local", "ray"] = "local"
+    """Where partitions run: a local process pool, or a Ray cluster."""
+
+    keep_stats_in_res_ds: bool = False
+    """Keep the filters' statistics (``__dj__stats__``) in the output."""
+
+    process: list[dict[str, dict[str, Any] | None]] = Field(default_factory=list)
+    """The pipeline: a list of ``{op_name: {param: value}}``. User ops are
+    named by import path, ``package.module:ClassName``."""
+
+    partition: PartitionConfig = Field(default_factory=PartitionConfig)
+    """How the input is cut into partitions."""
+
+    checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
+    """When partitions are checkpointed."""
+
+    fault_tolerance: FaultToleranceConfig = Field(default_factory=FaultToleranceConfig)
+    """Retries of failed partitions and handling of failing samples."""
+
+    intermediate_storage: IntermediateStorageConfig = Field(
+        default_factory=IntermediateStorageConfig
+    )
+    """Format and lifetime of checkpoints and intermediate data."""
+
+    event_logging: EventLoggingConfig = Field(default_factory=EventLoggingConfig)
+    """The machine-readable and human event logs."""
+
+    event_log_dir: str | None = None
+    """Parent of ``{job_id}/event_logs/``; default: the job directory."""
+
+    checkpoint_dir: str | None = None
+    """Parent of ``{job_id}/`` checkpoints; default: ``checkpoints/`` in the
+    job directory."""
+
+    @field_validator("executor_type", mode="before")
+    @classmethod
+    def _executor_aliases(cls, value: Any) -> Any:
+        aliases = {"default": "local", "ray_partitioned": "ray"}
+        return aliases.get(value, value) if isinstance(value, str) else value

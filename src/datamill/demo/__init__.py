@@ -1,0 +1,1 @@
+"""The demo: a C4-like sample dataset and a recipe of the built-in ops."""

@@ -1,0 +1,1 @@
+"""The partition function and the commit protocol it ends with."""

@@ -1,0 +1,48 @@
+"""What a partition's run produces, as plain picklable values."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class OpMetrics:
+    """One op's work on one partition."""
+
+    name: str
+    index: int
+    rows_in: int
+    rows_out: int
+    rows_changed: int
+    seconds: float
+
+    @property
+    def rows_removed(self) -> int:
+        return self.rows_in - self.rows_out
+
+
+@dataclass
+class PartitionResult:
+    """The outcome of a committed partition; also the body of its commit marker."""
+
+    partition_id: str
+    rows_read: int
+    rows_out: int
+    result_file: str
+    result_bytes: int
+    seconds: float
+    pid: int
+    host: str
+    attempt: int = 1
+    ops: list[OpMetrics] = field(default_factory=list)
+    bad_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PartitionResult:
+        data = dict(data)
+        data["ops"] = [OpMetrics(**m) for m in data.get("ops", [])]
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})

@@ -1,0 +1,59 @@
+"""The exception tree of datamill.
+
+Every error datamill raises on purpose derives from :class:`DatamillError`.
+Each class says whether retrying the same work can help (``transient``), since
+the driver's retry decisions depend on it. All of them pickle, because they
+cross process boundaries on their way back from workers.
+
+    DatamillError
+    ├── ConfigError        the recipe or the command line is wrong   (exit 2)
+    ├── InputError         the dataset cannot be read as asked      (exit 2)
+    ├── OpError            an op failed on data it was given
+    ├── JobError           the job's state on disk is not usable
+    └── PartitionError     a partition failed as a whole (transient)
+"""
+
+from __future__ import annotations
+
+
+class DatamillError(Exception):
+    """Root of datamill's errors. ``message`` is written for a person."""
+
+    transient: bool = False
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return (type(self), (self.message,))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(DatamillError):
+    """The recipe or a command-line override is invalid."""
+
+    exit_code = 2
+
+
+class InputError(DatamillError):
+    """The dataset is missing, empty or unreadable."""
+
+    exit_code = 2
+
+
+class OpError(DatamillError):
+    """An op raised on the data it was given."""
+
+
+class JobError(DatamillError):
+    """A job directory is in a state datamill cannot continue from."""
+
+
+class PartitionError(DatamillError):
+    """A partition failed as a whole (I/O error, worker lost); retrying may help."""
+
+    transient = True

@@ -1,0 +1,37 @@
+"""The executor interface: submit a task, get a future of its result."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Protocol
+
+from datamill.engine.partition import PartitionTask
+from datamill.engine.results import PartitionResult
+
+
+class Executor(Protocol):
+    """Runs partition tasks somewhere and reports each through a future."""
+
+    slots: int
+    """How many tasks it runs at once; the driver keeps about twice that queued."""
+
+    def submit(self, task: PartitionTask) -> Future[PartitionResult]: ...
+
+    def shutdown(self) -> None: ...
+
+
+def make_executor(kind: str, workers: int) -> Executor:
+    """An executor of ``kind`` with ``workers`` processes (1: in the driver)."""
+    if kind == "local" and workers == 1:
+        from datamill.executors.inline import InlineExecutor
+
+        return InlineExecutor()
+    if kind == "local":
+        from datamill.executors.local import LocalExecutor
+
+        return LocalExecutor(workers)
+    from datamill.errors import ConfigError
+
+    raise ConfigError(
+        f"executor_type '{kind}' is not available in this version of datamill; use 'local'."
+    )

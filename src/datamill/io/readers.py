@@ -1,0 +1,187 @@
+"""Reading one partition into an Arrow table.
+
+A reader returns the rows that can be processed and a list of :class:`BadRow`
+for those that cannot (malformed JSON, no text, text that is not a string, no
+id). Bad rows never stop a job and are never dropped silently: they travel with
+the partition's result and are reported with their file and line.
+
+Without ``id_field``, each row gets a derived id ``{file}#{row}`` (row counted
+from 0 in the input file) in the column :data:`ID_COLUMN`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from datamill.errors import PartitionError
+from datamill.plan.planner import PartitionSpec
+
+ID_COLUMN = "__dm_id__"
+JSON_FIELD_META = b"datamill.json"
+"""Field metadata marking a column of mixed JSON types stored as JSON text."""
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row that could not be processed, and why."""
+
+    file: str
+    line: int | None
+    row: int
+    id: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Columns:
+    """Where the ops find the text and the sample id."""
+
+    text_key: str
+    id_field: str | None
+
+    @property
+    def id_column(self) -> str:
+        return self.id_field or ID_COLUMN
+
+
+def read_partition(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:
+    try:
+        if spec.read_format == "jsonl":
+            return _read_jsonl(spec, cols)
+        return _read_parquet(spec, cols)
+    except OSError as exc:
+        raise PartitionError(f"Cannot read {spec.read_path} for partition {spec.id}: {exc}") from exc
+
+
+def _read_jsonl(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:
+    with open(spec.read_path, "rb") as fh:
+        fh.seek(spec.byte_start)
+        data = fh.read(spec.byte_stop - spec.byte_start)
+    rows: list[dict[str, Any]] = []
+    bad: list[BadRow] = []
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    for i, raw in enumerate(lines):
+        row_no = spec.row_start + i
+        if not raw.strip():
+            continue
+        record, reason = _parse_line(raw, cols)
+        if record is None:
+            sample_id = f"{spec.source_name}#{row_no}"
+            bad.append(BadRow(spec.source_name, spec.first_line + i, row_no, sample_id, reason))
+            continue
+        if cols.id_field is None:
+            record[ID_COLUMN] = f"{spec.source_name}#{row_no}"
+        rows.append(record)
+    return _columnar(rows, cols), bad
+
+
+def _parse_line(raw: bytes, cols: Columns) -> tuple[dict[str, Any] | None, str]:
+    try:
+        record = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, f"malformed JSON: {exc}"
+    if not isinstance(record, dict):
+        return None, f"line is a JSON {type(record).__name__}, not an object"
+    problem = _row_problem(record.get(cols.text_key, _MISSING), record, cols)
+    return (None, problem) if problem else (record, "")
+
+
+_MISSING = object()
+
+
+def _row_problem(text: Any, record: dict[str, Any], cols: Columns) -> str:
+    if text is _MISSING:
+        return f"no '{cols.text_key}' key"
+    if not isinstance(text, str):
+        return f"'{cols.text_key}' is {_kind(text)}, not a string"
+    if cols.id_field is not None and record.get(cols.id_field) is None:
+        return f"no value for id_field '{cols.id_field}'"
+    return ""
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+def _columnar(rows: list[dict[str, Any]], cols: Columns) -> pa.Table:
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    arrays, fields = [], []
+    for name in names:
+        values = [row.get(name) for row in rows]
+        try:
+            array = pa.array(values, type=pa.string() if name == cols.text_key else None)
+            field = pa.field(name, array.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            array = pa.array([None if v is None else json.dumps(v) for v in values], pa.string())
+            field = pa.field(name, pa.string(), metadata={JSON_FIELD_META: b"1"})
+        arrays.append(array)
+        fields.append(field)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _read_parquet(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:
+    pf = pq.ParquetFile(spec.read_path)
+    meta = pf.metadata
+    groups, offset, first_offset = [], 0, None
+    for g in range(meta.num_row_groups):
+        n = meta.row_group(g).num_rows
+        if offset < spec.row_stop and offset + n > spec.row_start:
+            groups.append(g)
+            first_offset = offset if first_offset is None else first_offset
+        offset += n
+    table = pf.read_row_groups(groups)
+    table = table.slice(spec.row_start - (first_offset or 0), spec.rows)
+    rows = range(spec.row_start, spec.row_stop)
+    reasons = _parquet_problems(table, cols)
+    bad = []
+    if any(reasons):
+        for i, reason in enumerate(reasons):
+            if reason:
+                line = spec.first_line + i if spec.first_line else None
+                sample_id = _parquet_id(table, cols, i, spec.source_name, rows[i])
+                bad.append(BadRow(spec.source_name, line, rows[i], sample_id, reason))
+        table = table.filter(pa.array([not r for r in reasons]))
+        rows = [r for r, reason in zip(rows, reasons, strict=True) if not reason]  # type: ignore[assignment]
+    if cols.id_field is None:
+        ids = pa.array([f"{spec.source_name}#{r}" for r in rows], pa.string())
+        table = table.append_column(ID_COLUMN, ids)
+    return table, bad
+
+
+def _parquet_problems(table: pa.Table, cols: Columns) -> list[str]:
+    if cols.text_key not in table.column_names:
+        return [f"no '{cols.text_key}' column"] * table.num_rows
+    text = table.column(cols.text_key)
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        return [f"'{cols.text_key}' is of type {text.type}, not a string"] * table.num_rows
+    missing = pc.is_null(text)
+    if cols.id_field is not None:
+        if cols.id_field not in table.column_names:
+            return [f"no id_field column '{cols.id_field}'"] * table.num_rows
+        missing_id = pc.is_null(table.column(cols.id_field))
+        return [
+            f"'{cols.text_key}' is null" if m else (f"no value for id_field '{cols.id_field}'" if mi else "")
+            for m, mi in zip(missing.to_pylist(), missing_id.to_pylist(), strict=True)
+        ]
+    return [f"'{cols.text_key}' is null" if m else "" for m in missing.to_pylist()]
+
+
+def _parquet_id(table: pa.Table, cols: Columns, i: int, name: str, row: int) -> str:
+    if cols.id_field and cols.id_field in table.column_names:
+        value = table.column(cols.id_field)[i].as_py()
+        if value is not None:
+            return str(value)
+    return f"{name}#{row}"

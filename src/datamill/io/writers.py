@@ -1,0 +1,122 @@
+"""Writing partition results and the final export.
+
+A partition's result is written once, atomically, in the export's format, so
+that the export is a cheap concatenation in partition order: byte by byte for
+JSONL, batch by batch for Parquet (with the part schemas unified).
+Datamill's working columns (the derived id, filter statistics) are dropped
+from results; statistics are kept as Data-Juicer's ``__dj__stats__`` struct when
+``keep_stats_in_res_ds`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from datamill.atomic import atomic_open, atomic_path
+from datamill.io.readers import ID_COLUMN, JSON_FIELD_META
+from datamill.ops.base import STATS_PREFIX
+
+STATS_COLUMN = "__dj__stats__"
+
+
+def result_suffix(fmt: str) -> str:
+    return ".jsonl" if fmt == "jsonl" else ".parquet"
+
+
+def output_table(table: pa.Table, keep_stats: bool) -> pa.Table:
+    """The user-visible columns of ``table``: working columns removed."""
+    stats = [c for c in table.column_names if c.startswith(STATS_PREFIX)]
+    keep = [c for c in table.column_names if c != ID_COLUMN and c not in stats]
+    out = table.select(keep)
+    if keep_stats and stats:
+        arrays = [table.column(c).combine_chunks() for c in stats]
+        names = [c[len(STATS_PREFIX) :] for c in stats]
+        out = out.append_column(STATS_COLUMN, pa.StructArray.from_arrays(arrays, names=names))
+    return out
+
+
+def write_result(table: pa.Table, dest: Path, fmt: str) -> int:
+    """Write ``table`` to ``dest`` atomically; return the bytes written."""
+    if fmt == "jsonl":
+        with atomic_open(dest, "wb") as fh:
+            for line in jsonl_lines(table):
+                fh.write(line)
+    else:
+        with atomic_path(dest) as tmp:
+            pq.write_table(table, tmp, compression="snappy")
+    return dest.stat().st_size
+
+
+def jsonl_lines(table: pa.Table) -> list[bytes]:
+    """One encoded JSON line per row; mixed-type columns are decoded back."""
+    json_cols = [f.name for f in table.schema if f.metadata and JSON_FIELD_META in f.metadata]
+    rows = table.to_pylist()
+    if json_cols:
+        for row in rows:
+            for name in json_cols:
+                if row[name] is not None:
+                    row[name] = json.loads(row[name])
+    dumps = json.dumps
+    return [(dumps(r, ensure_ascii=False, default=str) + "\n").encode() for r in rows]
+
+
+def merge_jsonl(parts: Sequence[Path], dest: Path) -> None:
+    """Concatenate JSONL parts, in order, into ``dest`` atomically."""
+    with atomic_open(dest, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 22)
+
+
+def merge_parquet(parts: Sequence[Path], dest: Path) -> None:
+    """Concatenate Parquet parts, in order, into ``dest`` atomically."""
+    schemas = [pq.read_schema(p) for p in parts]
+    schema = _unified(schemas)
+    with atomic_path(dest) as tmp:
+        with pq.ParquetWriter(tmp, schema, compression="snappy") as writer:
+            for part in parts:
+                table = pq.read_table(part)
+                writer.write_table(_conform(table, schema))
+
+
+def _unified(schemas: list[pa.Schema]) -> pa.Schema:
+    if not schemas:
+        return pa.schema([])
+    return pa.unify_schemas(schemas, promote_options="permissive")
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    columns: dict[str, Any] = {}
+    for field in schema:
+        if field.name in table.column_names:
+            columns[field.name] = table.column(field.name).cast(field.type)
+        else:
+            columns[field.name] = pa.nulls(table.num_rows, field.type)
+    return pa.table(columns, schema=schema)
+
+
+def export_directory(parts: Sequence[Path], dest_dir: Path) -> list[Path]:
+    """Place the part files in ``dest_dir`` (hard links where possible)."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for part in parts:
+        target = dest_dir / part.name
+        with atomic_path(target) as tmp:
+            tmp.unlink()
+            try:
+                os.link(part, tmp)
+            except OSError:
+                shutil.copyfile(part, tmp)
+        written.append(target)
+    stale = {p for p in dest_dir.glob("part-*")} - set(written)
+    for path in stale:
+        path.unlink()
+    return written

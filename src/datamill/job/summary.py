@@ -1,0 +1,92 @@
+"""``job_summary.json``: the job's status and counts, kept current on disk.
+
+The driver is its only writer. Each write is atomic, and writes during a run
+are throttled to about one a second, so a reader (the monitor, a person with
+``cat``) always finds a whole, recent summary.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from datamill.atomic import write_json_atomic
+
+SUMMARY_FORMAT_VERSION = 1
+
+
+class JobStatus(str, Enum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    COMPLETED_WITH_FAILURES = "completed_with_failures"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+@dataclass
+class Counts:
+    partitions_total: int = 0
+    partitions_done: int = 0
+    partitions_failed: int = 0
+    partitions_skipped: int = 0
+    """Committed by an earlier run of the same job and not redone."""
+    samples_total: int = 0
+    """Rows in the input (lines for JSONL, blank lines included)."""
+    samples_read: int = 0
+    samples_written: int = 0
+    samples_bad: int = 0
+
+
+@dataclass
+class JobSummary:
+    job_id: str
+    config_name: str
+    config_hash: str
+    dataset_path: str
+    export_path: str
+    job_dir: str
+    event_log_dir: str
+    checkpoint_dir: str
+    resume_command: str
+    status: JobStatus = JobStatus.RUNNING
+    start_time: str = field(default_factory=now_iso)
+    end_time: str | None = None
+    duration_seconds: float = 0.0
+    driver_pid: int = field(default_factory=os.getpid)
+    host: str = field(default_factory=socket.gethostname)
+    counts: Counts = field(default_factory=Counts)
+    ops: list[dict[str, Any]] = field(default_factory=list)
+    bad_rows: dict[str, Any] = field(default_factory=dict)
+    failed_partitions: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    _started: float = field(default_factory=time.monotonic, repr=False)
+    _last_write: float = field(default=0.0, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        data["status"] = self.status.value
+        return {"format_version": SUMMARY_FORMAT_VERSION, **data}
+
+    def write(self, path: Path, force: bool = True) -> None:
+        """Write the summary; without ``force``, at most about once a second."""
+        now = time.monotonic()
+        if not force and now - self._last_write < 1.0:
+            return
+        self.duration_seconds = round(now - self._started, 3)
+        write_json_atomic(path, self.to_json(), durable=force)
+        self._last_write = now
+
+    def finish(self, status: JobStatus, path: Path) -> None:
+        self.status = status
+        self.end_time = now_iso()
+        self.write(path)

@@ -1,0 +1,170 @@
+"""Base classes of ops.
+
+An op implements one hook; the base class owns everything around it: cutting
+a partition into record batches, counting what changed, and the filter
+statistics. Ops work on Arrow tables; a text op may instead implement the
+per-sample hook, which the base applies to the text column.
+
+- :class:`Mapper`: rows in = rows out. Implement ``process_text(text)`` or,
+  for ops that touch more than the text, ``process_batch(table)``.
+- :class:`Filter`: computes a statistic per row, then keeps a mask. Implement
+  ``compute_stat(text)`` (or ``compute_stats(table)``) and set ``stat_key``;
+  rows whose statistic lies in ``[min, max]`` are kept, or override ``keep``.
+
+Statistics live in columns named ``__dj__stats__.{key}`` while a partition is
+processed, and become Data-Juicer's ``__dj__stats__`` struct on export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+STATS_PREFIX = "__dj__stats__."
+"""Column prefix of filter statistics during processing."""
+
+IGNORED_COMMON_PARAMS = frozenset(
+    {
+        "accelerator",
+        "num_proc",
+        "cpu_required",
+        "mem_required",
+        "turbo",
+        "skip_op_error",
+        "work_dir",
+        "index_key",
+        "image_key",
+        "audio_key",
+        "video_key",
+        "query_key",
+        "response_key",
+        "history_key",
+        "stats_export_path",
+    }
+)
+"""Parameters every Data-Juicer op accepts that have no effect in datamill."""
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """What one op did to one table."""
+
+    table: pa.Table
+    rows_changed: int = 0
+    rows_removed: int = 0
+
+
+class Op:
+    """Common behaviour of all ops: name, parameters, batching."""
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = ""
+
+    def __init__(self, text_key: str = "text", batch_size: int = 1000, **ignored: Any) -> None:
+        self.text_key = text_key
+        self.batch_size = max(1, int(batch_size))
+        self.params: dict[str, Any] = {}
+
+    def signature(self) -> str:
+        """A stable digest of this op's name and parameters."""
+        blob = json.dumps([self.name, self.params], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def batches(self, table: pa.Table) -> Iterator[pa.Table]:
+        for offset in range(0, max(table.num_rows, 1), self.batch_size):
+            yield table.slice(offset, self.batch_size)
+
+    def run(self, table: pa.Table) -> OpResult:
+        """Apply the op to ``table``, batch by batch."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.params})"
+
+
+class Mapper(Op):
+    """An op that rewrites rows and keeps their number."""
+
+    kind = "mapper"
+
+    def process_text(self, text: str) -> str:
+        """The per-sample hook of a text mapper."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither hook")
+
+    def process_batch(self, table: pa.Table) -> pa.Table:
+        """The batch hook; by default applies ``process_text`` to the text column."""
+        texts = table.column(self.text_key).to_pylist()
+        out = pa.array([self.process_text(t) for t in texts], type=pa.string())
+        index = table.schema.get_field_index(self.text_key)
+        return table.set_column(index, self.text_key, out)
+
+    def run(self, table: pa.Table) -> OpResult:
+        parts = [self.process_batch(batch) for batch in self.batches(table)]
+        result = pa.concat_tables(parts) if parts else table
+        changed = _count_changed(table, result, self.text_key)
+        return OpResult(result, rows_changed=changed)
+
+
+class Filter(Op):
+    """An op that computes one statistic per row and keeps a subset of rows."""
+
+    kind = "filter"
+    stat_key: ClassVar[str] = ""
+    min_value: float | int = 0
+    max_value: float | int = 0
+
+    def __init__(
+        self,
+        min_closed_interval: bool = True,
+        max_closed_interval: bool = True,
+        reversed_range: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        # As in Data-Juicer: a reversed range keeps what lies outside [min, max],
+        # so the bounds' closedness flips with it.
+        self.min_closed = min_closed_interval != reversed_range
+        self.max_closed = max_closed_interval != reversed_range
+        self.reversed_range = reversed_range
+
+    @property
+    def stat_column(self) -> str:
+        return STATS_PREFIX + self.stat_key
+
+    def compute_stat(self, text: str) -> float | int:
+        """The per-sample hook: this row's statistic."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither hook")
+
+    def compute_stats(self, table: pa.Table) -> pa.Array:
+        """The batch hook; by default applies ``compute_stat`` to the text column."""
+        return pa.array([self.compute_stat(t) for t in table.column(self.text_key).to_pylist()])
+
+    def keep(self, stats: pa.Array) -> pa.Array:
+        """Rows to keep: those whose statistic lies in ``[min_value, max_value]``."""
+        low = (pc.greater_equal if self.min_closed else pc.greater)(stats, self.min_value)
+        high = (pc.less_equal if self.max_closed else pc.less)(stats, self.max_value)
+        inside = pc.and_(low, high)
+        return pc.invert(inside) if self.reversed_range else inside
+
+    def run(self, table: pa.Table) -> OpResult:
+        if self.stat_column in table.column_names:
+            stats = table.column(self.stat_column).combine_chunks()
+        else:
+            arrays = [self.compute_stats(batch) for batch in self.batches(table)]
+            stats = pa.concat_arrays(arrays) if arrays else pa.array([], pa.int64())
+            table = table.append_column(self.stat_column, stats)
+        kept = table.filter(self.keep(stats))
+        return OpResult(kept, rows_removed=table.num_rows - kept.num_rows)
+
+
+def _count_changed(before: pa.Table, after: pa.Table, key: str) -> int:
+    if key not in before.column_names or before.num_rows != after.num_rows:
+        return 0
+    differs = pc.not_equal(before.column(key), after.column(key))
+    return int(pc.sum(differs).as_py() or 0)
