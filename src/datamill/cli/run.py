@@ -62,7 +62,9 @@ def print_outcome(outcome: JobOutcome, console: Console) -> None:
             console.print(f"  {row['file']} {where}: {row['reason']}", highlight=False)
         console.print(f"  all of them: {s.bad_rows['file']}", highlight=False)
     for failure in s.failed_partitions[:5]:
-        console.print(f"[red]partition {failure['partition_id']} failed:[/] {failure['error']}", highlight=False)
+        console.print(
+            f"[red]partition {failure['partition_id']} failed:[/] {failure['error']}", highlight=False
+        )
     console.print(f"  output: {outcome.export_path}", highlight=False)
     console.print(f"  job directory: {outcome.layout.root}", highlight=False)
     if s.status.value != "completed":

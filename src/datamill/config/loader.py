@@ -159,9 +159,7 @@ def parse_overrides(args: Sequence[str]) -> dict[str, Any]:
     while i < len(args):
         token = args[i]
         if not token.startswith("--") or token == "--":
-            raise ConfigError(
-                f"Unexpected argument '{token}': overrides look like --section.key VALUE."
-            )
+            raise ConfigError(f"Unexpected argument '{token}': overrides look like --section.key VALUE.")
         key, eq, value = token[2:].partition("=")
         if not eq:
             if i + 1 < len(args) and not args[i + 1].startswith("--"):
@@ -204,7 +202,7 @@ def _describe(exc: ValidationError, source: str) -> str:
 
 def _describe_one(err: Any) -> str:
     loc = [str(p) for p in err["loc"]]
-    key = ".".join(loc)
+    key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
     if err["type"] == "extra_forbidden":
         valid = _field_names(loc[:-1])
         hint = closest(loc[-1], valid)
@@ -225,7 +223,7 @@ def _field_names(loc: list[str]) -> list[str]:
         model = annotation
     names = list(model.model_fields)
     if model is Recipe:
-        names += list(LEGACY_KEYS) + ["text_keys"]
+        names += [*LEGACY_KEYS, "text_keys"]
     return names
 
 

@@ -38,9 +38,7 @@ class CheckpointConfig(Section):
     enabled: bool = True
     """Whether partitions may restart from checkpoints on resume."""
 
-    strategy: Literal["every_op", "every_partition", "every_n_ops", "manual", "disabled"] = (
-        "every_partition"
-    )
+    strategy: Literal["every_op", "every_partition", "every_n_ops", "manual", "disabled"] = "every_partition"
     """When to checkpoint a partition: after every op, only on commit, after
     every ``n_ops``-th op, after the ops named in ``op_names``, or never."""
 
@@ -179,9 +177,7 @@ class Recipe(Section):
     fault_tolerance: FaultToleranceConfig = Field(default_factory=FaultToleranceConfig)
     """Retries of failed partitions and handling of failing samples."""
 
-    intermediate_storage: IntermediateStorageConfig = Field(
-        default_factory=IntermediateStorageConfig
-    )
+    intermediate_storage: IntermediateStorageConfig = Field(default_factory=IntermediateStorageConfig)
     """Format and lifetime of checkpoints and intermediate data."""
 
     event_logging: EventLoggingConfig = Field(default_factory=EventLoggingConfig)

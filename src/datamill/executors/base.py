@@ -32,6 +32,4 @@ def make_executor(kind: str, workers: int) -> Executor:
         return LocalExecutor(workers)
     from datamill.errors import ConfigError
 
-    raise ConfigError(
-        f"executor_type '{kind}' is not available in this version of datamill; use 'local'."
-    )
+    raise ConfigError(f"executor_type '{kind}' is not available in this version of datamill; use 'local'.")

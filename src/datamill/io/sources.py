@@ -79,9 +79,7 @@ class SourceFile:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SourceFile:
-        return cls(
-            data["path"], data["name"], data["format"], Fingerprint(**data["fingerprint"])
-        )
+        return cls(data["path"], data["name"], data["format"], Fingerprint(**data["fingerprint"]))
 
 
 def discover(dataset_path: str) -> list[SourceFile]:
@@ -119,6 +117,4 @@ def _expand(dataset_path: str) -> tuple[Path, list[Path]]:
         if files:
             return Path(os.path.commonpath([p.parent for p in files])), files
         raise InputError(f"dataset_path '{dataset_path}': the pattern matches no file.")
-    raise InputError(
-        f"dataset_path '{dataset_path}' does not exist. Give a file, a directory or a glob."
-    )
+    raise InputError(f"dataset_path '{dataset_path}' does not exist. Give a file, a directory or a glob.")

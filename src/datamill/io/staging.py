@@ -31,7 +31,7 @@ def staged_path(source: SourceFile, staging_dir: Path, suffix: str) -> Path:
 
 def _open_compressed(source: SourceFile) -> IO[bytes]:
     if source.format == "jsonl.gz":
-        return gzip.open(source.path, "rb")
+        return gzip.open(source.path, "rb")  # type: ignore[return-value]
     import zstandard
 
     return zstandard.ZstdDecompressor().stream_reader(open(source.path, "rb"), closefd=True)
@@ -85,10 +85,9 @@ def _csv_copy(
     parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     convert = pacsv.ConvertOptions(column_types=column_types or {})
     reader = pacsv.open_csv(source.path, parse_options=parse, convert_options=convert)
-    with atomic_path(dest) as tmp:
-        with pq.ParquetWriter(tmp, reader.schema) as writer:
-            for batch in reader:
-                writer.write_batch(batch, row_group_size=row_group_size)
+    with atomic_path(dest) as tmp, pq.ParquetWriter(tmp, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch, row_group_size=row_group_size)
 
 
 def row_groups_too_large(path: Path, partition_size: int) -> bool:
@@ -97,9 +96,7 @@ def row_groups_too_large(path: Path, partition_size: int) -> bool:
         meta = pq.ParquetFile(path).metadata
     except Exception as exc:
         raise InputError(f"Cannot read Parquet file {path}: {exc}") from None
-    return any(
-        meta.row_group(g).num_rows > 2 * partition_size for g in range(meta.num_row_groups)
-    )
+    return any(meta.row_group(g).num_rows > 2 * partition_size for g in range(meta.num_row_groups))
 
 
 def regroup_parquet(source: SourceFile, staging_dir: Path, row_group_size: int) -> Path:
@@ -108,8 +105,7 @@ def regroup_parquet(source: SourceFile, staging_dir: Path, row_group_size: int) 
     if dest.exists():
         return dest
     pf = pq.ParquetFile(source.path)
-    with atomic_path(dest) as tmp:
-        with pq.ParquetWriter(tmp, pf.schema_arrow) as writer:
-            for batch in pf.iter_batches(batch_size=row_group_size):
-                writer.write_batch(batch, row_group_size=row_group_size)
+    with atomic_path(dest) as tmp, pq.ParquetWriter(tmp, pf.schema_arrow) as writer:
+        for batch in pf.iter_batches(batch_size=row_group_size):
+            writer.write_batch(batch, row_group_size=row_group_size)
     return dest

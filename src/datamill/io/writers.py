@@ -80,11 +80,10 @@ def merge_parquet(parts: Sequence[Path], dest: Path) -> None:
     """Concatenate Parquet parts, in order, into ``dest`` atomically."""
     schemas = [pq.read_schema(p) for p in parts]
     schema = _unified(schemas)
-    with atomic_path(dest) as tmp:
-        with pq.ParquetWriter(tmp, schema, compression="snappy") as writer:
-            for part in parts:
-                table = pq.read_table(part)
-                writer.write_table(_conform(table, schema))
+    with atomic_path(dest) as tmp, pq.ParquetWriter(tmp, schema, compression="snappy") as writer:
+        for part in parts:
+            table = pq.read_table(part)
+            writer.write_table(_conform(table, schema))
 
 
 def _unified(schemas: list[pa.Schema]) -> pa.Schema:

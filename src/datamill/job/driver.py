@@ -69,7 +69,11 @@ class ExportTarget:
 
     @classmethod
     def for_recipe(cls, recipe: Recipe, layout: JobLayout) -> ExportTarget:
-        path = Path(recipe.export_path).expanduser().resolve() if recipe.export_path else layout.root / "output.jsonl"
+        path = (
+            Path(recipe.export_path).expanduser().resolve()
+            if recipe.export_path
+            else layout.root / "output.jsonl"
+        )
         name = path.name.lower()
         if name.endswith(".jsonl") or name.endswith(".json"):
             return cls(path, "jsonl", "jsonl")
@@ -129,7 +133,9 @@ class Driver:
         plan = self._plan()
         layout.create()
         with atomic_open(layout.config, "w") as fh:
-            yaml.safe_dump(self.recipe.model_dump(mode="json") | {"job_id": layout.job_id}, fh, sort_keys=False)
+            yaml.safe_dump(
+                self.recipe.model_dump(mode="json") | {"job_id": layout.job_id}, fh, sort_keys=False
+            )
         remove_uncommitted(layout.results)
         committed = read_markers(layout.results)
         pending = [p for p in plan.partitions if p.id not in committed]
@@ -169,14 +175,18 @@ class Driver:
         counts.samples_written += result.rows_out
         counts.samples_bad += len(result.bad_rows)
 
-    def _schedule(self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, PartitionResult]) -> None:
+    def _schedule(
+        self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, PartitionResult]
+    ) -> None:
         counts = self.summary.counts
         executor = make_executor(self.recipe.executor_type, self.recipe.np)
         queue = iter(pending)
         running: dict[Future[PartitionResult], PartitionSpec] = {}
         done_samples = sum(p.rows for p in plan.partitions if p.id in committed)
         try:
-            with JobProgress(self.console, plan.total_rows, len(plan.partitions), len(committed), done_samples) as bar:
+            with JobProgress(
+                self.console, plan.total_rows, len(plan.partitions), len(committed), done_samples
+            ) as bar:
                 self._fill(executor, queue, running)
                 while running:
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -207,7 +217,9 @@ class Driver:
             running[executor.submit(PartitionTask(spec, self.pipeline))] = spec
 
     def _export(self, plan: Plan, committed: dict[str, PartitionResult]) -> None:
-        parts = [self.layout.results / committed[p.id].result_file for p in plan.partitions if p.id in committed]
+        parts = [
+            self.layout.results / committed[p.id].result_file for p in plan.partitions if p.id in committed
+        ]
         target = self.target
         with self.console.status(f"Exporting to {target.path}…"):
             if target.kind == "jsonl":
@@ -235,7 +247,14 @@ class Driver:
             for m in result.ops:
                 t = totals.setdefault(
                     m.index,
-                    {"index": m.index, "name": m.name, "rows_in": 0, "rows_out": 0, "rows_changed": 0, "seconds": 0.0},
+                    {
+                        "index": m.index,
+                        "name": m.name,
+                        "rows_in": 0,
+                        "rows_out": 0,
+                        "rows_changed": 0,
+                        "seconds": 0.0,
+                    },
                 )
                 t["rows_in"] += m.rows_in
                 t["rows_out"] += m.rows_out
@@ -249,4 +268,3 @@ class Driver:
 def run_job(request: RunRequest, console: Console) -> JobOutcome:
     """Run the job ``request`` describes; raise DatamillError on bad input."""
     return Driver(request, console).run()
-

@@ -23,9 +23,7 @@ def new_job_id(config_name: str, now: datetime | None = None) -> str:
 
 def check_job_id(job_id: str) -> str:
     if not job_id or _UNSAFE.search(job_id) or job_id in (".", ".."):
-        raise ConfigError(
-            f"job_id '{job_id}' may contain only letters, digits, '_', '.' and '-'."
-        )
+        raise ConfigError(f"job_id '{job_id}' may contain only letters, digits, '_', '.' and '-'.")
     return job_id
 
 

@@ -19,7 +19,9 @@ from rich.progress import (
 class JobProgress:
     """A bar over samples with partition counts beside it."""
 
-    def __init__(self, console: Console, samples: int, partitions: int, done_partitions: int, done_samples: int) -> None:
+    def __init__(
+        self, console: Console, samples: int, partitions: int, done_partitions: int, done_samples: int
+    ) -> None:
         self._partitions = partitions
         self._done = done_partitions
         self._progress = Progress(

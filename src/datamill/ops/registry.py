@@ -105,7 +105,7 @@ def validate_params(cls: type[Op], params: dict[str, Any], where: str) -> dict[s
                 f"{where}: op '{cls.name}' has no parameter '{key}'."
                 f"{closest(key, list(accepted))} Its parameters: {', '.join(accepted) or 'none'}."
             )
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         f"{cls.__name__}Params",
         __config__=ConfigDict(arbitrary_types_allowed=True, extra="ignore"),
         **fields,
@@ -116,8 +116,7 @@ def validate_params(cls: type[Op], params: dict[str, Any], where: str) -> dict[s
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
         raise ConfigError(
-            f"{where}: parameter '{key}' of op '{cls.name}': {err['msg']} "
-            f"(got {err.get('input')!r})."
+            f"{where}: parameter '{key}' of op '{cls.name}': {err['msg']} (got {err.get('input')!r})."
         ) from None
     return {k: getattr(validated, k) for k in params if k in accepted}
 

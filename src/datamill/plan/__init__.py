@@ -1,6 +1,6 @@
 """The partition plan: how the input is cut, saved once per job."""
 
 from datamill.plan.ids import PartitionId
-from datamill.plan.planner import Plan, PartitionSpec, make_plan
+from datamill.plan.planner import PartitionSpec, Plan, make_plan
 
 __all__ = ["PartitionId", "PartitionSpec", "Plan", "make_plan"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import regex as re
 
 from datamill.ops.base import Mapper
 from datamill.ops.registry import register

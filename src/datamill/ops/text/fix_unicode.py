@@ -31,7 +31,7 @@ class FixUnicodeMapper(Mapper):
         self.normalization = normalization.upper() if normalization else "NFC"
 
     def process_text(self, text: str) -> str:
-        return ftfy.fix_text(text, normalization=self.normalization)  # type: ignore[arg-type]
+        return ftfy.fix_text(text, normalization=self.normalization)
 
     def process_batch(self, table: pa.Table) -> pa.Table:
         column = table.column(self.text_key)

@@ -1,0 +1,38 @@
+# datamill: `make demo` runs the demo on a fresh machine, `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test test-slow test-all check bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/datamill demo --dir demo_output
+
+test: venv
+	$(BIN)/pytest -q -m "not slow"
+
+test-slow: venv
+	$(BIN)/pytest -q -m slow
+
+test-all: venv
+	$(BIN)/pytest -q
+
+check: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
+
+bench: venv
+	$(BIN)/python bench/bench_core.py
+
+clean:
+	rm -rf $(VENV) demo_output bench/out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,57 @@
+"""Shared fixtures: small datasets and a way to run the CLI in-process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from datamill.cli.main import main
+from datamill.demo.corpus import write_corpus
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any] | str]) -> Path:
+    """Rows are dicts (encoded as JSON) or raw strings (written as they are)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write((row if isinstance(row, str) else json.dumps(row, ensure_ascii=False)) + "\n")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Callable[[int], Path]:
+    def make(n: int, seed: int = 7) -> Path:
+        return write_corpus(tmp_path / "data" / f"c4_{n}_{seed}.jsonl", n, seed)
+
+    return make
+
+
+@pytest.fixture
+def recipe_file(tmp_path: Path) -> Callable[..., Path]:
+    def make(name: str = "recipe", **keys: Any) -> Path:
+        data = {"work_dir": str(tmp_path / "jobs"), "np": 1, **keys}
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        return path
+
+    return make
+
+
+@pytest.fixture
+def datamill() -> Callable[..., int]:
+    """Run ``datamill ARGS`` in this process and return its exit code."""
+
+    def run(*args: str) -> int:
+        return main([str(a) for a in args])
+
+    return run
