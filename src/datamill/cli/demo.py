@@ -33,7 +33,7 @@ def add_parser(sub: Any) -> None:
 
 def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     reject_extra(extra)
-    out = Console()
+    out = Console(soft_wrap=True)
     base: Path = args.dir.resolve()
     data = base / "data" / "c4_sample.jsonl"
     if not data.exists():

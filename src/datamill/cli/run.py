@@ -39,7 +39,7 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     recipe = load_recipe(args.config, overrides)
     request = RunRequest(recipe, args.config.stem, args.config, overrides)
     outcome = run_job(request, err)
-    print_outcome(outcome, Console())
+    print_outcome(outcome, Console(soft_wrap=True))
     return outcome.exit_code
 
 

@@ -12,6 +12,7 @@ from 0 in the input file) in the column :data:`ID_COLUMN`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -94,10 +95,21 @@ def _parse_line(raw: bytes, cols: Columns) -> tuple[dict[str, Any] | None, str]:
     if not isinstance(record, dict):
         return None, f"line is a JSON {type(record).__name__}, not an object"
     problem = _row_problem(record.get(cols.text_key, _MISSING), record, cols)
+    if not problem and _SURROGATE_ESCAPE.search(raw) and not _encodable(record[cols.text_key]):
+        problem = f"'{cols.text_key}' holds a lone surrogate escape, which is not valid Unicode"
     return (None, problem) if problem else (record, "")
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 _MISSING = object()
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _row_problem(text: Any, record: dict[str, Any], cols: Columns) -> str:
@@ -118,6 +130,8 @@ def _columnar(rows: list[dict[str, Any]], cols: Columns) -> pa.Table:
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
+    if not rows:
+        names = dict.fromkeys([cols.text_key] if cols.id_field else [cols.text_key, ID_COLUMN])
     arrays, fields = [], []
     for name in names:
         values = [row.get(name) for row in rows]

@@ -1,0 +1,12 @@
+"""A user op, named in recipes as ``tests.job.user_ops:ShoutMapper``."""
+
+from datamill.ops import Mapper
+
+
+class ShoutMapper(Mapper):
+    def __init__(self, suffix: str = "!", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.suffix = suffix
+
+    def process_text(self, text: str) -> str:
+        return text.upper() + self.suffix
