@@ -70,7 +70,10 @@ def test_id_field_is_used_and_rows_without_it_are_bad(tmp_path: Path) -> None:
 
 
 def test_columns_missing_from_early_rows_are_kept(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "d.jsonl", [{"text": "a"}, {"text": "b", "late": 1}, {"text": "c", "mixed": 1}, {"text": "d", "mixed": "x"}])
+    path = write_jsonl(
+        tmp_path / "d.jsonl",
+        [{"text": "a"}, {"text": "b", "late": 1}, {"text": "c", "mixed": 1}, {"text": "d", "mixed": "x"}],
+    )
     (table,), _ = read_all(path, tmp_path, Columns("text", None))
     assert table.column("late").to_pylist() == [None, 1, None, None]
     assert table.num_rows == 4

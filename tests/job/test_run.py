@@ -20,7 +20,9 @@ def summary_of(work_dir: Path, job_id: str) -> dict:
 def test_six_ops_on_a_pool_of_two(datamill, recipe_file, corpus, tmp_path: Path) -> None:
     data = corpus(3000)
     out = tmp_path / "out" / "clean.jsonl"
-    recipe = recipe_file(dataset_path=str(data), export_path=str(out), np=2, partition={"size": 250}, process=SIX_OPS)
+    recipe = recipe_file(
+        dataset_path=str(data), export_path=str(out), np=2, partition={"size": 250}, process=SIX_OPS
+    )
     assert datamill("run", "--config", recipe, "--job_id", "j1") == 0
     summary = summary_of(tmp_path / "jobs", "j1")
     assert summary["status"] == "completed"
@@ -54,7 +56,9 @@ def test_rerun_skips_committed_partitions_and_removes_leftovers(
     datamill, recipe_file, corpus, tmp_path: Path
 ) -> None:
     out = tmp_path / "clean.jsonl"
-    recipe = recipe_file(dataset_path=str(corpus(400)), export_path=str(out), partition={"size": 100}, process=SIX_OPS)
+    recipe = recipe_file(
+        dataset_path=str(corpus(400)), export_path=str(out), partition={"size": 100}, process=SIX_OPS
+    )
     assert datamill("run", "--config", recipe, "--job_id", "again") == 0
     first = out.read_bytes()
     results = tmp_path / "jobs" / "again" / "results"
@@ -73,11 +77,15 @@ def test_parquet_and_directory_exports(datamill, recipe_file, corpus, tmp_path: 
     data = corpus(500)
     ops = [{"words_num_filter": {"min_num": 20}}]
     merged = tmp_path / "clean.parquet"
-    recipe = recipe_file(dataset_path=str(data), export_path=str(merged), np=np_, partition={"size": 100}, process=ops)
+    recipe = recipe_file(
+        dataset_path=str(data), export_path=str(merged), np=np_, partition={"size": 100}, process=ops
+    )
     assert datamill("run", "--config", recipe, "--job_id", f"pq{np_}") == 0
     as_parquet = pq.read_table(merged).to_pylist()
     parts = tmp_path / "parts"
-    recipe = recipe_file(dataset_path=str(data), export_path=str(parts), np=np_, partition={"size": 100}, process=ops)
+    recipe = recipe_file(
+        dataset_path=str(data), export_path=str(parts), np=np_, partition={"size": 100}, process=ops
+    )
     assert datamill("run", "--config", recipe, "--job_id", f"dir{np_}") == 0
     files = sorted(parts.glob("part-*.jsonl"))
     assert len(files) == 5
@@ -87,7 +95,9 @@ def test_parquet_and_directory_exports(datamill, recipe_file, corpus, tmp_path: 
 
 
 def test_keep_stats_gives_data_juicer_stats_column(datamill, recipe_file, tmp_path: Path) -> None:
-    data = write_jsonl(tmp_path / "d.jsonl", [{"text": "one two three four five six seven eight nine ten eleven"}])
+    data = write_jsonl(
+        tmp_path / "d.jsonl", [{"text": "one two three four five six seven eight nine ten eleven"}]
+    )
     out = tmp_path / "o.jsonl"
     ops = [{"text_length_filter": {}}, {"words_num_filter": {}}]
     recipe = recipe_file(dataset_path=str(data), export_path=str(out), keep_stats_in_res_ds=True, process=ops)
@@ -101,15 +111,30 @@ def test_bad_rows_do_not_stop_the_job_and_are_reported(
 ) -> None:
     data = write_jsonl(
         tmp_path / "d.jsonl",
-        [{"text": "good one"}, "{not json", {"body": "no text"}, {"text": ["not", "a", "string"]}, {"text": "good two"}],
+        [
+            {"text": "good one"},
+            "{not json",
+            {"body": "no text"},
+            {"text": ["not", "a", "string"]},
+            {"text": "good two"},
+        ],
     )
     out = tmp_path / "o.jsonl"
-    recipe = recipe_file(dataset_path=str(data), export_path=str(out), partition={"size": 2}, process=[{"clean_email_mapper": {}}])
+    recipe = recipe_file(
+        dataset_path=str(data),
+        export_path=str(out),
+        partition={"size": 2},
+        process=[{"clean_email_mapper": {}}],
+    )
     assert datamill("run", "--config", recipe, "--job_id", "bad") == 0
     assert [r["text"] for r in read_jsonl(out)] == ["good one", "good two"]
     summary = summary_of(tmp_path / "jobs", "bad")
     assert summary["counts"]["samples_bad"] == 3
-    assert [(r["line"], r["file"]) for r in summary["bad_rows"]["examples"]] == [(2, "d.jsonl"), (3, "d.jsonl"), (4, "d.jsonl")]
+    assert [(r["line"], r["file"]) for r in summary["bad_rows"]["examples"]] == [
+        (2, "d.jsonl"),
+        (3, "d.jsonl"),
+        (4, "d.jsonl"),
+    ]
     assert len(read_jsonl(Path(summary["bad_rows"]["file"]))) == 3
     stdout = capsys.readouterr().out
     assert "d.jsonl line 2: malformed JSON" in stdout
@@ -138,3 +163,59 @@ def test_bad_input_fails_before_any_work(
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "jobs" / "nope" / "results").exists()
+
+
+def test_a_failing_partition_is_reported_and_the_rest_goes_on(
+    datamill, recipe_file, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{"text": f"row {i}"} for i in range(9)] + [{"text": "boom"}]
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    out = tmp_path / "o.jsonl"
+    ops = [{"tests.job.user_ops:FailOnMapper": {}}]
+    recipe = recipe_file(
+        dataset_path=str(data), export_path=str(out), np=2, partition={"size": 5}, process=ops
+    )
+    assert datamill("run", "--config", recipe, "--job_id", "f") == 1
+    summary = summary_of(tmp_path / "jobs", "f")
+    assert summary["status"] == "completed_with_failures"
+    assert summary["counts"]["partitions_failed"] == 1
+    assert "cannot handle 'boom'" in summary["failed_partitions"][0]["error"]
+    assert [r["text"] for r in read_jsonl(out)] == [f"row {i}" for i in range(5)]
+    assert "to continue: datamill run" in capsys.readouterr().out
+
+
+def test_a_data_juicer_recipe_runs_unchanged(datamill, tmp_path: Path) -> None:
+    data = write_jsonl(
+        tmp_path / "demo.jsonl", [{"content": "Visit https://x.org/a now, mail me@x.org please ok"}]
+    )
+    recipe = tmp_path / "dj.yaml"
+    recipe.write_text(
+        f"""
+project_name: 'dj-demo'
+dataset_path: '{data}'
+np: 1
+text_keys: 'content'
+export_path: '{tmp_path}/out/result.jsonl'
+work_dir: '{tmp_path}/jobs'
+use_cache: false
+open_tracer: false
+ds_cache_dir: '/tmp/unused'
+executor_type: default
+process:
+  - clean_links_mapper:
+  - clean_email_mapper:
+      repl: '<EMAIL>'
+  - whitespace_normalization_mapper:
+  - text_length_filter:
+      min_len: 5
+      max_len: 10000
+  - words_num_filter:
+      lang: en
+      tokenization: false
+      min_num: 3
+"""
+    )
+    assert datamill("run", "--config", recipe) == 0
+    assert read_jsonl(tmp_path / "out" / "result.jsonl") == [
+        {"content": "Visit  now, mail <EMAIL> please ok"}
+    ]

@@ -10,3 +10,16 @@ class ShoutMapper(Mapper):
 
     def process_text(self, text: str) -> str:
         return text.upper() + self.suffix
+
+
+class FailOnMapper(Mapper):
+    """Raises on any text containing ``needle``: a broken user op."""
+
+    def __init__(self, needle: str = "boom", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.needle = needle
+
+    def process_text(self, text: str) -> str:
+        if self.needle in text:
+            raise ValueError(f"cannot handle {text!r}")
+        return text

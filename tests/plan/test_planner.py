@@ -17,7 +17,9 @@ from tests.conftest import write_jsonl
 
 
 def plan_for(path: Path | str, tmp_path: Path, size: int = 10, max_size_mb: float = 64):
-    return make_plan(discover(str(path)), PartitionConfig(size=size, max_size_mb=max_size_mb), tmp_path / "st")
+    return make_plan(
+        discover(str(path)), PartitionConfig(size=size, max_size_mb=max_size_mb), tmp_path / "st"
+    )
 
 
 def test_rows_cut_by_size_and_the_plan_is_deterministic(tmp_path: Path) -> None:
@@ -98,16 +100,19 @@ def test_parquet_with_huge_row_groups_is_regrouped(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        (lambda p: p / "missing.jsonl", "does not exist"),
-        (lambda p: (p / "empty.jsonl").write_text("") and p / "empty.jsonl" or p / "empty.jsonl", "no rows"),
-        (lambda p: p / "*.nothing", "matches no file"),
-    ],
+    ("name", "message"),
+    [("missing.jsonl", "does not exist"), ("empty.jsonl", "no rows"), ("*.nothing", "matches no file")],
 )
-def test_bad_inputs_fail_before_any_work(tmp_path: Path, make, message: str) -> None:
+def test_bad_inputs_fail_before_any_work(tmp_path: Path, name: str, message: str) -> None:
+    (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(InputError, match=message):
-        plan_for(make(tmp_path), tmp_path)
+        plan_for(tmp_path / name, tmp_path)
+
+
+def test_corrupt_gzip_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "d.jsonl.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(InputError, match=r"Cannot decompress input file .*d.jsonl.gz"):
+        plan_for(tmp_path / "d.jsonl.gz", tmp_path)
 
 
 def test_unreadable_parquet_is_a_clear_error(tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ class Mapper(Op):
         return table.set_column(index, self.text_key, out)
 
     def run(self, table: pa.Table) -> OpResult:
-        parts = [self.process_batch(batch) for batch in self.batches(table)]
+        parts = [self.process_batch(batch) for batch in self.batches(table) if batch.num_rows]
         result = pa.concat_tables(parts) if parts else table
         changed = _count_changed(table, result, self.text_key)
         return OpResult(result, rows_changed=changed)
@@ -156,7 +156,7 @@ class Filter(Op):
         if self.stat_column in table.column_names:
             stats = table.column(self.stat_column).combine_chunks()
         else:
-            arrays = [self.compute_stats(batch) for batch in self.batches(table)]
+            arrays = [self.compute_stats(batch) for batch in self.batches(table) if batch.num_rows]
             stats = pa.concat_arrays(arrays) if arrays else pa.array([], pa.int64())
             table = table.append_column(self.stat_column, stats)
         kept = table.filter(self.keep(stats))

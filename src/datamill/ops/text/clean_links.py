@@ -37,7 +37,7 @@ class RegexReplaceMapper(Mapper):
     def process_text(self, text: str) -> str:
         if not self._regex.search(text):
             return text
-        return self._regex.sub(self.repl, text)
+        return str(self._regex.sub(self.repl, text))
 
 
 @register("clean_links_mapper")
