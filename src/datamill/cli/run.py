@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from datamill.config import load_recipe, parse_overrides
+from datamill.config import Recipe, load_recipe, parse_overrides
 from datamill.errors import ConfigError
 from datamill.job.driver import JobOutcome, RunRequest, run_job
 
@@ -22,12 +22,21 @@ are not redone.
 """
 
 
+def recipe_keys() -> str:
+    """One line per recipe key, from the models' field docstrings."""
+    lines = ["Recipe keys:"]
+    for name, field in Recipe.model_fields.items():
+        doc = " ".join((field.description or "").split())
+        lines.append(f"  {name:22} {doc[:90] + ('…' if len(doc) > 90 else '')}")
+    return "\n".join(lines)
+
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "run",
         help="run the job a recipe describes",
         description="Run the job a YAML recipe describes (Data-Juicer's recipe shape).",
-        epilog=EPILOG,
+        epilog=EPILOG + "\n" + recipe_keys(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", "-c", type=Path, required=True, help="the YAML recipe")

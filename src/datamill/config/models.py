@@ -127,7 +127,7 @@ class Recipe(Section):
     """A whole recipe, resolved: YAML, legacy keys and command-line overrides."""
 
     project_name: str | None = None
-    """A name for the project; used in the job id when set."""
+    """A name for the project (Data-Juicer's key; informational)."""
 
     dataset_path: str
     """Input: a file, a directory or a glob of JSONL (.jsonl, .jsonl.gz,
