@@ -165,7 +165,25 @@ def test_bad_input_fails_before_any_work(
     assert not (tmp_path / "jobs" / "nope" / "results").exists()
 
 
-def test_a_failing_partition_is_reported_and_the_rest_goes_on(
+def test_a_sample_an_op_raises_on_is_set_aside(datamill, recipe_file, tmp_path: Path) -> None:
+    rows = [{"text": f"row {i}"} for i in range(9)] + [{"text": "boom"}]
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    out = tmp_path / "o.jsonl"
+    ops = [{"tests.job.user_ops:FailOnMapper": {}}]
+    recipe = recipe_file(dataset_path=str(data), export_path=str(out), np=2, partition={"size": 5}, process=ops)
+    assert datamill("run", "--config", recipe, "--job_id", "q") == 0
+    summary = summary_of(tmp_path / "jobs", "q")
+    assert summary["counts"]["samples_quarantined"] == 1
+    assert [r["text"] for r in read_jsonl(out)] == [f"row {i}" for i in range(9)]
+    (marker,) = [
+        json.loads(p.read_text()) for p in (tmp_path / "jobs" / "q" / "results").glob("*.commit") if "_5-10" in p.name
+    ]
+    (aside,) = marker["quarantined"]
+    assert aside["id"] == "d.jsonl#9" and aside["step"] == "tests.job.user_ops:FailOnMapper"
+    assert "cannot handle 'boom'" in aside["error_msg"] and aside["batch_num"] == 1
+
+
+def test_fail_partition_mode_fails_the_partition_and_the_rest_goes_on(
     datamill, recipe_file, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = [{"text": f"row {i}"} for i in range(9)] + [{"text": "boom"}]
@@ -173,15 +191,21 @@ def test_a_failing_partition_is_reported_and_the_rest_goes_on(
     out = tmp_path / "o.jsonl"
     ops = [{"tests.job.user_ops:FailOnMapper": {}}]
     recipe = recipe_file(
-        dataset_path=str(data), export_path=str(out), np=2, partition={"size": 5}, process=ops
+        dataset_path=str(data),
+        export_path=str(out),
+        np=2,
+        partition={"size": 5},
+        fault_tolerance={"on_sample_error": "fail_partition", "retry_delay_s": 0},
+        process=ops,
     )
     assert datamill("run", "--config", recipe, "--job_id", "f") == 1
     summary = summary_of(tmp_path / "jobs", "f")
     assert summary["status"] == "completed_with_failures"
     assert summary["counts"]["partitions_failed"] == 1
-    assert "cannot handle 'boom'" in summary["failed_partitions"][0]["error"]
+    (failure,) = summary["failed_partitions"]
+    assert "cannot handle 'boom'" in failure["error"] and failure["attempts"] == 1  # terminal: not retried
     assert [r["text"] for r in read_jsonl(out)] == [f"row {i}" for i in range(5)]
-    assert "to continue: datamill run" in capsys.readouterr().out
+    assert "to retry: datamill run" in capsys.readouterr().out
 
 
 def test_a_data_juicer_recipe_runs_unchanged(datamill, tmp_path: Path) -> None:

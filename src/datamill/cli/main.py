@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from datamill import __version__
-from datamill.cli import demo, run
+from datamill.cli import demo, resume, run
 from datamill.errors import DatamillError
 
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"datamill {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     run.add_parser(sub)
+    resume.add_parser(sub)
     demo.add_parser(sub)
     return parser
 

@@ -40,13 +40,18 @@ def add_parser(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", "-c", type=Path, required=True, help="the YAML recipe")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="resume even if an input file changed since the job was planned",
+    )
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     overrides = parse_overrides(extra)
     recipe = load_recipe(args.config, overrides)
-    request = RunRequest(recipe, args.config.stem, args.config, overrides)
+    request = RunRequest(recipe, args.config.stem, args.config, overrides, force=args.force)
     outcome = run_job(request, err)
     print_outcome(outcome, Console(soft_wrap=True))
     return outcome.exit_code
@@ -77,12 +82,13 @@ def print_outcome(outcome: JobOutcome, console: Console) -> None:
     console.print(f"  output: {outcome.export_path}", highlight=False)
     console.print(f"  job directory: {outcome.layout.root}", highlight=False)
     if s.status.value != "completed":
-        console.print(f"  to continue: {s.resume_command}", highlight=False)
+        verb = "to retry" if s.status.value == "completed_with_failures" else "to continue"
+        console.print(f"  {verb}: {s.resume_command}", highlight=False)
 
 
 def op_table(ops: list[dict[str, Any]]) -> Table:
     table = Table(title="What each op did", title_justify="left")
-    for col in ("#", "op", "rows in", "changed", "removed", "seconds"):
+    for col in ("#", "op", "rows in", "changed", "removed", "set aside", "seconds"):
         table.add_column(col, justify="left" if col == "op" else "right")
     for op in ops:
         table.add_row(
@@ -91,6 +97,7 @@ def op_table(ops: list[dict[str, Any]]) -> Table:
             f"{op['rows_in']:,}",
             f"{op['rows_changed']:,}",
             f"{op['rows_removed']:,}",
+            f"{op.get('rows_failed', 0):,}",
             f"{op['seconds']:.2f}",
         )
     return table

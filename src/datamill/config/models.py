@@ -71,6 +71,10 @@ class FaultToleranceConfig(Section):
     retry_delay_s: float = Field(default=1.0, ge=0)
     """Base delay between retries, in seconds."""
 
+    stop_timeout_s: float = Field(default=30.0, ge=0)
+    """On SIGTERM/SIGINT, how long running partitions may take to finish before
+    they are abandoned (they stay resumable)."""
+
     on_sample_error: Literal["quarantine", "fail_partition"] = "quarantine"
     """What to do with a sample an op cannot handle: set it aside with its
     reason, or fail its whole partition."""

@@ -36,9 +36,15 @@ def read_markers(results_dir: Path) -> dict[str, PartitionResult]:
     """Committed partitions by id, read from their markers."""
     committed: dict[str, PartitionResult] = {}
     for path in sorted(results_dir.glob("part-*" + MARKER_SUFFIX)):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data.pop("format_version", None)
-        result = PartitionResult.from_json(data)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data.pop("format_version", None)
+            result = PartitionResult.from_json(data)
+        except (ValueError, TypeError, KeyError):
+            # Markers are renamed into place whole; one that does not parse was
+            # not written by datamill's commit. Treat its partition as not done.
+            path.unlink()
+            continue
         committed[result.partition_id] = result
     return committed
 

@@ -1,7 +1,8 @@
 """The partition function: the one piece of code every executor runs.
 
-``run_partition`` reads its partition from the input, runs the pipeline over
-it, writes the result file and commits it with a marker. It receives a
+``run_partition`` starts from the partition's newest valid checkpoint (or
+reads it from the input), runs the remaining ops, checkpointing as the policy
+says, then writes the result file and commits it with a marker. It receives a
 descriptor and returns a small :class:`PartitionResult`; data never crosses
 the process boundary. Ops are built once per worker process and reused.
 """
@@ -14,13 +15,22 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from datamill.engine.checkpoint import (
+    CheckpointPolicy,
+    CheckpointStore,
+    PartitionState,
+    prefix_hashes,
+    write_table,
+)
 from datamill.engine.commit import result_path, write_marker
 from datamill.engine.results import OpMetrics, PartitionResult
+from datamill.errors import OpError
 from datamill.io.readers import Columns, read_partition
 from datamill.io.writers import output_table, result_suffix, write_result
 from datamill.ops.base import Op
@@ -38,11 +48,18 @@ class PipelineSpec:
     results_dir: str
     result_format: str
     keep_stats: bool
+    checkpoint: CheckpointPolicy
+    on_sample_error: str = "quarantine"
+    intermediate_dir: str | None = None
 
     @property
     def key(self) -> str:
-        blob = json.dumps([self.process, self.text_key], sort_keys=True, default=str)
+        blob = json.dumps([self.process, self.text_key, self.id_field], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    @property
+    def columns(self) -> Columns:
+        return Columns(self.text_key, self.id_field)
 
 
 @dataclass(frozen=True)
@@ -54,52 +71,88 @@ class PartitionTask:
     attempt: int = 1
 
 
-_PIPELINES: dict[str, list[Op]] = {}
+_PIPELINES: dict[str, tuple[list[Op], list[str]]] = {}
 
 
-def pipeline_ops(pipeline: PipelineSpec) -> list[Op]:
-    """The ops of ``pipeline``, built once per process."""
-    ops = _PIPELINES.get(pipeline.key)
-    if ops is None:
-        ops = _PIPELINES[pipeline.key] = build_pipeline(pipeline.process, pipeline.text_key)
-    return ops
+def pipeline_ops(pipeline: PipelineSpec) -> tuple[list[Op], list[str]]:
+    """The ops of ``pipeline`` and their prefix hashes, built once per process."""
+    cached = _PIPELINES.get(pipeline.key)
+    if cached is None:
+        ops = build_pipeline(pipeline.process, pipeline.text_key)
+        cached = _PIPELINES[pipeline.key] = (ops, prefix_hashes(ops, pipeline.text_key, pipeline.id_field))
+    return cached
 
 
-def apply_ops(table: pa.Table, ops: list[Op]) -> tuple[pa.Table, list[OpMetrics]]:
-    """Run ``ops`` over ``table`` in order, measuring each."""
-    metrics = []
-    for index, op in enumerate(ops):
-        started = time.perf_counter()
-        rows_in = table.num_rows
-        outcome = op.run(table)
-        table = outcome.table
-        metrics.append(
-            OpMetrics(
-                op.name,
-                index,
-                rows_in,
-                table.num_rows,
-                outcome.rows_changed,
-                time.perf_counter() - started,
+def pipeline_hash(pipeline: PipelineSpec) -> str:
+    """Identifies what a committed result was made by."""
+    _, hashes = pipeline_ops(pipeline)
+    tail = hashes[-1] if hashes else ""
+    blob = json.dumps(
+        [tail, pipeline.text_key, pipeline.id_field, pipeline.result_format, pipeline.keep_stats]
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: PartitionTask) -> pa.Table:
+    """Run one op, setting aside the samples it raises on."""
+    started = time.perf_counter()
+    outcome = op.run(table)
+    if outcome.failures:
+        if task.pipeline.on_sample_error == "fail_partition":
+            first = outcome.failures[0]
+            raise OpError(f"op '{op.name}' failed on a sample of partition {task.spec.id}: {first.error}")
+        ids = table.column(task.pipeline.columns.id_column)
+        now = datetime.now(UTC).isoformat()
+        for failure in outcome.failures:
+            state.quarantined.append(
+                {
+                    "id": str(ids[failure.row].as_py()),
+                    "step": op.name,
+                    "error_msg": failure.error,
+                    "batch_num": task.spec.pid.index,
+                    "failed_at": now,
+                }
             )
-        )
-    return table, metrics
+    metrics = OpMetrics(
+        op.name,
+        index,
+        table.num_rows,
+        outcome.table.num_rows,
+        outcome.rows_changed,
+        time.perf_counter() - started,
+        rows_failed=len(outcome.failures),
+    )
+    state.ops.append(metrics.to_json())
+    return outcome.table
 
 
 def run_partition(task: PartitionTask) -> PartitionResult:
-    """Read, process, write and commit one partition."""
+    """Read (or resume), process, write and commit one partition."""
     started = time.perf_counter()
     pipeline, spec = task.pipeline, task.spec
-    table, bad_rows = read_partition(spec, Columns(pipeline.text_key, pipeline.id_field))
-    rows_good = table.num_rows
-    table, metrics = apply_ops(table, pipeline_ops(pipeline))
+    ops, hashes = pipeline_ops(pipeline)
+    store = CheckpointStore(pipeline.checkpoint)
+    resumed = store.latest(spec.id, hashes, pipeline.columns) if pipeline.checkpoint.enabled else None
+    if resumed:
+        last_done, table, state, checkpoint = resumed
+        first = last_done + 1
+    else:
+        table, bad_rows = read_partition(spec, pipeline.columns)
+        state = PartitionState(
+            rows_read=table.num_rows + len(bad_rows), bad_rows=[b.to_json() for b in bad_rows]
+        )
+        first, checkpoint = 0, None
+    for index in range(first, len(ops)):
+        table = run_op(ops[index], index, table, state, task)
+        _keep_intermediate(pipeline, spec.id, index, ops[index].name, table)
+        if pipeline.checkpoint.after(index, ops[index].name, len(ops) - 1):
+            store.save(spec.id, index, hashes[index], table, state)
     results_dir = Path(pipeline.results_dir)
     dest = result_path(results_dir, spec.id, result_suffix(pipeline.result_format))
-    out = output_table(table, pipeline.keep_stats)
-    nbytes = write_result(out, dest, pipeline.result_format)
+    nbytes = write_result(output_table(table, pipeline.keep_stats), dest, pipeline.result_format)
     result = PartitionResult(
         partition_id=spec.id,
-        rows_read=rows_good + len(bad_rows),
+        rows_read=state.rows_read,
         rows_out=table.num_rows,
         result_file=dest.name,
         result_bytes=nbytes,
@@ -107,8 +160,24 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         pid=os.getpid(),
         host=socket.gethostname(),
         attempt=task.attempt,
-        ops=metrics,
-        bad_rows=[b.to_json() for b in bad_rows],
+        ops=[OpMetrics.from_json(m) for m in state.ops],
+        bad_rows=state.bad_rows,
+        quarantined=state.quarantined,
+        pipeline_hash=pipeline_hash(pipeline),
+        resumed_from=str(checkpoint) if checkpoint else None,
     )
     write_marker(results_dir, result)
+    if not pipeline.checkpoint.keep_all:
+        store.clear(spec.id)
     return result
+
+
+def _keep_intermediate(
+    pipeline: PipelineSpec, partition_id: str, index: int, name: str, table: pa.Table
+) -> None:
+    if pipeline.intermediate_dir is None:
+        return
+    policy = pipeline.checkpoint
+    ext = {"parquet": ".parquet", "arrow": ".arrow", "jsonl": ".jsonl"}[policy.format]
+    dest = Path(pipeline.intermediate_dir) / partition_id / f"op_{index:03d}_{name.replace(':', '_')}{ext}"
+    write_table(table, dest, policy.format, policy.compression, b"{}")

@@ -16,6 +16,14 @@ class OpMetrics:
     rows_out: int
     rows_changed: int
     seconds: float
+    rows_failed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OpMetrics:
+        return cls(**data)
 
     @property
     def rows_removed(self) -> int:
@@ -37,6 +45,12 @@ class PartitionResult:
     attempt: int = 1
     ops: list[OpMetrics] = field(default_factory=list)
     bad_rows: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    """Samples an op raised on: id, step (the op), error_msg, batch_num, failed_at."""
+    pipeline_hash: str = ""
+    """What made this result; a result made by another recipe is redone."""
+    resumed_from: str | None = None
+    """The checkpoint this run of the partition started from, if any."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -19,6 +19,12 @@ class Executor(Protocol):
 
     def shutdown(self) -> None: ...
 
+    def kill(self) -> None:
+        """Stop at once, abandoning running tasks."""
+        ...
+
+    def worker_pids(self) -> list[int]: ...
+
 
 def make_executor(kind: str, workers: int) -> Executor:
     """An executor of ``kind`` with ``workers`` processes (1: in the driver)."""

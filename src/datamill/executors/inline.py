@@ -23,3 +23,9 @@ class InlineExecutor:
 
     def shutdown(self) -> None:
         pass
+
+    def kill(self) -> None:
+        pass
+
+    def worker_pids(self) -> list[int]:
+        return []

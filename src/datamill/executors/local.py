@@ -1,17 +1,64 @@
 """A pool of worker processes on this machine.
 
-Workers are started with ``forkserver`` so that they inherit no threads or
-open files of the driver. Each worker builds the pipeline's ops once and keeps
-them for every partition it runs.
+Each worker is a process of its own with a pipe to the driver, so the driver
+always knows which partition a worker is running. A worker that dies (killed,
+out of memory, an op calling ``os._exit``) fails only that partition with a
+transient :class:`PartitionError`; a new worker takes its place and the other
+workers go on. Workers ignore SIGINT, so Ctrl-C reaches only the driver, which
+decides how to stop. They are started with ``forkserver``: they inherit none
+of the driver's threads or open files, and build the pipeline's ops once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
+import os
+import signal
+import threading
+import traceback
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any
 
 from datamill.engine.partition import PartitionTask, run_partition
 from datamill.engine.results import PartitionResult
+from datamill.errors import PartitionError
+
+
+def _worker_main(conn: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        try:
+            conn.send(("ok", run_partition(task)))
+        except BaseException as exc:  # everything goes back to the driver
+            conn.send(("error", _picklable(exc), traceback.format_exc()))
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return PartitionError(f"{type(exc).__name__}: {exc}")
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    job: tuple[PartitionTask, Future[PartitionResult]] | None = None
 
 
 class LocalExecutor:
@@ -19,12 +66,118 @@ class LocalExecutor:
 
     def __init__(self, workers: int) -> None:
         self.slots = workers
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["datamill.engine.partition", "datamill.ops.builtin"])
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["datamill.engine.partition", "datamill.ops.builtin"])
+        self._queue: deque[tuple[PartitionTask, Future[PartitionResult]]] = deque()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._wake_r, self._wake_w = os.pipe()
+        self._workers = [self._spawn() for _ in range(workers)]
+        self._thread = threading.Thread(target=self._loop, name="datamill-pool", daemon=True)
+        self._thread.start()
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        process = self._ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
 
     def submit(self, task: PartitionTask) -> Future[PartitionResult]:
-        return self._pool.submit(run_partition, task)
+        future: Future[PartitionResult] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("executor is shut down")
+            self._queue.append((task, future))
+        os.write(self._wake_w, b"x")
+        return future
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return [w.process.pid for w in self._workers if w.process.pid is not None]
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                self._dispatch()
+                waitables: list[Any] = [self._wake_r]
+                for w in self._workers:
+                    waitables += [w.conn, w.process.sentinel]
+            ready = wait(waitables, timeout=1.0)
+            if self._wake_r in ready:
+                os.read(self._wake_r, 4096)
+            with self._lock:
+                if self._closed:
+                    return
+                for i, w in enumerate(self._workers):
+                    if w.conn in ready:
+                        self._receive(w)
+                    elif w.process.sentinel in ready:
+                        self._workers[i] = self._replace(w)
+
+    def _dispatch(self) -> None:
+        for w in self._workers:
+            while w.job is None and self._queue:
+                task, future = self._queue.popleft()
+                if not future.set_running_or_notify_cancel():
+                    continue
+                w.job = (task, future)
+                w.conn.send(task)
+
+    def _receive(self, w: _Worker) -> None:
+        try:
+            message = w.conn.recv()
+        except (EOFError, OSError):
+            return  # the worker died; its sentinel says so next round
+        job, w.job = w.job, None
+        if job is None:
+            return
+        if message[0] == "ok":
+            job[1].set_result(message[1])
+        else:
+            job[1].set_exception(message[1])
+
+    def _replace(self, w: _Worker) -> _Worker:
+        w.process.join(timeout=1)
+        code = w.process.exitcode
+        if w.job is not None:
+            task, future = w.job
+            reason = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            future.set_exception(
+                PartitionError(
+                    f"worker process {w.process.pid} died ({reason}) while running partition {task.spec.id}"
+                )
+            )
+        w.conn.close()
+        return self._spawn()
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers, cancelling queued tasks; a worker still busy after a
+        few seconds is killed (what it committed stays committed)."""
+        with self._lock:
+            self._closed = True
+            pending = list(self._queue)
+            self._queue.clear()
+        os.write(self._wake_w, b"x")
+        self._thread.join()
+        for _, future in pending:
+            future.cancel()
+        for w in self._workers:
+            with contextlib.suppress(OSError):
+                w.conn.send(None)
+        for w in self._workers:
+            w.process.join(timeout=5)
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def kill(self) -> None:
+        """Stop at once: SIGKILL every worker. Nothing committed is lost."""
+        for w in self._workers:
+            if w.process.is_alive():
+                w.process.kill()
+        self.shutdown()

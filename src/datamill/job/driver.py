@@ -1,41 +1,56 @@
 """The driver: plans a job, schedules its partitions, exports the result.
 
 The driver is the single writer of the job's shared files (summary, plan,
-export). Workers get partition descriptors and return small results; what a
-partition committed is read back from its marker, so the driver's own memory
-is never the record of progress.
+export) and holds the job's lock while it runs. Workers get partition
+descriptors and return small results; what a partition committed is read
+back from its marker, so resuming is a pure function of what is on disk.
+
+Stopping: the first SIGTERM/SIGINT stops scheduling and gives running
+partitions ``fault_tolerance.stop_timeout_s`` to finish; a second one (or the
+timeout) abandons them at once. Either way the job ends ``stopped`` and the
+same command resumes it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import logging
 import shlex
+import signal
+import time
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import yaml
 from rich.console import Console
 
 from datamill.atomic import atomic_open
-from datamill.config.models import Recipe
-from datamill.engine.commit import read_markers, remove_uncommitted
-from datamill.engine.partition import PartitionTask, PipelineSpec
+from datamill.config.models import FaultToleranceConfig, Recipe
+from datamill.engine.checkpoint import CheckpointPolicy
+from datamill.engine.partition import PartitionTask, PipelineSpec, pipeline_hash
 from datamill.engine.results import PartitionResult
-from datamill.executors import make_executor
+from datamill.errors import DatamillError
+from datamill.executors import Executor, make_executor
 from datamill.io import writers
 from datamill.io.sources import discover
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
+from datamill.job.lock import JobLock
 from datamill.job.progress import JobProgress
+from datamill.job.resume import prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
 
 log = logging.getLogger(__name__)
 
 BAD_ROW_EXAMPLES = 20
+MAX_BACKOFF_S = 60.0
+STOPPED_EXIT_CODE = 130
 
 
 @dataclass
@@ -46,6 +61,8 @@ class RunRequest:
     config_name: str
     config_path: Path | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    force: bool = False
+    """Resume even though the input changed since the plan was made."""
 
 
 @dataclass
@@ -57,7 +74,10 @@ class JobOutcome:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.summary.status is JobStatus.COMPLETED else 1
+        status = self.summary.status
+        if status is JobStatus.COMPLETED:
+            return 0
+        return STOPPED_EXIT_CODE if status is JobStatus.STOPPED else 1
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,46 @@ def resume_command(request: RunRequest, job_id: str) -> str:
     return shlex.join(args)
 
 
+def backoff_delay(ft: FaultToleranceConfig, attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1`` of a partition."""
+    if ft.retry_backoff == "exponential":
+        delay = ft.retry_delay_s * 2 ** (attempt - 1)
+    elif ft.retry_backoff == "linear":
+        delay = ft.retry_delay_s * attempt
+    else:
+        delay = ft.retry_delay_s
+    return float(min(delay, MAX_BACKOFF_S))
+
+
+class AbandonNow(BaseException):
+    """Raised by the second stop signal: abandon running partitions."""
+
+
+def pipeline_for(recipe: Recipe, layout: JobLayout, result_format: str) -> PipelineSpec:
+    storage = recipe.intermediate_storage
+    strategy = recipe.checkpoint.strategy if recipe.checkpoint.enabled else "disabled"
+    policy = CheckpointPolicy(
+        strategy=strategy,
+        n_ops=recipe.checkpoint.n_ops,
+        op_names=tuple(recipe.checkpoint.op_names),
+        root=str(layout.checkpoint_root),
+        format=storage.format,
+        compression=storage.compression,
+        keep_all=storage.preserve_intermediate_data,
+    )
+    return PipelineSpec(
+        process=[dict(item) for item in recipe.process],
+        text_key=recipe.text_key,
+        id_field=recipe.id_field,
+        results_dir=str(layout.results),
+        result_format=result_format,
+        keep_stats=recipe.keep_stats_in_res_ds,
+        checkpoint=policy,
+        on_sample_error=recipe.fault_tolerance.on_sample_error,
+        intermediate_dir=str(layout.intermediate) if storage.preserve_intermediate_data else None,
+    )
+
+
 class Driver:
     """Runs one job from plan to export."""
 
@@ -108,14 +168,7 @@ class Driver:
         job_id = check_job_id(recipe.job_id) if recipe.job_id else new_job_id(request.config_name)
         self.layout = JobLayout.for_recipe(recipe, job_id)
         self.target = ExportTarget.for_recipe(recipe, self.layout)
-        self.pipeline = PipelineSpec(
-            process=[dict(item) for item in recipe.process],
-            text_key=recipe.text_key,
-            id_field=recipe.id_field,
-            results_dir=str(self.layout.results),
-            result_format=self.target.result_format,
-            keep_stats=recipe.keep_stats_in_res_ds,
-        )
+        self.pipeline = pipeline_for(recipe, self.layout, self.target.result_format)
         self.summary = JobSummary(
             job_id=job_id,
             config_name=request.config_name,
@@ -127,40 +180,46 @@ class Driver:
             checkpoint_dir=str(self.layout.checkpoint_root),
             resume_command=resume_command(request, job_id),
         )
+        self._stop_deadline: float | None = None
 
     def run(self) -> JobOutcome:
         layout = self.layout
-        plan = self._plan()
-        layout.create()
-        with atomic_open(layout.config, "w") as fh:
-            yaml.safe_dump(
-                self.recipe.model_dump(mode="json") | {"job_id": layout.job_id}, fh, sort_keys=False
+        with JobLock(layout.lock, layout.job_id):
+            plan = self._plan()
+            layout.create()
+            committed = prepare_resume(
+                layout, plan, self.pipeline, pipeline_hash(self.pipeline), self.summary
             )
-        remove_uncommitted(layout.results)
-        committed = read_markers(layout.results)
-        pending = [p for p in plan.partitions if p.id not in committed]
-        counts = self.summary.counts
-        counts.partitions_total = len(plan.partitions)
-        counts.samples_total = plan.total_rows
-        counts.partitions_skipped = len(plan.partitions) - len(pending)
-        for result in committed.values():
-            self._count(result)
-        self.summary.write(layout.summary)
-        try:
+            for note in self.summary.resume_notes:
+                self.console.print(note, highlight=False)
+            with atomic_open(layout.config, "w") as fh:
+                yaml.safe_dump(
+                    self.recipe.model_dump(mode="json") | {"job_id": layout.job_id}, fh, sort_keys=False
+                )
+            pending = [p for p in plan.partitions if p.id not in committed]
+            counts = self.summary.counts
+            counts.partitions_total = len(plan.partitions)
+            counts.samples_total = plan.total_rows
+            counts.partitions_skipped = len(plan.partitions) - len(pending)
+            for result in committed.values():
+                self._count(result)
+            self.summary.write(layout.summary)
             self._schedule(plan, pending, committed)
-        except KeyboardInterrupt:
-            self.summary.finish(JobStatus.STOPPED, layout.summary)
-            raise
-        self._export(plan, committed)
-        self._report_bad_rows(plan, committed)
-        self._aggregate_ops(plan, committed)
-        status = JobStatus.COMPLETED_WITH_FAILURES if counts.partitions_failed else JobStatus.COMPLETED
-        self.summary.finish(status, layout.summary)
-        return JobOutcome(self.summary, layout, self.target.path, committed)
+            if self._stop_deadline is not None and counts.partitions_done < counts.partitions_total:
+                self._aggregate(plan, committed)
+                self.summary.finish(JobStatus.STOPPED, layout.summary)
+                return JobOutcome(self.summary, layout, self.target.path, committed)
+            self._export(plan, committed)
+            self._aggregate(plan, committed)
+            status = JobStatus.COMPLETED_WITH_FAILURES if counts.partitions_failed else JobStatus.COMPLETED
+            self.summary.finish(status, layout.summary)
+            return JobOutcome(self.summary, layout, self.target.path, committed)
 
     def _plan(self) -> Plan:
         if self.layout.plan.exists():
-            return load_plan(self.layout.plan)
+            plan = load_plan(self.layout.plan)
+            verify_inputs(plan, force=self.request.force, job_id=self.layout.job_id)
+            return plan
         sources = discover(self.recipe.dataset_path)
         self.layout.staging.mkdir(parents=True, exist_ok=True)
         with self.console.status("Planning partitions…"):
@@ -174,47 +233,108 @@ class Driver:
         counts.samples_read += result.rows_read
         counts.samples_written += result.rows_out
         counts.samples_bad += len(result.bad_rows)
+        counts.samples_quarantined += len(result.quarantined)
+
+    # -- scheduling ---------------------------------------------------------
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._stop_deadline is not None:
+            raise AbandonNow()
+        timeout = self.recipe.fault_tolerance.stop_timeout_s
+        self._stop_deadline = time.monotonic() + timeout
+        name = signal.Signals(signum).name
+        self.console.print(
+            f"[yellow]{name}: stopping. Running partitions get {timeout:g}s to finish; "
+            "send the signal again to stop at once.[/]"
+        )
 
     def _schedule(
         self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, PartitionResult]
     ) -> None:
-        counts = self.summary.counts
         executor = make_executor(self.recipe.executor_type, self.recipe.np)
-        queue = iter(pending)
-        running: dict[Future[PartitionResult], PartitionSpec] = {}
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         done_samples = sum(p.rows for p in plan.partitions if p.id in committed)
         try:
             with JobProgress(
                 self.console, plan.total_rows, len(plan.partitions), len(committed), done_samples
             ) as bar:
-                self._fill(executor, queue, running)
-                while running:
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        spec = running.pop(future)
-                        try:
-                            result = future.result()
-                        except Exception as exc:
-                            counts.partitions_failed += 1
-                            self.summary.failed_partitions.append(
-                                {"partition_id": spec.id, "error": f"{type(exc).__name__}: {exc}"}
-                            )
-                            log.error("partition %s failed: %s", spec.id, exc)
-                        else:
-                            committed[spec.id] = result
-                            self._count(result)
-                        bar.advance(spec.rows)
-                    self._fill(executor, queue, running)
-                    self.summary.write(self.layout.summary, force=False)
+                self._loop(executor, pending, committed, bar)
+        except AbandonNow:
+            self.console.print("[yellow]stopping at once; running partitions are abandoned.[/]")
+            executor.kill()
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             executor.shutdown()
 
-    def _fill(self, executor: Any, queue: Any, running: dict[Future[PartitionResult], PartitionSpec]) -> None:
-        while len(running) < 2 * executor.slots:
-            spec = next(queue, None)
-            if spec is None:
-                return
-            running[executor.submit(PartitionTask(spec, self.pipeline))] = spec
+    def _loop(
+        self,
+        executor: Executor,
+        pending: list[PartitionSpec],
+        committed: dict[str, PartitionResult],
+        bar: JobProgress,
+    ) -> None:
+        ft = self.recipe.fault_tolerance
+        queue: deque[tuple[PartitionSpec, int]] = deque((spec, 1) for spec in pending)
+        delayed: list[tuple[float, int, PartitionSpec, int]] = []
+        running: dict[Future[PartitionResult], tuple[PartitionSpec, int]] = {}
+        while queue or delayed or running:
+            stopping = self._stop_deadline is not None
+            if stopping:
+                if not running:
+                    return
+                if time.monotonic() > (self._stop_deadline or 0):
+                    raise AbandonNow()
+            else:
+                now = time.monotonic()
+                while delayed and delayed[0][0] <= now:
+                    _, _, spec, attempt = heapq.heappop(delayed)
+                    queue.append((spec, attempt))
+                while queue and len(running) < 2 * executor.slots:
+                    spec, attempt = queue.popleft()
+                    running[executor.submit(PartitionTask(spec, self.pipeline, attempt))] = (spec, attempt)
+            timeout = 0.5 if not delayed else max(0.0, min(0.5, delayed[0][0] - time.monotonic()))
+            if not running:
+                time.sleep(timeout)
+                continue
+            finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in finished:
+                spec, attempt = running.pop(future)
+                error = future.exception()
+                if error is None:
+                    result = future.result()
+                    committed[spec.id] = result
+                    self._count(result)
+                    bar.advance(spec.rows)
+                elif self._should_retry(error, attempt, ft):
+                    delay = backoff_delay(ft, attempt)
+                    self.summary.counts.partition_retries += 1
+                    log.warning(
+                        "partition %s failed (attempt %d), retrying in %.1fs: %s",
+                        spec.id,
+                        attempt,
+                        delay,
+                        error,
+                    )
+                    heapq.heappush(delayed, (time.monotonic() + delay, attempt, spec, attempt + 1))
+                elif self._stop_deadline is None:
+                    self._fail(spec, attempt, error)
+                    bar.advance(spec.rows)
+            self.summary.write(self.layout.summary, force=False)
+
+    def _should_retry(self, error: BaseException, attempt: int, ft: FaultToleranceConfig) -> bool:
+        if self._stop_deadline is not None or not ft.enabled or attempt > ft.max_retries:
+            return False
+        return not (isinstance(error, DatamillError) and not error.transient)
+
+    def _fail(self, spec: PartitionSpec, attempt: int, error: BaseException) -> None:
+        self.summary.counts.partitions_failed += 1
+        self.summary.failed_partitions.append(
+            {"partition_id": spec.id, "attempts": attempt, "error": f"{type(error).__name__}: {error}"}
+        )
+        log.error("partition %s failed after %d attempt(s): %s", spec.id, attempt, error)
+
+    # -- the end --------------------------------------------------------------
 
     def _export(self, plan: Plan, committed: dict[str, PartitionResult]) -> None:
         parts = [
@@ -229,8 +349,9 @@ class Driver:
             else:
                 writers.export_directory(parts, target.path)
 
-    def _report_bad_rows(self, plan: Plan, committed: dict[str, PartitionResult]) -> None:
-        rows = [row for p in plan.partitions if p.id in committed for row in committed[p.id].bad_rows]
+    def _aggregate(self, plan: Plan, committed: dict[str, PartitionResult]) -> None:
+        ordered = [committed[p.id] for p in plan.partitions if p.id in committed]
+        rows = [row for result in ordered for row in result.bad_rows]
         if rows:
             with atomic_open(self.layout.bad_rows, "w") as fh:
                 for row in rows:
@@ -240,10 +361,8 @@ class Driver:
             "file": str(self.layout.bad_rows) if rows else None,
             "examples": rows[:BAD_ROW_EXAMPLES],
         }
-
-    def _aggregate_ops(self, plan: Plan, committed: dict[str, PartitionResult]) -> None:
         totals: dict[int, dict[str, Any]] = {}
-        for result in committed.values():
+        for result in ordered:
             for m in result.ops:
                 t = totals.setdefault(
                     m.index,
@@ -253,15 +372,18 @@ class Driver:
                         "rows_in": 0,
                         "rows_out": 0,
                         "rows_changed": 0,
+                        "rows_failed": 0,
                         "seconds": 0.0,
                     },
                 )
                 t["rows_in"] += m.rows_in
                 t["rows_out"] += m.rows_out
                 t["rows_changed"] += m.rows_changed
+                t["rows_failed"] += m.rows_failed
                 t["seconds"] = round(t["seconds"] + m.seconds, 3)
         self.summary.ops = [
-            t | {"rows_removed": t["rows_in"] - t["rows_out"]} for _, t in sorted(totals.items())
+            t | {"rows_removed": t["rows_in"] - t["rows_out"] - t["rows_failed"]}
+            for _, t in sorted(totals.items())
         ]
 
 

@@ -60,6 +60,10 @@ class JobLayout:
         return self.root / "metadata" / "partitions.json"
 
     @property
+    def lock(self) -> Path:
+        return self.root / "job.lock"
+
+    @property
     def results(self) -> Path:
         return self.root / "results"
 

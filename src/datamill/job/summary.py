@@ -45,6 +45,11 @@ class Counts:
     samples_read: int = 0
     samples_written: int = 0
     samples_bad: int = 0
+    samples_quarantined: int = 0
+    """Samples an op raised on, set aside with the op's name and the error."""
+    partition_retries: int = 0
+    partitions_redone: int = 0
+    """Committed by an earlier run with a different recipe, so done again."""
 
 
 @dataclass
@@ -69,6 +74,7 @@ class JobSummary:
     bad_rows: dict[str, Any] = field(default_factory=dict)
     failed_partitions: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    resume_notes: list[str] = field(default_factory=list)
     _started: float = field(default_factory=time.monotonic, repr=False)
     _last_write: float = field(default=0.0, repr=False)
 

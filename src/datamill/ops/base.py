@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+T = TypeVar("T")
 
 STATS_PREFIX = "__dj__stats__."
 """Column prefix of filter statistics during processing."""
@@ -52,12 +54,21 @@ IGNORED_COMMON_PARAMS = frozenset(
 
 
 @dataclass(frozen=True)
+class SampleFailure:
+    """A row an op raised on, by its position in the op's input table."""
+
+    row: int
+    error: str
+
+
+@dataclass(frozen=True)
 class OpResult:
     """What one op did to one table."""
 
     table: pa.Table
     rows_changed: int = 0
     rows_removed: int = 0
+    failures: tuple[SampleFailure, ...] = ()
 
 
 class Op:
@@ -76,9 +87,35 @@ class Op:
         blob = json.dumps([self.name, self.params], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def batches(self, table: pa.Table) -> Iterator[pa.Table]:
-        for offset in range(0, max(table.num_rows, 1), self.batch_size):
-            yield table.slice(offset, self.batch_size)
+    def batches(self, table: pa.Table) -> Iterator[tuple[int, pa.Table]]:
+        for offset in range(0, table.num_rows, self.batch_size):
+            yield offset, table.slice(offset, self.batch_size)
+
+    def isolated(
+        self, table: pa.Table, fn: Callable[[pa.Table], T]
+    ) -> tuple[list[T], list[int], list[SampleFailure]]:
+        """Apply ``fn`` batch by batch; a batch that raises is redone row by row.
+
+        Returns the outputs, the positions of the rows they cover, and the rows
+        that raised on their own.
+        """
+        outputs: list[T] = []
+        covered: list[int] = []
+        failures: list[SampleFailure] = []
+        for offset, batch in self.batches(table):
+            try:
+                outputs.append(fn(batch))
+                covered.extend(range(offset, offset + batch.num_rows))
+                continue
+            except Exception:
+                pass
+            for i in range(batch.num_rows):
+                try:
+                    outputs.append(fn(batch.slice(i, 1)))
+                    covered.append(offset + i)
+                except Exception as exc:
+                    failures.append(SampleFailure(offset + i, f"{type(exc).__name__}: {exc}"))
+        return outputs, covered, failures
 
     def run(self, table: pa.Table) -> OpResult:
         """Apply the op to ``table``, batch by batch."""
@@ -105,10 +142,11 @@ class Mapper(Op):
         return table.set_column(index, self.text_key, out)
 
     def run(self, table: pa.Table) -> OpResult:
-        parts = [self.process_batch(batch) for batch in self.batches(table) if batch.num_rows]
-        result = pa.concat_tables(parts) if parts else table
-        changed = _count_changed(table, result, self.text_key)
-        return OpResult(result, rows_changed=changed)
+        parts, covered, failures = self.isolated(table, self.process_batch)
+        result = pa.concat_tables(parts) if parts else table.slice(0, 0)
+        before = table.take(pa.array(covered, pa.int64())) if failures else table
+        changed = _count_changed(before, result, self.text_key)
+        return OpResult(result, rows_changed=changed, failures=tuple(failures))
 
 
 class Filter(Op):
@@ -153,14 +191,17 @@ class Filter(Op):
         return pc.invert(inside) if self.reversed_range else inside
 
     def run(self, table: pa.Table) -> OpResult:
+        failures: list[SampleFailure] = []
         if self.stat_column in table.column_names:
             stats = table.column(self.stat_column).combine_chunks()
         else:
-            arrays = [self.compute_stats(batch) for batch in self.batches(table) if batch.num_rows]
+            arrays, covered, failures = self.isolated(table, self.compute_stats)
+            if failures:
+                table = table.take(pa.array(covered, pa.int64()))
             stats = pa.concat_arrays(arrays) if arrays else pa.array([], pa.int64())
             table = table.append_column(self.stat_column, stats)
         kept = table.filter(self.keep(stats))
-        return OpResult(kept, rows_removed=table.num_rows - kept.num_rows)
+        return OpResult(kept, rows_removed=table.num_rows - kept.num_rows, failures=tuple(failures))
 
 
 def _count_changed(before: pa.Table, after: pa.Table, key: str) -> int:

@@ -1,0 +1,119 @@
+"""What a job finds on disk when it starts again, and what it keeps.
+
+Resuming is a pure function of the files: commit markers say which partitions
+are done, checkpoint names say which op prefix produced them. A result made
+by a different recipe is redone; a checkpoint whose prefix hash no longer
+matches is dropped; anything half-written is removed. If an input file changed
+since the plan was made, the job refuses to continue unless forced.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from datamill.atomic import TMP_PREFIX
+from datamill.engine.checkpoint import CheckpointName
+from datamill.engine.commit import marker_path, read_markers, remove_uncommitted
+from datamill.engine.partition import PipelineSpec, pipeline_ops
+from datamill.engine.results import PartitionResult
+from datamill.errors import InputError
+from datamill.io.sources import Fingerprint
+from datamill.job.layout import JobLayout
+from datamill.job.summary import JobSummary
+from datamill.plan.planner import Plan
+
+
+def verify_inputs(plan: Plan, force: bool, job_id: str) -> None:
+    """Refuse to resume on input that changed since the plan was made."""
+    for source in plan.sources:
+        path = Path(source.path)
+        try:
+            now = Fingerprint.of(path)
+        except OSError:
+            problem = "is gone"
+        else:
+            if now == source.fingerprint:
+                continue
+            problem = "has changed (size, modification time or content)"
+        if force:
+            continue
+        raise InputError(
+            f"Input file {path} {problem} since job {job_id} was planned. Resuming would mix results "
+            "of two different inputs. Start a new job (another --job_id), or pass --force to resume "
+            "with the saved plan anyway."
+        )
+
+
+def prepare_resume(
+    layout: JobLayout, plan: Plan, pipeline: PipelineSpec, current: str, summary: JobSummary
+) -> dict[str, PartitionResult]:
+    """Clean what a crash left, drop what the recipe no longer makes; return the committed."""
+    notes = summary.resume_notes
+    results = layout.results
+    if pipeline.checkpoint.strategy == "disabled" and any(results.glob("part-*")):
+        shutil.rmtree(results)
+        shutil.rmtree(layout.checkpoint_root, ignore_errors=True)
+        results.mkdir(parents=True)
+        notes.append("Checkpoint strategy 'disabled': starting the job over.")
+    remove_uncommitted(results)
+    committed = read_markers(results)
+    stale = [pid for pid, result in committed.items() if result.pipeline_hash != current]
+    for pid in stale:
+        result = committed.pop(pid)
+        marker_path(results, pid).unlink()
+        (results / result.result_file).unlink(missing_ok=True)
+    summary.counts.partitions_redone = len(stale)
+    if committed:
+        notes.append(
+            f"Resuming job {layout.job_id}: {len(committed)} of {len(plan.partitions)} partitions "
+            "were committed earlier and are skipped."
+        )
+    if stale:
+        notes.append(f"{len(stale)} committed partitions were made by a different recipe and will be redone.")
+    notes.extend(_sort_checkpoints(layout, pipeline, set(committed)))
+    return committed
+
+
+def _sort_checkpoints(layout: JobLayout, pipeline: PipelineSpec, committed: set[str]) -> list[str]:
+    root = layout.checkpoint_root
+    if not root.is_dir():
+        return []
+    ops, hashes = pipeline_ops(pipeline)
+    keep_all = pipeline.checkpoint.keep_all
+    kept: Counter[int] = Counter()
+    dropped: Counter[int] = Counter()
+    for folder in root.iterdir():
+        if folder.name in committed:
+            if not keep_all:
+                shutil.rmtree(folder, ignore_errors=True)
+            continue
+        for path in folder.iterdir() if folder.is_dir() else ():
+            name = CheckpointName.parse(path.name)
+            if path.name.startswith(TMP_PREFIX) or name is None:
+                path.unlink(missing_ok=True)
+            elif name.op_index < len(hashes) and hashes[name.op_index] == name.prefix_hash:
+                kept[name.op_index] += 1
+            else:
+                dropped[name.op_index] += 1
+                if not keep_all:
+                    path.unlink(missing_ok=True)
+
+    def label(index: int) -> str:
+        return (
+            f"op {index} ({ops[index].name})" if index < len(ops) else f"op {index} (no longer in the recipe)"
+        )
+
+    notes = []
+    if kept:
+        notes.append(
+            "Checkpoints kept: " + ", ".join(f"{n} after {label(i)}" for i, n in sorted(kept.items())) + "."
+        )
+    if dropped:
+        notes.append(
+            "Checkpoints dropped, made by a different recipe: "
+            + ", ".join(f"{n} after {label(i)}" for i, n in sorted(dropped.items()))
+            + ". Those partitions restart from their last matching checkpoint or from the input."
+        )
+    return notes
