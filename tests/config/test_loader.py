@@ -143,3 +143,16 @@ def test_cli_exit_code_2_and_one_clear_message(
     err = capsys.readouterr().err
     assert "unknown key 'partiton'" in err and "partition" in err
     assert "Traceback" not in err
+
+
+def test_override_values_keep_their_text_for_string_keys() -> None:
+    overrides = parse_overrides(
+        ["--job_id", "off", "--project_name", "007", "--np", "3", "--keep_stats_in_res_ds"]
+    )
+    recipe = load({}, overrides)
+    assert (recipe.job_id, recipe.project_name, recipe.np, recipe.keep_stats_in_res_ds) == (
+        "off",
+        "007",
+        3,
+        True,
+    )

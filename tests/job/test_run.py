@@ -170,13 +170,17 @@ def test_a_sample_an_op_raises_on_is_set_aside(datamill, recipe_file, tmp_path: 
     data = write_jsonl(tmp_path / "d.jsonl", rows)
     out = tmp_path / "o.jsonl"
     ops = [{"tests.job.user_ops:FailOnMapper": {}}]
-    recipe = recipe_file(dataset_path=str(data), export_path=str(out), np=2, partition={"size": 5}, process=ops)
+    recipe = recipe_file(
+        dataset_path=str(data), export_path=str(out), np=2, partition={"size": 5}, process=ops
+    )
     assert datamill("run", "--config", recipe, "--job_id", "q") == 0
     summary = summary_of(tmp_path / "jobs", "q")
     assert summary["counts"]["samples_quarantined"] == 1
     assert [r["text"] for r in read_jsonl(out)] == [f"row {i}" for i in range(9)]
     (marker,) = [
-        json.loads(p.read_text()) for p in (tmp_path / "jobs" / "q" / "results").glob("*.commit") if "_5-10" in p.name
+        json.loads(p.read_text())
+        for p in (tmp_path / "jobs" / "q" / "results").glob("*.commit")
+        if "_5-10" in p.name
     ]
     (aside,) = marker["quarantined"]
     assert aside["id"] == "d.jsonl#9" and aside["step"] == "tests.job.user_ops:FailOnMapper"

@@ -23,3 +23,56 @@ class FailOnMapper(Mapper):
         if self.needle in text:
             raise ValueError(f"cannot handle {text!r}")
         return text
+
+
+class SlowMapper(Mapper):
+    """Sleeps ``delay_s`` per batch: makes a job slow enough to interrupt."""
+
+    def __init__(self, delay_s: float = 0.05, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.delay_s = delay_s
+
+    def process_batch(self, table):  # type: ignore[no-untyped-def]
+        import time
+
+        time.sleep(self.delay_s)
+        return table
+
+
+class DieOnceMapper(Mapper):
+    """Kills its own worker process the first time it sees ``needle``.
+
+    ``how`` is ``sigkill`` (a real SIGKILL to the pool worker) or ``exit``
+    (``os._exit``). The flag file makes it happen once across retries.
+    """
+
+    def __init__(self, needle: str = "", flag: str = "", how: str = "sigkill", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.needle, self.flag, self.how = needle, flag, how
+
+    def process_text(self, text: str) -> str:
+        import os
+        import signal
+        from pathlib import Path
+
+        if text == self.needle and not Path(self.flag).exists():
+            Path(self.flag).write_text("died once")
+            if self.how == "exit":
+                os._exit(3)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return text
+
+
+class FlakyMapper(Mapper):
+    """Raises on about one sample in ``every``, chosen by a hash of the text."""
+
+    def __init__(self, every: int = 100, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.every = every
+
+    def process_text(self, text: str) -> str:
+        import zlib
+
+        if zlib.crc32(text.encode()) % self.every == 0:
+            raise RuntimeError("flaky op refuses this sample")
+        return text.lower()

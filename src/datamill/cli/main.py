@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args, extra = parser.parse_known_args(args_list)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     _setup_logging(err)
     try:
         code: int = args.handler(args, extra, err)

@@ -22,7 +22,9 @@ def add_parser(sub: Any) -> None:
         description="Continue a job with the recipe it saved in its directory (config.yaml).",
     )
     p.add_argument("job_id", help="the job's id")
-    p.add_argument("--base-dir", type=Path, default=Path("outputs"), help="the recipe's work_dir (default ./outputs)")
+    p.add_argument(
+        "--base-dir", type=Path, default=Path("outputs"), help="the recipe's work_dir (default ./outputs)"
+    )
     p.add_argument("--force", action="store_true", help="resume even if an input file changed")
     p.set_defaults(handler=handle)
 

@@ -153,7 +153,7 @@ def _single_text_key(value: Any, source: str) -> Any:
 
 
 def parse_overrides(args: Sequence[str]) -> dict[str, Any]:
-    """Parse ``--a.b value`` / ``--a.b=value`` pairs; values are YAML scalars."""
+    """Parse ``--a.b value`` / ``--a.b=value`` pairs (a bare ``--flag`` is "true")."""
     overrides: dict[str, Any] = {}
     i = 0
     while i < len(args):
@@ -173,10 +173,18 @@ def parse_overrides(args: Sequence[str]) -> dict[str, Any]:
 
 
 def _scalar(text: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
+    """Values stay strings (the typed models convert "500" or "true" by field
+    type, and a job id like "off" or "007" stays what it says); only lists,
+    mappings and null are parsed as YAML."""
+    stripped = text.strip()
+    if stripped in ("null", "~"):
+        return None
+    if stripped[:1] in ("[", "{"):
+        try:
+            return yaml.safe_load(stripped)
+        except yaml.YAMLError:
+            return text
+    return text
 
 
 def _apply_override(data: dict[str, Any], dotted: str, value: Any) -> None:

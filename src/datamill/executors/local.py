@@ -112,9 +112,11 @@ class LocalExecutor:
                 if self._closed:
                     return
                 for i, w in enumerate(self._workers):
-                    if w.conn in ready:
-                        self._receive(w)
-                    elif w.process.sentinel in ready:
+                    # A result sent just before dying is still read first.
+                    dead = w.process.sentinel in ready
+                    if w.conn in ready and not self._receive(w):
+                        dead = True
+                    if dead:
                         self._workers[i] = self._replace(w)
 
     def _dispatch(self) -> None:
@@ -126,18 +128,19 @@ class LocalExecutor:
                 w.job = (task, future)
                 w.conn.send(task)
 
-    def _receive(self, w: _Worker) -> None:
+    def _receive(self, w: _Worker) -> bool:
+        """Deliver the worker's message; False if its pipe is closed (it died)."""
         try:
             message = w.conn.recv()
         except (EOFError, OSError):
-            return  # the worker died; its sentinel says so next round
+            return False
         job, w.job = w.job, None
-        if job is None:
-            return
-        if message[0] == "ok":
-            job[1].set_result(message[1])
-        else:
-            job[1].set_exception(message[1])
+        if job is not None:
+            if message[0] == "ok":
+                job[1].set_result(message[1])
+            else:
+                job[1].set_exception(message[1])
+        return True
 
     def _replace(self, w: _Worker) -> _Worker:
         w.process.join(timeout=1)
@@ -157,6 +160,8 @@ class LocalExecutor:
         """Stop the workers, cancelling queued tasks; a worker still busy after a
         few seconds is killed (what it committed stays committed)."""
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
             pending = list(self._queue)
             self._queue.clear()

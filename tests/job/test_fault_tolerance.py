@@ -1,0 +1,243 @@
+"""Kill it anywhere, lose nothing: real processes, real signals."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from datamill.config.models import FaultToleranceConfig
+from datamill.demo.recipe import SIX_OPS
+from datamill.engine.checkpoint import CheckpointPolicy
+from datamill.job.driver import backoff_delay
+from tests.conftest import read_jsonl, write_jsonl
+from tests.job import jobproc
+
+SLOW = {"tests.job.user_ops:SlowMapper": {"delay_s": 0.05}}
+
+
+def policy(strategy: str, n_ops: int = 1, op_names: tuple[str, ...] = ()) -> CheckpointPolicy:
+    return CheckpointPolicy(strategy, n_ops, op_names, "/x", "parquet", "snappy", False)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "n_ops", "names", "expected"),
+    [
+        ("every_op", 1, (), [0, 1, 2, 3, 4]),
+        ("every_n_ops", 2, (), [1, 3]),
+        ("every_n_ops", 3, (), [2]),
+        ("manual", 1, ("b", "e"), [1, 4]),
+        ("every_partition", 1, (), []),
+        ("disabled", 1, (), []),
+    ],
+)
+def test_checkpoint_strategies_choose_ops(
+    strategy: str, n_ops: int, names: tuple, expected: list[int]
+) -> None:
+    p = policy(strategy, n_ops, names)
+    chosen = [i for i, name in enumerate("abcdef") if p.after(i, name, last=5)]
+    assert chosen == expected  # never after the last op: the commit is the checkpoint
+
+
+def test_backoff_kinds() -> None:
+    delays = {
+        kind: [backoff_delay(FaultToleranceConfig(retry_backoff=kind, retry_delay_s=2), a) for a in (1, 2, 3)]
+        for kind in ("exponential", "linear", "fixed")
+    }
+    assert delays == {"exponential": [2, 4, 8], "linear": [2, 4, 6], "fixed": [2, 2, 2]}
+
+
+def make_recipe(tmp_path: Path, data: Path, name: str, process: list, **keys) -> Path:
+    raw = {
+        "dataset_path": str(data),
+        "export_path": str(tmp_path / f"{name}.jsonl"),
+        "work_dir": str(tmp_path / "jobs"),
+        "np": 2,
+        "partition": {"size": 20},
+        "fault_tolerance": {"retry_delay_s": 0.1},
+        "process": process,
+        **keys,
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def reference_output(datamill, tmp_path: Path, data: Path, process: list) -> bytes:
+    recipe = make_recipe(tmp_path, data, "reference", process)
+    assert datamill("run", "--config", recipe, "--job_id", "reference") == 0
+    return (tmp_path / "reference.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("how", ["sigkill", "exit"])
+def test_a_worker_that_dies_takes_only_its_partition_which_is_retried(
+    datamill, corpus, tmp_path: Path, how: str
+) -> None:
+    data = corpus(200)
+    needle = json.loads(data.read_text().splitlines()[77])["text"]
+    killer = {
+        "tests.job.user_ops:DieOnceMapper": {"needle": needle, "flag": str(tmp_path / "flag"), "how": how}
+    }
+    recipe = make_recipe(tmp_path, data, "dies", [killer, *SIX_OPS])
+    assert datamill("run", "--config", recipe, "--job_id", "dies") == 0
+    assert (tmp_path / "flag").exists(), "the worker never died: the test proves nothing"
+    s = jobproc.summary(tmp_path / "jobs" / "dies")
+    assert s["counts"]["partition_retries"] == 1
+    assert (tmp_path / "dies.jsonl").read_bytes() == reference_output(datamill, tmp_path, data, SIX_OPS)
+
+
+def test_an_op_raising_on_one_percent_sets_exactly_those_aside(datamill, corpus, tmp_path: Path) -> None:
+    data = corpus(2000)
+    import zlib
+
+    docs = [json.loads(line) for line in data.read_text().splitlines()]
+    failing = {f"{data.name}#{i}" for i, d in enumerate(docs) if zlib.crc32(d["text"].encode()) % 100 == 0}
+    assert 5 < len(failing) < 60
+    recipe = make_recipe(tmp_path, data, "flaky", [{"tests.job.user_ops:FlakyMapper": {"every": 100}}])
+    assert datamill("run", "--config", recipe, "--job_id", "flaky") == 0
+    markers = [json.loads(p.read_text()) for p in (tmp_path / "jobs" / "flaky" / "results").glob("*.commit")]
+    aside = [q for m in markers for q in m["quarantined"]]
+    assert {q["id"] for q in aside} == failing
+    assert {q["step"] for q in aside} == {"tests.job.user_ops:FlakyMapper"}
+    assert all("flaky op refuses" in q["error_msg"] for q in aside)
+    out = [r["url"] for r in read_jsonl(tmp_path / "flaky.jsonl")]
+    expected = [d["url"] for i, d in enumerate(docs) if f"{data.name}#{i}" not in failing]
+    assert out == expected
+
+
+def kill_when_checkpointed(recipe: Path, job_dir: Path, job_id: str) -> None:
+    proc = jobproc.start(recipe, "--job_id", job_id)
+    ckpts = job_dir / "checkpoints"
+    ok = jobproc.wait_for(lambda: jobproc.committed(job_dir) >= 2 and any(ckpts.rglob("op002-*")), 60, proc)
+    jobproc.kill_group(proc)
+    assert ok, proc.stdout.read().decode() if proc.stdout else "job ended early"
+
+
+LINKS, EMAIL, SPACES, UNICODE, LENGTH, WORDS = SIX_OPS
+NAP = {"tests.job.user_ops:SlowMapper": {"delay_s": 0.3}}
+
+
+@pytest.mark.parametrize(
+    ("edited", "note"),
+    [
+        pytest.param(
+            [LINKS, EMAIL, {"fix_unicode_mapper": {"normalization": "NFKC"}}, NAP, LENGTH],
+            "Checkpoints dropped, made by a different recipe: ",
+            id="op-2-changed",
+        ),
+        pytest.param(
+            [LINKS, EMAIL, SPACES, NAP, {"text_length_filter": {"min_len": 300}}],
+            "Checkpoints kept: ",
+            id="last-op-changed",
+        ),
+    ],
+)
+def test_recipe_edit_uses_only_checkpoints_whose_prefix_matches(
+    datamill, corpus, tmp_path: Path, capsys, edited: list, note: str
+) -> None:
+    data = corpus(400)
+    first = [LINKS, EMAIL, SPACES, NAP, LENGTH]
+    recipe = make_recipe(tmp_path, data, "edit", first, checkpoint={"strategy": "every_op"})
+    job_dir = tmp_path / "jobs" / "edit"
+    kill_when_checkpointed(recipe, job_dir, "edit")
+    recipe = make_recipe(tmp_path, data, "edit", edited, checkpoint={"strategy": "every_op"})
+    assert datamill("run", "--config", recipe, "--job_id", "edit") == 0
+    captured = capsys.readouterr()
+    notes = captured.out + captured.err
+    assert "committed partitions were made by a different recipe and will be redone" in notes
+    assert note + "" in notes and "after op 2 (" in notes.split(note)[1].splitlines()[0]
+    markers = [json.loads(p.read_text()) for p in (job_dir / "results").glob("*.commit")]
+    resumed_ops = [int(Path(m["resumed_from"]).name[2:5]) for m in markers if m["resumed_from"]]
+    if note.startswith("Checkpoints kept"):
+        assert 2 in resumed_ops  # the checkpoint after op 2 was reused
+    else:
+        assert all(op < 2 for op in resumed_ops)  # nothing made by the old op 2 was reused
+    fresh = make_recipe(tmp_path, data, "fresh", edited)
+    assert datamill("run", "--config", fresh, "--job_id", "fresh") == 0
+    assert (tmp_path / "edit.jsonl").read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+
+
+def test_sigterm_stops_within_the_timeout_and_resume_completes(datamill, corpus, tmp_path: Path) -> None:
+    data = corpus(400)
+    process = [*SIX_OPS, SLOW]
+    recipe = make_recipe(tmp_path, data, "term", process, fault_tolerance={"stop_timeout_s": 20})
+    job_dir = tmp_path / "jobs" / "term"
+    proc = jobproc.start(recipe, "--job_id", "term")
+    assert jobproc.wait_for(lambda: jobproc.committed(job_dir) >= 3, 60, proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=25) == 130
+    s = jobproc.summary(job_dir)
+    assert s["status"] == "stopped"
+    assert s["counts"]["partitions_done"] < s["counts"]["partitions_total"]
+    assert "--job_id term" in s["resume_command"]
+    assert datamill("run", "--config", recipe, "--job_id", "term") == 0
+    assert jobproc.summary(job_dir)["counts"]["partitions_skipped"] >= 3
+    assert (tmp_path / "term.jsonl").read_bytes() == reference_output(datamill, tmp_path, data, process)
+
+
+def test_a_second_runner_is_refused_with_the_pid(datamill, corpus, tmp_path: Path, capsys) -> None:
+    data = corpus(300)
+    recipe = make_recipe(tmp_path, data, "locked", [*SIX_OPS, SLOW])
+    job_dir = tmp_path / "jobs" / "locked"
+    proc = jobproc.start(recipe, "--job_id", "locked")
+    try:
+        assert jobproc.wait_for(lambda: jobproc.committed(job_dir) >= 1, 60, proc)
+        assert datamill("run", "--config", recipe, "--job_id", "locked") == 3
+        assert f"already running (PID {proc.pid}" in capsys.readouterr().err
+    finally:
+        jobproc.kill_group(proc)
+
+
+def test_changed_input_is_refused_unless_forced(datamill, recipe_file, tmp_path: Path, capsys) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row number {i}"} for i in range(10)])
+    recipe = recipe_file(dataset_path=str(data), process=[{"text_length_filter": {}}])
+    assert datamill("run", "--config", recipe, "--job_id", "fp") == 0
+    with open(data, "a") as fh:
+        fh.write(json.dumps({"text": "a new row appears"}) + "\n")
+    assert datamill("run", "--config", recipe, "--job_id", "fp") == 2
+    err = capsys.readouterr().err
+    assert str(data) in err and "has changed" in err and "--force" in err
+    assert datamill("run", "--config", recipe, "--job_id", "fp", "--force") == 0
+
+
+def test_disabled_strategy_starts_over(datamill, recipe_file, tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row number {i}"} for i in range(10)])
+    recipe = recipe_file(dataset_path=str(data), partition={"size": 3}, checkpoint={"strategy": "disabled"})
+    assert datamill("run", "--config", recipe, "--job_id", "off") == 0
+    assert datamill("run", "--config", recipe, "--job_id", "off") == 0
+    assert jobproc.summary(tmp_path / "jobs" / "off")["counts"]["partitions_skipped"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "checkpoint",
+    [{"strategy": "every_op"}, {"strategy": "every_n_ops", "n_ops": 2}, {"strategy": "every_partition"}],
+    ids=lambda c: c["strategy"],
+)
+def test_chaos_kills_lose_and_duplicate_nothing(datamill, corpus, tmp_path: Path, checkpoint: dict) -> None:
+    data = corpus(6000)
+    recipe = make_recipe(tmp_path, data, "chaos", SIX_OPS, checkpoint=checkpoint)
+    job_dir = tmp_path / "jobs" / "chaos"
+    rng = random.Random(hash(checkpoint["strategy"]) & 0xFFFF)
+    kills = 0
+    for _ in range(40):
+        proc = jobproc.start(recipe, "--job_id", "chaos")
+        before = jobproc.committed(job_dir) if (job_dir / "results").is_dir() else 0
+        # Kill once the job is surely past start-up: after a random number of new commits.
+        target = before + rng.randint(1, 25)
+        jobproc.wait_for(lambda: jobproc.committed(job_dir) >= target, 60, proc)
+        if proc.poll() is not None:
+            assert proc.returncode == 0, proc.stdout.read().decode() if proc.stdout else ""
+            break
+        jobproc.kill_group(proc)
+        kills += 1
+    assert kills >= 8, f"only {kills} kills: make the job longer"
+    if proc.returncode != 0:
+        assert datamill("run", "--config", recipe, "--job_id", "chaos") == 0
+    s = jobproc.summary(job_dir)
+    assert s["status"] == "completed" and s["counts"]["partitions_total"] == 300
+    assert (tmp_path / "chaos.jsonl").read_bytes() == reference_output(datamill, tmp_path, data, SIX_OPS)
