@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -29,10 +30,8 @@ def start(recipe: Path, *args: str) -> subprocess.Popen[bytes]:
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL the driver and every worker it started."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()
 
 

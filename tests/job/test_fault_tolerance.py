@@ -229,7 +229,7 @@ def test_chaos_kills_lose_and_duplicate_nothing(datamill, corpus, tmp_path: Path
         before = jobproc.committed(job_dir) if (job_dir / "results").is_dir() else 0
         # Kill once the job is surely past start-up: after a random number of new commits.
         target = before + rng.randint(1, 25)
-        jobproc.wait_for(lambda: jobproc.committed(job_dir) >= target, 60, proc)
+        jobproc.wait_for(lambda n=target: jobproc.committed(job_dir) >= n, 60, proc)
         if proc.poll() is not None:
             assert proc.returncode == 0, proc.stdout.read().decode() if proc.stdout else ""
             break
