@@ -241,3 +241,55 @@ def test_chaos_kills_lose_and_duplicate_nothing(datamill, corpus, tmp_path: Path
     s = jobproc.summary(job_dir)
     assert s["status"] == "completed" and s["counts"]["partitions_total"] == 300
     assert (tmp_path / "chaos.jsonl").read_bytes() == reference_output(datamill, tmp_path, data, SIX_OPS)
+
+
+def test_a_partition_that_keeps_failing_is_marked_failed_after_max_retries(
+    datamill, tmp_path: Path, capsys
+) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(60)])
+    die = {"tests.job.user_ops:AlwaysDieMapper": {"needle": "row 33"}}
+    recipe = make_recipe(
+        tmp_path, data, "doomed", [die], fault_tolerance={"max_retries": 2, "retry_delay_s": 0.05}
+    )
+    assert datamill("run", "--config", recipe, "--job_id", "doomed") == 1
+    s = jobproc.summary(tmp_path / "jobs" / "doomed")
+    assert s["status"] == "completed_with_failures"
+    (failure,) = s["failed_partitions"]
+    assert failure["partition_id"].endswith("_20-40") and failure["attempts"] == 3
+    assert "worker process" in failure["error"] and "died (exit code 9)" in failure["error"]
+    assert s["counts"]["partition_retries"] == 2
+    assert len(read_jsonl(tmp_path / "doomed.jsonl")) == 40
+    assert "Running the same command again retries exactly those partitions" in capsys.readouterr().out
+
+
+def test_a_second_signal_stops_at_once_and_the_job_stays_resumable(datamill, corpus, tmp_path: Path) -> None:
+    data = corpus(200)
+    process = [{"tests.job.user_ops:SlowMapper": {"delay_s": 5}}]
+    recipe = make_recipe(tmp_path, data, "twice", process, fault_tolerance={"stop_timeout_s": 60})
+    job_dir = tmp_path / "jobs" / "twice"
+    proc = jobproc.start(recipe, "--job_id", "twice")
+    assert jobproc.wait_for(lambda: (job_dir / "job_summary.json").exists(), 60, proc)
+    import time
+
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=15) == 130
+    assert jobproc.summary(job_dir)["status"] == "stopped"
+    assert jobproc.committed(job_dir) == 0
+
+
+def test_resume_by_job_id_reads_the_saved_config(datamill, corpus, tmp_path: Path) -> None:
+    data = corpus(300)
+    recipe = make_recipe(tmp_path, data, "saved", [*SIX_OPS, NAP])
+    job_dir = tmp_path / "jobs" / "saved"
+    proc = jobproc.start(recipe, "--job_id", "saved")
+    assert jobproc.wait_for(lambda: jobproc.committed(job_dir) >= 2, 60, proc)
+    jobproc.kill_group(proc)
+    recipe.unlink()  # the recipe is gone; the job directory has what it needs
+    assert datamill("resume", "saved", "--base-dir", tmp_path / "jobs") == 0
+    assert jobproc.summary(job_dir)["counts"]["partitions_skipped"] >= 2
+    fresh = make_recipe(tmp_path, data, "fresh", [*SIX_OPS, NAP])
+    assert datamill("run", "--config", fresh, "--job_id", "fresh") == 0
+    assert (tmp_path / "saved.jsonl").read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()

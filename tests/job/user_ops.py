@@ -76,3 +76,18 @@ class FlakyMapper(Mapper):
         if zlib.crc32(text.encode()) % self.every == 0:
             raise RuntimeError("flaky op refuses this sample")
         return text.lower()
+
+
+class AlwaysDieMapper(Mapper):
+    """Kills its worker on ``needle`` every time: a partition that cannot succeed."""
+
+    def __init__(self, needle: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.needle = needle
+
+    def process_text(self, text: str) -> str:
+        import os
+
+        if text == self.needle:
+            os._exit(9)
+        return text

@@ -75,9 +75,22 @@ def print_outcome(outcome: JobOutcome, console: Console) -> None:
             where = f"line {row['line']}" if row.get("line") else f"row {row['row']}"
             console.print(f"  {row['file']} {where}: {row['reason']}", highlight=False)
         console.print(f"  all of them: {s.bad_rows['file']}", highlight=False)
+    if c.samples_quarantined:
+        console.print(
+            f"[yellow]{c.samples_quarantined:,} samples were set aside[/] because an op raised on them "
+            "(op, error and id are in the results' commit markers)."
+        )
     for failure in s.failed_partitions[:5]:
         console.print(
-            f"[red]partition {failure['partition_id']} failed:[/] {failure['error']}", highlight=False
+            f"[red]partition {failure['partition_id']} failed[/] after {failure['attempts']} attempt(s): "
+            f"{failure['error']}",
+            highlight=False,
+        )
+    if s.failed_partitions:
+        console.print(
+            f"{len(s.failed_partitions)} partition(s) failed; the output lacks their samples. "
+            "Running the same command again retries exactly those partitions.",
+            highlight=False,
         )
     console.print(f"  output: {outcome.export_path}", highlight=False)
     console.print(f"  job directory: {outcome.layout.root}", highlight=False)

@@ -23,6 +23,7 @@ def demo_recipe(dataset: Path, export: Path, work_dir: Path, np: int) -> dict[st
         "work_dir": str(work_dir),
         "np": np,
         "text_key": "text",
-        "partition": {"size": 1000},
+        "partition": {"size": 500},
+        "checkpoint": {"strategy": "every_n_ops", "n_ops": 2},
         "process": SIX_OPS,
     }
