@@ -96,8 +96,9 @@ def _run_and_kill(recipe: Path, job_id: str, job_dir: Path, at: float, log: Path
             os.killpg(proc.pid, signal.SIGKILL)  # the driver and all its workers, no warning
             proc.wait()
             done = _committed(job_dir)
+            total = _total_partitions(job_dir)
             out.print(
-                f"   killed the driver and its workers (SIGKILL) after {done} of {_total_partitions(job_dir)} "
+                f"   killed the driver and its workers (SIGKILL) after {done} of {total} "
                 f"partitions were committed; its output is in {log}"
             )
             return done
@@ -107,11 +108,12 @@ def _run_and_kill(recipe: Path, job_id: str, job_dir: Path, at: float, log: Path
 
 def _show_completeness(outcome: JobOutcome, killed_after: int, out: Console) -> None:
     c = outcome.summary.counts
-    out.print(f"\n[bold]3. Nothing redone, nothing lost[/]")
+    out.print("\n[bold]3. Nothing redone, nothing lost[/]")
     out.print(
         f"   partitions committed before the kill and skipped now: {c.partitions_skipped} (of {killed_after})"
     )
-    written = sum(1 for _ in open(outcome.export_path, "rb"))
+    with open(outcome.export_path, "rb") as fh:
+        written = sum(1 for _ in fh)
     removed = sum(op["rows_removed"] for op in outcome.summary.ops)
     accounted = c.samples_written + removed + c.samples_quarantined + c.samples_bad
     out.print(
