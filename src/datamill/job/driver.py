@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 from rich.console import Console
 
-from datamill.atomic import atomic_open
+from datamill.atomic import TMP_PREFIX, atomic_open
 from datamill.config.models import FaultToleranceConfig, Recipe
 from datamill.engine.checkpoint import CheckpointPolicy
 from datamill.engine.partition import PartitionTask, PipelineSpec, pipeline_hash
@@ -204,16 +204,28 @@ class Driver:
             for result in committed.values():
                 self._count(result)
             self.summary.write(layout.summary)
-            self._schedule(plan, pending, committed)
-            if self._stop_deadline is not None and counts.partitions_done < counts.partitions_total:
-                self._aggregate(plan, committed)
-                self.summary.finish(JobStatus.STOPPED, layout.summary)
-                return JobOutcome(self.summary, layout, self.target.path, committed)
-            self._export(plan, committed)
+            try:
+                return self._finish(plan, pending, committed)
+            except BaseException as exc:
+                self.summary.error = f"{type(exc).__name__}: {exc}"
+                self.summary.finish(JobStatus.FAILED, layout.summary)
+                raise
+
+    def _finish(
+        self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, PartitionResult]
+    ) -> JobOutcome:
+        """Run the pending partitions, then export (or record that the job stopped)."""
+        layout, counts = self.layout, self.summary.counts
+        self._schedule(plan, pending, committed)
+        if self._stop_deadline is not None and counts.partitions_done < counts.partitions_total:
             self._aggregate(plan, committed)
-            status = JobStatus.COMPLETED_WITH_FAILURES if counts.partitions_failed else JobStatus.COMPLETED
-            self.summary.finish(status, layout.summary)
+            self.summary.finish(JobStatus.STOPPED, layout.summary)
             return JobOutcome(self.summary, layout, self.target.path, committed)
+        self._export(plan, committed)
+        self._aggregate(plan, committed)
+        status = JobStatus.COMPLETED_WITH_FAILURES if counts.partitions_failed else JobStatus.COMPLETED
+        self.summary.finish(status, layout.summary)
+        return JobOutcome(self.summary, layout, self.target.path, committed)
 
     def _plan(self) -> Plan:
         if self.layout.plan.exists():
@@ -341,6 +353,8 @@ class Driver:
             self.layout.results / committed[p.id].result_file for p in plan.partitions if p.id in committed
         ]
         target = self.target
+        for leftover in target.path.parent.glob(f"{TMP_PREFIX}{target.path.name}.*"):
+            leftover.unlink(missing_ok=True)  # an export interrupted by a crash
         with self.console.status(f"Exporting to {target.path}…"):
             if target.kind == "jsonl":
                 writers.merge_jsonl(parts, target.path)

@@ -13,7 +13,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from datamill.atomic import TMP_PREFIX
+from datamill.atomic import TMP_PREFIX, sweep_temporaries
 from datamill.engine.checkpoint import CheckpointName
 from datamill.engine.commit import marker_path, read_markers, remove_uncommitted
 from datamill.engine.partition import PipelineSpec, pipeline_ops
@@ -58,6 +58,8 @@ def prepare_resume(
         results.mkdir(parents=True)
         notes.append("Checkpoint strategy 'disabled': starting the job over.")
     remove_uncommitted(results)
+    for folder in (layout.staging, layout.plan.parent, layout.root):
+        sweep_temporaries(folder)
     committed = read_markers(results)
     stale = [pid for pid, result in committed.items() if result.pipeline_hash != current]
     for pid in stale:

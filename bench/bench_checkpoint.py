@@ -1,0 +1,124 @@
+"""Benchmark: what checkpointing costs, and what a resume saves.
+
+On the core benchmark's dataset (N C4-like documents, fixed seed), in one run:
+- wall time of ``datamill run`` with the six ops under checkpoint strategies
+  ``disabled``, ``every_partition``, ``every_n_ops`` (n=2) and ``every_op``,
+  as ratios to ``disabled``;
+- a run SIGKILLed (driver and workers) at about half its partitions, then the
+  same command again: the resumed run's wall time as a ratio to a full run.
+
+    python bench/bench_checkpoint.py [--docs 200000] [--np 2]
+
+Goals: every_partition <= 1.05x, every_op <= 1.3x, resumed run <= 0.55x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from datamill.demo.corpus import write_corpus
+from datamill.demo.recipe import SIX_OPS
+
+HERE = Path(__file__).resolve().parent
+STRATEGIES = [
+    ("disabled", {"strategy": "disabled"}),
+    ("every_partition", {"strategy": "every_partition"}),
+    ("every_n_ops (n=2)", {"strategy": "every_n_ops", "n_ops": 2}),
+    ("every_op", {"strategy": "every_op"}),
+]
+
+
+def recipe(out: Path, data: Path, name: str, checkpoint: dict, np_: int, size: int) -> Path:
+    path = out / f"{name}.yaml"
+    raw = {
+        "dataset_path": str(data),
+        "export_path": str(out / f"{name}.jsonl"),
+        "work_dir": str(out / "jobs"),
+        "np": np_,
+        "partition": {"size": size},
+        "checkpoint": checkpoint,
+        "process": SIX_OPS,
+    }
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def command(path: Path, job_id: str) -> list[str]:
+    return [sys.executable, "-m", "datamill", "run", "--config", str(path), "--job_id", job_id]
+
+
+def timed(cmd: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def kill_at_half(cmd: list[str], job_dir: Path, total: int) -> int:
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    results = job_dir / "results"
+    while proc.poll() is None:
+        done = len(list(results.glob("*.commit"))) if results.is_dir() else 0
+        if done >= total // 2:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return done
+        time.sleep(0.05)
+    raise SystemExit("the job finished before it could be killed")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--docs", type=int, default=200_000)
+    parser.add_argument("--np", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--partition-size", type=int, default=2000)
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+    out: Path = args.out.resolve()
+    data = out / f"c4_{args.docs}_{args.seed}.jsonl"
+    if not data.exists():
+        print(f"generating {args.docs:,} documents -> {data}", flush=True)
+        write_corpus(data, args.docs, args.seed)
+    shutil.rmtree(out / "jobs", ignore_errors=True)
+    partitions = -(-args.docs // args.partition_size)
+
+    times: dict[str, float] = {}
+    for label, checkpoint in STRATEGIES:
+        name = "ckpt_" + checkpoint["strategy"]
+        times[label] = timed(command(recipe(out, data, name, checkpoint, args.np, args.partition_size), name))
+        print(f"{label}: {times[label]:.2f}s", flush=True)
+
+    path = recipe(out, data, "ckpt_resume", {"strategy": "every_partition"}, args.np, args.partition_size)
+    committed = kill_at_half(command(path, "resume"), out / "jobs" / "resume", partitions)
+    resumed = timed(command(path, "resume"))
+    identical = (out / "ckpt_resume.jsonl").read_bytes() == (out / "ckpt_disabled.jsonl").read_bytes()
+    full = times["every_partition"]
+
+    base = times["disabled"]
+    print()
+    print(f"input: {args.docs:,} documents in {partitions} partitions; np={args.np}")
+    print(f"{'run':34}{'wall s':>9}{'ratio':>8}   goal")
+    goals = {"every_partition": "<= 1.05", "every_op": "<= 1.30"}
+    for label, seconds in times.items():
+        print(f"{label:34}{seconds:>9.2f}{seconds / base:>8.2f}   {goals.get(label, '')}")
+    print(
+        f"{'resumed after kill at ' + str(committed) + '/' + str(partitions):34}{resumed:>9.2f}"
+        f"{resumed / full:>8.2f}   <= 0.55 (ratio to a full every_partition run)"
+    )
+    print(f"resumed output byte-identical to an uninterrupted run: {identical}")
+    return 0 if identical else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
