@@ -14,7 +14,6 @@ Goals: every_partition <= 1.05x, every_op <= 1.3x, resumed run <= 0.55x.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import signal
@@ -24,11 +23,10 @@ import time
 from pathlib import Path
 
 import yaml
+from common import corpus, parser, timed
 
-from datamill.demo.corpus import write_corpus
 from datamill.demo.recipe import SIX_OPS
 
-HERE = Path(__file__).resolve().parent
 STRATEGIES = [
     ("disabled", {"strategy": "disabled"}),
     ("every_partition", {"strategy": "every_partition"}),
@@ -56,12 +54,6 @@ def command(path: Path, job_id: str) -> list[str]:
     return [sys.executable, "-m", "datamill", "run", "--config", str(path), "--job_id", job_id]
 
 
-def timed(cmd: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
-
-
 def kill_at_half(cmd: list[str], job_dir: Path, total: int) -> int:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     results = job_dir / "results"
@@ -76,20 +68,9 @@ def kill_at_half(cmd: list[str], job_dir: Path, total: int) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--docs", type=int, default=200_000)
-    parser.add_argument("--np", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--partition-size", type=int, default=2000)
-    parser.add_argument("--out", type=Path, default=HERE / "out")
-    args = parser.parse_args()
+    args = parser(__doc__).parse_args()
     out: Path = args.out.resolve()
-    data = out / f"c4_{args.docs}_{args.seed}.jsonl"
-    if not data.exists():
-        print(f"generating {args.docs:,} documents -> {data}", flush=True)
-        write_corpus(data, args.docs, args.seed)
+    data = corpus(args)
     shutil.rmtree(out / "jobs", ignore_errors=True)
     partitions = -(-args.docs // args.partition_size)
 

@@ -14,44 +14,22 @@ Goal: datamill's wall time within 1.3x of the plain script.
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import yaml
+from common import HERE, corpus, parser, timed
 
-from datamill.demo.corpus import write_corpus
 from datamill.demo.recipe import SIX_OPS
-
-HERE = Path(__file__).resolve().parent
-
-
-def timed(cmd: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--docs", type=int, default=200_000)
-    parser.add_argument("--np", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--partition-size", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=HERE / "out")
-    args = parser.parse_args()
-
+    p = parser(__doc__)
+    p.add_argument("--repeat", type=int, default=2)
+    args = p.parse_args()
     out: Path = args.out.resolve()
-    data = out / f"c4_{args.docs}_{args.seed}.jsonl"
-    if not data.exists():
-        print(f"generating {args.docs:,} documents -> {data}", flush=True)
-        write_corpus(data, args.docs, args.seed)
+    data = corpus(args)
     size_mb = data.stat().st_size / 1e6
 
     dm_out, plain_out = out / "datamill_output.jsonl", out / "plain_output.jsonl"

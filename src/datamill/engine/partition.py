@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 
 from datamill.engine.checkpoint import (
+    EXTENSIONS,
     CheckpointPolicy,
     CheckpointStore,
     PartitionState,
@@ -178,6 +179,6 @@ def _keep_intermediate(
     if pipeline.intermediate_dir is None:
         return
     policy = pipeline.checkpoint
-    ext = {"parquet": ".parquet", "arrow": ".arrow", "jsonl": ".jsonl"}[policy.format]
+    ext = EXTENSIONS[policy.format]
     dest = Path(pipeline.intermediate_dir) / partition_id / f"op_{index:03d}_{name.replace(':', '_')}{ext}"
     write_table(table, dest, policy.format, policy.compression, b"{}")
