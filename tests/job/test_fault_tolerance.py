@@ -293,3 +293,25 @@ def test_resume_by_job_id_reads_the_saved_config(datamill, corpus, tmp_path: Pat
     fresh = make_recipe(tmp_path, data, "fresh", [*SIX_OPS, NAP])
     assert datamill("run", "--config", fresh, "--job_id", "fresh") == 0
     assert (tmp_path / "saved.jsonl").read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
+
+
+def test_preserve_intermediate_data_keeps_every_ops_output(datamill, recipe_file, tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"Row number {i} at https://x.org/{i}"} for i in range(6)])
+    recipe = recipe_file(
+        dataset_path=str(data),
+        partition={"size": 3},
+        checkpoint={"strategy": "every_op"},
+        intermediate_storage={"preserve_intermediate_data": True, "format": "arrow"},
+        process=[LINKS, SPACES, LENGTH],
+    )
+    assert datamill("run", "--config", recipe, "--job_id", "keep") == 0
+    job = tmp_path / "jobs" / "keep"
+    for part in (job / "results").glob("*.commit"):
+        pid = part.name[len("part-") : -len(".commit")]
+        names = sorted(p.name for p in (job / "intermediate" / pid).iterdir())
+        assert names == [
+            "op_000_clean_links_mapper.arrow",
+            "op_001_whitespace_normalization_mapper.arrow",
+            "op_002_text_length_filter.arrow",
+        ]
+        assert len(list((job / "checkpoints" / pid).iterdir())) == 2  # after ops 0 and 1, all kept
