@@ -296,7 +296,9 @@ def test_resume_by_job_id_reads_the_saved_config(datamill, corpus, tmp_path: Pat
 
 
 def test_preserve_intermediate_data_keeps_every_ops_output(datamill, recipe_file, tmp_path: Path) -> None:
-    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"Row number {i} at https://x.org/{i}"} for i in range(6)])
+    data = write_jsonl(
+        tmp_path / "d.jsonl", [{"text": f"Row number {i} at https://x.org/{i}"} for i in range(6)]
+    )
     recipe = recipe_file(
         dataset_path=str(data),
         partition={"size": 3},

@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 from rich.console import Console
 
-from datamill.cli.run import print_outcome, reject_extra
+from datamill.cli.common import reject_extra
+from datamill.cli.run import print_outcome
 from datamill.config import load_recipe
 from datamill.demo.corpus import write_corpus
 from datamill.demo.recipe import demo_recipe

@@ -8,6 +8,7 @@ unless it is a bug.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -16,20 +17,31 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from datamill import __version__
-from datamill.cli import demo, resume, run
 from datamill.errors import DatamillError
 
+COMMANDS = {
+    "run": "run",
+    "resume": "resume",
+    "monitor": "control",
+    "stop": "control",
+    "jobs": "control",
+    "demo": "demo",
+}
+"""Subcommand -> the module under datamill.cli that defines it."""
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with a known ``command``, only its module is imported
+    (``datamill monitor`` should not pay for importing the whole engine)."""
     parser = argparse.ArgumentParser(
         prog="datamill",
         description="Run long batch data-processing jobs that survive anything.",
     )
     parser.add_argument("--version", action="version", version=f"datamill {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    run.add_parser(sub)
-    resume.add_parser(sub)
-    demo.add_parser(sub)
+    wanted = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in wanted:
+        importlib.import_module(f"datamill.cli.{name}").add_parser(sub)
     return parser
 
 
@@ -41,7 +53,8 @@ def _setup_logging(console: Console) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    command = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(command)
     args, extra = parser.parse_known_args(args_list)
     err = Console(stderr=True, soft_wrap=True)
     _setup_logging(err)

@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 from rich.console import Console
 
-from datamill.cli.run import print_outcome, reject_extra
+from datamill.cli.common import reject_extra
+from datamill.cli.run import print_outcome
 from datamill.config import load_recipe
 from datamill.errors import ConfigError
 from datamill.job.driver import RunRequest, run_job

@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from datamill.config import Recipe, load_recipe, parse_overrides
-from datamill.errors import ConfigError
 from datamill.job.driver import JobOutcome, RunRequest, run_job
 
 EPILOG = """\
@@ -114,8 +113,3 @@ def op_table(ops: list[dict[str, Any]]) -> Table:
             f"{op['seconds']:.2f}",
         )
     return table
-
-
-def reject_extra(extra: list[str]) -> None:
-    if extra:
-        raise ConfigError(f"Unexpected arguments: {' '.join(extra)}.")

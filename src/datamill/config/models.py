@@ -122,6 +122,9 @@ class EventLoggingConfig(Section):
     backup_count: int = Field(default=5, ge=0)
     """Rotated event log files to keep."""
 
+    resource_interval_s: float = Field(default=10.0, gt=0)
+    """How often to log the CPU and memory of the driver and its workers."""
+
 
 def _default_np() -> int:
     return max(1, min(4, os.cpu_count() or 1))

@@ -14,6 +14,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,8 @@ from datamill.engine.checkpoint import (
 from datamill.engine.commit import result_path, write_marker
 from datamill.engine.results import OpMetrics, PartitionResult
 from datamill.errors import OpError
+from datamill.events.log import make_event
+from datamill.events.types import EventType
 from datamill.io.readers import Columns, read_partition
 from datamill.io.writers import output_table, result_suffix, write_result
 from datamill.ops.base import Op
@@ -52,6 +55,7 @@ class PipelineSpec:
     checkpoint: CheckpointPolicy
     on_sample_error: str = "quarantine"
     intermediate_dir: str | None = None
+    job_id: str = ""
 
     @property
     def key(self) -> str:
@@ -73,6 +77,22 @@ class PartitionTask:
 
 
 _PIPELINES: dict[str, tuple[list[Op], list[str]]] = {}
+
+EventSink = Callable[[dict[str, Any]], None]
+_sink: EventSink | None = None
+
+
+def set_event_sink(sink: EventSink | None) -> None:
+    """Where this process's partition events go (the driver writes them)."""
+    global _sink
+    _sink = sink
+
+
+def _emit(task: PartitionTask, type_: EventType, **fields: Any) -> None:
+    if _sink is not None:
+        _sink(
+            make_event(task.pipeline.job_id, type_, partition_id=task.spec.id, attempt=task.attempt, **fields)
+        )
 
 
 def pipeline_ops(pipeline: PipelineSpec) -> tuple[list[Op], list[str]]:
@@ -97,6 +117,7 @@ def pipeline_hash(pipeline: PipelineSpec) -> str:
 def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: PartitionTask) -> pa.Table:
     """Run one op, setting aside the samples it raises on."""
     started = time.perf_counter()
+    _emit(task, EventType.OP_START, op_name=op.name, op_index=index, rows_in=table.num_rows)
     outcome = op.run(table)
     if outcome.failures:
         if task.pipeline.on_sample_error == "fail_partition":
@@ -124,6 +145,24 @@ def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: Par
         rows_failed=len(outcome.failures),
     )
     state.ops.append(metrics.to_json())
+    if outcome.failures:
+        _emit(
+            task,
+            EventType.SAMPLES_QUARANTINED,
+            op_name=op.name,
+            op_index=index,
+            rows_in=len(outcome.failures),
+            message=f"{len(outcome.failures)} samples set aside; first: {outcome.failures[0].error}",
+        )
+    _emit(
+        task,
+        EventType.OP_COMPLETE,
+        op_name=op.name,
+        op_index=index,
+        rows_in=metrics.rows_in,
+        rows_out=metrics.rows_out,
+        duration_s=round(metrics.seconds, 6),
+    )
     return outcome.table
 
 
@@ -131,12 +170,14 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     """Read (or resume), process, write and commit one partition."""
     started = time.perf_counter()
     pipeline, spec = task.pipeline, task.spec
+    _emit(task, EventType.PARTITION_START, rows_in=spec.rows)
     ops, hashes = pipeline_ops(pipeline)
     store = CheckpointStore(pipeline.checkpoint)
     resumed = store.latest(spec.id, hashes, pipeline.columns) if pipeline.checkpoint.enabled else None
     if resumed:
         last_done, table, state, checkpoint = resumed
         first = last_done + 1
+        _emit(task, EventType.CHECKPOINT_LOAD, op_index=last_done, checkpoint_path=str(checkpoint))
     else:
         table, bad_rows = read_partition(spec, pipeline.columns)
         state = PartitionState(
@@ -147,7 +188,15 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         table = run_op(ops[index], index, table, state, task)
         _keep_intermediate(pipeline, spec.id, index, ops[index].name, table)
         if pipeline.checkpoint.after(index, ops[index].name, len(ops) - 1):
-            store.save(spec.id, index, hashes[index], table, state)
+            saved = store.save(spec.id, index, hashes[index], table, state)
+            _emit(
+                task,
+                EventType.CHECKPOINT_SAVE,
+                op_name=ops[index].name,
+                op_index=index,
+                checkpoint_path=str(saved),
+                bytes=saved.stat().st_size,
+            )
     results_dir = Path(pipeline.results_dir)
     dest = result_path(results_dir, spec.id, result_suffix(pipeline.result_format))
     nbytes = write_result(output_table(table, pipeline.keep_stats), dest, pipeline.result_format)

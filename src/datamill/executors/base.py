@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Protocol
 
-from datamill.engine.partition import PartitionTask
+from datamill.engine.partition import EventSink, PartitionTask
 from datamill.engine.results import PartitionResult
 
 
@@ -26,16 +26,20 @@ class Executor(Protocol):
     def worker_pids(self) -> list[int]: ...
 
 
-def make_executor(kind: str, workers: int) -> Executor:
-    """An executor of ``kind`` with ``workers`` processes (1: in the driver)."""
+def make_executor(kind: str, workers: int, on_event: EventSink | None = None) -> Executor:
+    """An executor of ``kind`` with ``workers`` processes (1: in the driver).
+
+    ``on_event`` receives the events partitions emit while they run; it may be
+    called from another thread.
+    """
     if kind == "local" and workers == 1:
         from datamill.executors.inline import InlineExecutor
 
-        return InlineExecutor()
+        return InlineExecutor(on_event)
     if kind == "local":
         from datamill.executors.local import LocalExecutor
 
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, on_event)
     from datamill.errors import ConfigError
 
     raise ConfigError(f"executor_type '{kind}' is not available in this version of datamill; use 'local'.")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
-from datamill.engine.partition import PartitionTask, run_partition
+from datamill.engine.partition import PartitionTask, run_partition, set_event_sink
 from datamill.engine.results import PartitionResult
 
 
@@ -13,12 +15,18 @@ class InlineExecutor:
 
     slots = 1
 
+    def __init__(self, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.on_event = on_event
+
     def submit(self, task: PartitionTask) -> Future[PartitionResult]:
         future: Future[PartitionResult] = Future()
+        set_event_sink(self.on_event)
         try:
             future.set_result(run_partition(task))
         except Exception as exc:
             future.set_exception(exc)
+        finally:
+            set_event_sink(None)
         return future
 
     def shutdown(self) -> None:

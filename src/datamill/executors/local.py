@@ -18,19 +18,21 @@ import signal
 import threading
 import traceback
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from datamill.engine.partition import PartitionTask, run_partition
+from datamill.engine.partition import PartitionTask, run_partition, set_event_sink
 from datamill.engine.results import PartitionResult
 from datamill.errors import PartitionError
 
 
 def _worker_main(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    set_event_sink(lambda event: conn.send(("event", event)))
     while True:
         try:
             task = conn.recv()
@@ -64,8 +66,9 @@ class _Worker:
 class LocalExecutor:
     """``workers`` processes running partitions in parallel."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.slots = workers
+        self.on_event = on_event
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(["datamill.engine.partition", "datamill.ops.builtin"])
         self._queue: deque[tuple[PartitionTask, Future[PartitionResult]]] = deque()
@@ -134,11 +137,17 @@ class LocalExecutor:
             message = w.conn.recv()
         except (EOFError, OSError):
             return False
+        if message[0] == "event":
+            if self.on_event is not None:
+                self.on_event(message[1])
+            return True
         job, w.job = w.job, None
         if job is not None:
             if message[0] == "ok":
                 job[1].set_result(message[1])
             else:
+                with contextlib.suppress(AttributeError, TypeError):
+                    message[1].remote_traceback = message[2]
                 job[1].set_exception(message[1])
         return True
 

@@ -17,6 +17,7 @@ import hashlib
 import heapq
 import json
 import logging
+import queue
 import shlex
 import signal
 import time
@@ -32,16 +33,19 @@ from rich.console import Console
 
 from datamill.atomic import TMP_PREFIX, atomic_open
 from datamill.config.models import FaultToleranceConfig, Recipe
+from datamill.control.procs import identity
 from datamill.engine.checkpoint import CheckpointPolicy
 from datamill.engine.partition import PartitionTask, PipelineSpec, pipeline_hash
 from datamill.engine.results import PartitionResult
 from datamill.errors import DatamillError
+from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
 from datamill.io import writers
 from datamill.io.sources import discover
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
 from datamill.job.progress import JobProgress
+from datamill.job.resources import ResourceSampler
 from datamill.job.resume import prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
@@ -155,6 +159,7 @@ def pipeline_for(recipe: Recipe, layout: JobLayout, result_format: str) -> Pipel
         checkpoint=policy,
         on_sample_error=recipe.fault_tolerance.on_sample_error,
         intermediate_dir=str(layout.intermediate) if storage.preserve_intermediate_data else None,
+        job_id=layout.job_id,
     )
 
 
@@ -181,6 +186,10 @@ class Driver:
             resume_command=resume_command(request, job_id),
         )
         self._stop_deadline: float | None = None
+        self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self.events = EventLog(self.layout.event_logs, job_id, recipe.event_logging)
+        me = identity()
+        self.summary.driver_create_time, self.summary.driver_cmdline = me["create_time"], me["cmdline"]
 
     def run(self) -> JobOutcome:
         layout = self.layout
@@ -203,13 +212,40 @@ class Driver:
             counts.partitions_skipped = len(plan.partitions) - len(pending)
             for result in committed.values():
                 self._count(result)
+            self.summary.samples_at_run_start = counts.samples_read
             self.summary.write(layout.summary)
+            kind = EventType.JOB_RESUME if committed or self.summary.resume_notes else EventType.JOB_START
+            self.events.emit(
+                kind,
+                message=f"{len(pending)} of {len(plan.partitions)} partitions to run",
+            )
+            for note in self.summary.resume_notes:
+                self.events.emit(EventType.WARNING, message=note)
             try:
-                return self._finish(plan, pending, committed)
+                outcome = self._finish(plan, pending, committed)
             except BaseException as exc:
                 self.summary.error = f"{type(exc).__name__}: {exc}"
                 self.summary.finish(JobStatus.FAILED, layout.summary)
+                self.events.emit(EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=str(exc))
+                self.events.close()
                 raise
+            self._emit_end(outcome)
+            return outcome
+
+    def _emit_end(self, outcome: JobOutcome) -> None:
+        s = outcome.summary
+        run_samples = s.counts.samples_read - s.samples_at_run_start
+        if s.duration_seconds > 0:
+            self.events.emit(
+                EventType.PERFORMANCE_METRIC,
+                metric="samples_per_second",
+                value=round(run_samples / s.duration_seconds, 3),
+                duration_s=s.duration_seconds,
+                rows_in=run_samples,
+            )
+        kind = EventType.JOB_STOPPED if s.status is JobStatus.STOPPED else EventType.JOB_COMPLETE
+        self.events.emit(kind, message=s.status.value, duration_s=s.duration_seconds)
+        self.events.close()
 
     def _finish(
         self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, PartitionResult]
@@ -263,7 +299,8 @@ class Driver:
     def _schedule(
         self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, PartitionResult]
     ) -> None:
-        executor = make_executor(self.recipe.executor_type, self.recipe.np)
+        executor = make_executor(self.recipe.executor_type, self.recipe.np, self._inbox.put)
+        self._sampler = ResourceSampler(executor, self.recipe.event_logging.resource_interval_s)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         done_samples = sum(p.rows for p in plan.partitions if p.id in committed)
         try:
@@ -278,6 +315,7 @@ class Driver:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             executor.shutdown()
+            self._drain()
 
     def _loop(
         self,
@@ -310,29 +348,65 @@ class Driver:
                 time.sleep(timeout)
                 continue
             finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+            self._drain()
             for future in finished:
                 spec, attempt = running.pop(future)
                 error = future.exception()
                 if error is None:
-                    result = future.result()
-                    committed[spec.id] = result
-                    self._count(result)
+                    self._committed(spec, future.result(), committed)
                     bar.advance(spec.rows)
                 elif self._should_retry(error, attempt, ft):
-                    delay = backoff_delay(ft, attempt)
-                    self.summary.counts.partition_retries += 1
-                    log.warning(
-                        "partition %s failed (attempt %d), retrying in %.1fs: %s",
-                        spec.id,
-                        attempt,
-                        delay,
-                        error,
-                    )
-                    heapq.heappush(delayed, (time.monotonic() + delay, attempt, spec, attempt + 1))
+                    self._retry(spec, attempt, error, delayed)
                 elif self._stop_deadline is None:
                     self._fail(spec, attempt, error)
                     bar.advance(spec.rows)
+            self._sampler.maybe_emit(self.events)
             self.summary.write(self.layout.summary, force=False)
+
+    def _drain(self) -> None:
+        """Write the events workers sent since the last call."""
+        while True:
+            try:
+                self.events.write(self._inbox.get_nowait())
+            except queue.Empty:
+                return
+
+    def _committed(
+        self, spec: PartitionSpec, result: PartitionResult, committed: dict[str, PartitionResult]
+    ) -> None:
+        committed[spec.id] = result
+        self._count(result)
+        self.events.emit(
+            EventType.PARTITION_COMPLETE,
+            partition_id=spec.id,
+            attempt=result.attempt,
+            rows_in=result.rows_read,
+            rows_out=result.rows_out,
+            bytes=result.result_bytes,
+            duration_s=round(result.seconds, 6),
+            pid=result.pid,
+            host=result.host,
+        )
+
+    def _retry(self, spec: PartitionSpec, attempt: int, error: BaseException, delayed: list[Any]) -> None:
+        delay = backoff_delay(self.recipe.fault_tolerance, attempt)
+        self.summary.counts.partition_retries += 1
+        log.warning("partition %s failed (attempt %d), retrying in %.1fs: %s", spec.id, attempt, delay, error)
+        self._emit_error(EventType.PARTITION_RETRY, spec, attempt, error, f"retrying in {delay:.1f}s")
+        heapq.heappush(delayed, (time.monotonic() + delay, attempt, spec, attempt + 1))
+
+    def _emit_error(
+        self, kind: EventType, spec: PartitionSpec, attempt: int, error: BaseException, message: str
+    ) -> None:
+        self.events.emit(
+            kind,
+            partition_id=spec.id,
+            attempt=attempt,
+            error_type=type(error).__name__,
+            error_message=str(error),
+            traceback=getattr(error, "remote_traceback", None),
+            message=message,
+        )
 
     def _should_retry(self, error: BaseException, attempt: int, ft: FaultToleranceConfig) -> bool:
         if self._stop_deadline is not None or not ft.enabled or attempt > ft.max_retries:
@@ -345,6 +419,9 @@ class Driver:
             {"partition_id": spec.id, "attempts": attempt, "error": f"{type(error).__name__}: {error}"}
         )
         log.error("partition %s failed after %d attempt(s): %s", spec.id, attempt, error)
+        self._emit_error(
+            EventType.PARTITION_FAILED, spec, attempt, error, f"failed after {attempt} attempt(s)"
+        )
 
     # -- the end --------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import time
 from pathlib import Path
 from types import TracebackType
@@ -67,7 +66,10 @@ class JobLock:
             ) from None
         fh.seek(0)
         fh.truncate()
-        fh.write(json.dumps({"pid": os.getpid(), "started": time.time(), "job_id": self.job_id}))
+        from datamill.control.procs import identity
+
+        holder = {**identity(), "started": time.time(), "job_id": self.job_id}
+        fh.write(json.dumps(holder))
         fh.flush()
         self._fh = fh
 

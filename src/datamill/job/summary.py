@@ -69,6 +69,13 @@ class JobSummary:
     duration_seconds: float = 0.0
     driver_pid: int = field(default_factory=os.getpid)
     host: str = field(default_factory=socket.gethostname)
+    driver_create_time: float = 0.0
+    """The driver's start time (epoch), so a reused PID is never mistaken for it."""
+    driver_cmdline: list[str] = field(default_factory=list)
+    run_started_epoch: float = field(default_factory=time.time)
+    """When this run of the job started (a resume starts a new run)."""
+    samples_at_run_start: int = 0
+    """Samples already processed when this run started: the rate excludes them."""
     counts: Counts = field(default_factory=Counts)
     ops: list[dict[str, Any]] = field(default_factory=list)
     bad_rows: dict[str, Any] = field(default_factory=dict)

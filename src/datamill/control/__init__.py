@@ -1,0 +1,1 @@
+"""Seeing and steering jobs from outside: monitor, stopper, job list."""

@@ -1,0 +1,111 @@
+"""The monitor's report: the documented shape of ``datamill monitor --json``.
+
+These models are the contract of ``--json`` and of
+``JobProgressMonitor.get_progress_data()``; every field is documented here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class JobOverview(_Model):
+    job_id: str
+    status: str
+    """running, completed, completed_with_failures, failed, stopped, or
+    interrupted (the summary says running but no process holds the lock)."""
+    running: bool
+    """Decided by the job's lock."""
+    dataset_path: str | None
+    job_dir: str
+    start_time: str | None
+    end_time: str | None
+    duration_seconds: float
+    driver_pid: int | None
+    host: str | None
+    config_hash: str | None
+    resume_command: str | None
+
+
+class OverallProgress(_Model):
+    job_status: str
+    progress_percentage: float
+    """Committed partitions as a share of all partitions."""
+    partitions_total: int
+    partitions_completed: int
+    partitions_running: int
+    partitions_failed: int
+    partitions_pending: int
+    samples_total: int
+    samples_processed: int
+    samples_written: int
+    samples_set_aside: int
+    elapsed_time_seconds: float
+    rate_samples_per_second: float | None
+    """Samples processed per second in this run (a resumed run counts only its own)."""
+    eta_seconds: float | None
+    """Time left at the observed rate; None when not running or no rate yet."""
+
+
+class PartitionDetail(_Model):
+    partition_id: str
+    status: str
+    samples: int | None
+    current_op: str | None
+    ops_done: int
+    checkpoints: int
+    retries: int
+    attempt: int
+
+
+class PartitionStatus(_Model):
+    counts: dict[str, int]
+    """Partitions by status: pending, running, retrying, completed, failed."""
+    partitions: list[PartitionDetail] | None
+    """Per partition, with ``--detailed`` only."""
+
+
+class OperationMetric(_Model):
+    index: int
+    name: str
+    seconds: float
+    rows_in: int
+    rows_out: int
+    rows_removed: int
+    rows_per_second: float | None
+    runs: int
+    """How many partition runs of this op the events record."""
+
+
+class CheckpointSummary(_Model):
+    saved: int
+    loaded: int
+    partitions_with_checkpoints: int
+
+
+class EventLogInfo(_Model):
+    path: str | None
+    enabled: bool
+    events_read: int
+    skipped_lines: int
+    """Garbled lines skipped, plus a torn last line if there is one."""
+    torn_tail: bool
+    by_type: dict[str, int]
+
+
+class ProgressReport(_Model):
+    format_version: int
+    job_overview: JobOverview
+    overall_progress: OverallProgress
+    partition_status: PartitionStatus
+    operation_metrics: list[OperationMetric]
+    checkpoint_summary: CheckpointSummary
+    recent_failures: list[dict[str, Any]]
+    resource_usage: dict[str, Any] | None
+    event_log: EventLogInfo

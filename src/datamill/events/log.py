@@ -1,0 +1,122 @@
+"""Writing the event log: ``events.jsonl`` for programs, ``events.log`` for people.
+
+Only the driver writes here; workers hand their events to the driver, which
+stamps and writes them in the order it receives them. Both files rotate at
+``event_logging.max_log_size_mb`` keeping ``backup_count`` old files. With
+``event_logging.enabled: false`` nothing is written and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from datamill.config.models import EventLoggingConfig
+from datamill.events.read import EventReader
+from datamill.events.rotation import RotatingWriter
+from datamill.events.stats import EventStats
+from datamill.events.types import EVENT_FORMAT_VERSION, FIELDS, EventType
+
+SNAPSHOT_INTERVAL_S = 2.0
+EVENTS_FILE = "events.jsonl"
+HUMAN_FILE = "events.log"
+
+_HUMAN_FIELDS = (
+    "partition_id",
+    "op_name",
+    "attempt",
+    "rows_in",
+    "rows_out",
+    "duration_s",
+    "checkpoint_path",
+    "metric",
+    "value",
+    "cpu_percent",
+    "memory_mb",
+    "workers",
+    "workers_memory_mb",
+)
+
+
+def make_event(job_id: str, type_: EventType | str, **fields: Any) -> dict[str, Any]:
+    """An event with its time set now; ``fields`` outside the schema are an error."""
+    unknown = set(fields) - FIELDS
+    if unknown:
+        raise ValueError(f"unknown event fields: {sorted(unknown)}")
+    now = time.time()
+    return {
+        "format_version": EVENT_FORMAT_VERSION,
+        "time": datetime.fromtimestamp(now).astimezone().isoformat(timespec="milliseconds"),
+        "epoch": round(now, 6),
+        "job_id": job_id,
+        "type": EventType(type_).value,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        **{k: v for k, v in fields.items() if v is not None},
+    }
+
+
+class EventLog:
+    """The driver's writer of a job's event logs."""
+
+    def __init__(self, directory: Path, job_id: str, config: EventLoggingConfig) -> None:
+        self.job_id = job_id
+        self.enabled = config.enabled
+        self._run = secrets.token_hex(4)
+        self._seq = 0
+        if not self.enabled:
+            return
+        max_bytes = int(config.max_log_size_mb * 1024 * 1024)
+        self._jsonl = RotatingWriter(directory / EVENTS_FILE, max_bytes, config.backup_count)
+        self._human = RotatingWriter(directory / HUMAN_FILE, max_bytes, config.backup_count)
+        self._folded: tuple[EventReader, EventStats] | None = None
+        self._next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL_S
+
+    def emit(self, type_: EventType | str, **fields: Any) -> None:
+        self.write(make_event(self.job_id, type_, **fields))
+
+    def write(self, event: dict[str, Any]) -> None:
+        """Write an event made here or by a worker, giving it its id."""
+        if not self.enabled:
+            return
+        self._seq += 1
+        event = {**event, "event_id": f"{self._run}-{self._seq:08d}", "seq": self._seq}
+        self._jsonl.write((json.dumps(event, ensure_ascii=False, default=str) + "\n").encode())
+        self._human.write(human_line(event).encode())
+        if time.monotonic() >= self._next_snapshot:
+            self.snapshot()
+
+    def snapshot(self) -> None:
+        """Fold what was written since the last snapshot and save the result."""
+        from datamill.events.snapshot import load_snapshot, save_snapshot
+
+        if self._folded is None:
+            self._folded = load_snapshot(self._jsonl.path)
+        reader, stats = self._folded
+        stats.update(reader.read_new())
+        save_snapshot(reader, stats)
+        self._next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL_S
+
+    def close(self) -> None:
+        if self.enabled:
+            self._jsonl.close()
+            self._human.close()
+            self.snapshot()
+
+
+def human_line(event: dict[str, Any]) -> str:
+    level = (
+        "ERROR" if event["type"].endswith("FAILED") else "WARN " if event["type"] == "WARNING" else "INFO "
+    )
+    parts = [f"{event['time']} {level} {event['type']:<19}"]
+    parts += [f"{k}={event[k]}" for k in _HUMAN_FIELDS if event.get(k) is not None]
+    for key in ("message", "error_message"):
+        if event.get(key):
+            parts.append(f"| {event[key]}")
+    return " ".join(parts).replace("\n", " ") + "\n"
