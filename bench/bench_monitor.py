@@ -102,7 +102,9 @@ def refresh_cost(base: Path, job_id: str, events: int) -> tuple[float, int]:
 def main() -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=HERE / "out" / "monitor")
     args = parser.parse_args()
