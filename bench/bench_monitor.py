@@ -86,7 +86,7 @@ def make_job(base: Path, job_id: str, events: int) -> tuple[Path, EventLog, int]
 
 
 def refresh_cost(base: Path, job_id: str, events: int) -> tuple[float, int]:
-    _, log, partitions = make_job(base, job_id, events)
+    _, log, _ = make_job(base, job_id, events)
     monitor = JobProgressMonitor(job_id, base)
     times = []
     for round_ in range(5):
