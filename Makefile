@@ -34,6 +34,7 @@ check: venv
 bench: venv
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_checkpoint.py
+	$(BIN)/python bench/bench_monitor.py
 
 clean:
 	rm -rf $(VENV) demo_output bench/out .pytest_cache .mypy_cache .ruff_cache
