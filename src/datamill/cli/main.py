@@ -25,6 +25,9 @@ COMMANDS = {
     "monitor": "control",
     "stop": "control",
     "jobs": "control",
+    "stats": "ledger",
+    "ledger": "ledger",
+    "cleanup": "ledger",
     "demo": "demo",
 }
 """Subcommand -> the module under datamill.cli that defines it."""

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from datamill.config import Recipe, load_recipe, parse_overrides
+from datamill.errors import ConfigError
 from datamill.job.driver import JobOutcome, RunRequest, run_job
 
 EPILOG = """\
@@ -36,6 +37,7 @@ def add_parser(sub: Any) -> None:
         help="run the job a recipe describes",
         description="Run the job a YAML recipe describes (Data-Juicer's recipe shape).",
         epilog=EPILOG + "\n" + recipe_keys(),
+        allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--config", "-c", type=Path, required=True, help="the YAML recipe")
@@ -44,12 +46,38 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="resume even if an input file changed since the job was planned",
     )
+    p.add_argument(
+        "--work-dir",
+        type=Path,
+        help="the job lives exactly in this directory; rerunning with the same one resumes it "
+        "(seed 000's meaning). The recipe's work_dir (or --work_dir) is instead the parent of "
+        "job directories, named by job id; give one or the other.",
+    )
+    p.add_argument("--batch", type=int, help="records per partition (same as --partition.size)")
+    p.add_argument("--show-stats", action="store_true", help="print the job's ledger statistics and exit")
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     overrides = parse_overrides(extra)
+    if args.work_dir is not None:
+        if "work_dir" in overrides or "job_id" in overrides:
+            raise ConfigError(
+                "--work-dir names the job's own directory; it cannot be combined with --work_dir "
+                "(the parent of job directories) or --job_id. Give one or the other."
+            )
+        work_dir = args.work_dir.expanduser().resolve()
+        overrides["work_dir"], overrides["job_id"] = str(work_dir.parent), work_dir.name
+    if args.batch is not None:
+        overrides["partition.size"] = args.batch
     recipe = load_recipe(args.config, overrides)
+    if args.show_stats:
+        from datamill.cli.ledger import show_stats
+
+        if recipe.job_id is None:
+            raise ConfigError("--show-stats needs to know the job: give --work-dir or --job_id.")
+        show_stats(Path(recipe.work_dir) / recipe.job_id, False, Console(soft_wrap=True))
+        return 0
     request = RunRequest(recipe, args.config.stem, args.config, overrides, force=args.force)
     outcome = run_job(request, err)
     print_outcome(outcome, Console(soft_wrap=True))

@@ -76,6 +76,8 @@ class PartitionState:
     bad_rows: list[dict[str, Any]] = field(default_factory=list)
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     ops: list[dict[str, Any]] = field(default_factory=list)
+    filtered_ids: list[str] = field(default_factory=list)
+    """Ids of samples a filter removed: processed successfully, not written."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from datamill.engine.checkpoint import (
     EXTENSIONS,
@@ -37,7 +38,8 @@ from datamill.events.log import make_event
 from datamill.events.types import EventType
 from datamill.io.readers import Columns, read_partition
 from datamill.io.writers import output_table, result_suffix, write_result
-from datamill.ops.base import Op
+from datamill.ledger import segments as ledger
+from datamill.ops.base import Op, OpResult
 from datamill.ops.registry import build_pipeline
 from datamill.plan.planner import PartitionSpec
 
@@ -56,6 +58,7 @@ class PipelineSpec:
     on_sample_error: str = "quarantine"
     intermediate_dir: str | None = None
     job_id: str = ""
+    progress_dir: str = ""
 
     @property
     def key(self) -> str:
@@ -119,6 +122,8 @@ def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: Par
     started = time.perf_counter()
     _emit(task, EventType.OP_START, op_name=op.name, op_index=index, rows_in=table.num_rows)
     outcome = op.run(table)
+    if outcome.rows_removed:
+        state.filtered_ids.extend(_removed_ids(table, outcome, task.pipeline.columns.id_column))
     if outcome.failures:
         if task.pipeline.on_sample_error == "fail_partition":
             first = outcome.failures[0]
@@ -166,6 +171,41 @@ def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: Par
     return outcome.table
 
 
+def _removed_ids(before: pa.Table, outcome: OpResult, id_col: str) -> list[str]:
+    ids = before.column(id_col)
+    gone = pc.invert(pc.is_in(ids, value_set=outcome.table.column(id_col).combine_chunks()))
+    failed = {before.column(id_col)[f.row].as_py() for f in outcome.failures}
+    return [str(i) for i in ids.filter(gone).to_pylist() if i not in failed]
+
+
+def _write_ledger(task: PartitionTask, table: pa.Table, state: PartitionState) -> dict[str, int]:
+    """The partition's ledger segments; returns their sizes for the marker."""
+    pipeline, spec = task.pipeline, task.spec
+    id_col = ledger.id_column(pipeline.id_field)
+    progress = Path(pipeline.progress_dir)
+    index = spec.pid.index
+    ids = pa.concat_arrays(
+        [
+            table.column(pipeline.columns.id_column).combine_chunks().cast(pa.string()),
+            pa.array(state.filtered_ids, pa.string()),
+        ]
+    )
+    success = progress / ledger.SUCCESS_DIR
+    ledger.write_segment(success, spec.id, ledger.success_table(ids, index, id_col))
+    sizes = {"success_bytes": (success / ledger.segment_name(spec.id)).stat().st_size}
+    failed = [
+        {"id": b["id"], "error_msg": b["reason"], "batch_num": index, "step": "read", "failed_at": None}
+        for b in state.bad_rows
+    ] + state.quarantined
+    failed_path = progress / ledger.FAILED_DIR / ledger.segment_name(spec.id)
+    if failed:
+        ledger.write_segment(failed_path.parent, spec.id, ledger.failed_table(failed, id_col))
+        sizes["failed_bytes"] = failed_path.stat().st_size
+    else:
+        failed_path.unlink(missing_ok=True)
+    return sizes
+
+
 def run_partition(task: PartitionTask) -> PartitionResult:
     """Read (or resume), process, write and commit one partition."""
     started = time.perf_counter()
@@ -200,6 +240,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     results_dir = Path(pipeline.results_dir)
     dest = result_path(results_dir, spec.id, result_suffix(pipeline.result_format))
     nbytes = write_result(output_table(table, pipeline.keep_stats), dest, pipeline.result_format)
+    segments = _write_ledger(task, table, state)
     result = PartitionResult(
         partition_id=spec.id,
         rows_read=state.rows_read,
@@ -215,6 +256,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         quarantined=state.quarantined,
         pipeline_hash=pipeline_hash(pipeline),
         resumed_from=str(checkpoint) if checkpoint else None,
+        ledger=segments,
     )
     write_marker(results_dir, result)
     if not pipeline.checkpoint.keep_all:

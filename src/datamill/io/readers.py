@@ -77,8 +77,9 @@ def _read_jsonl(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadR
         if not raw.strip():
             continue
         record, reason = _parse_line(raw, cols)
-        if record is None:
-            sample_id = f"{spec.source_name}#{row_no}"
+        if reason or record is None:
+            known = record.get(cols.id_field) if record is not None and cols.id_field else None
+            sample_id = str(known) if known is not None else f"{spec.source_name}#{row_no}"
             bad.append(BadRow(spec.source_name, spec.first_line + i, row_no, sample_id, reason))
             continue
         if cols.id_field is None:
@@ -97,7 +98,7 @@ def _parse_line(raw: bytes, cols: Columns) -> tuple[dict[str, Any] | None, str]:
     problem = _row_problem(record.get(cols.text_key, _MISSING), record, cols)
     if not problem and _SURROGATE_ESCAPE.search(raw) and not _encodable(record[cols.text_key]):
         problem = f"'{cols.text_key}' holds a lone surrogate escape, which is not valid Unicode"
-    return (None, problem) if problem else (record, "")
+    return record, problem
 
 
 def _encodable(text: str) -> bool:

@@ -160,6 +160,7 @@ def pipeline_for(recipe: Recipe, layout: JobLayout, result_format: str) -> Pipel
         on_sample_error=recipe.fault_tolerance.on_sample_error,
         intermediate_dir=str(layout.intermediate) if storage.preserve_intermediate_data else None,
         job_id=layout.job_id,
+        progress_dir=str(layout.progress),
     )
 
 

@@ -22,6 +22,8 @@ from datamill.errors import InputError
 from datamill.io.sources import Fingerprint
 from datamill.job.layout import JobLayout
 from datamill.job.summary import JobSummary
+from datamill.ledger.maintenance import compacted_partitions
+from datamill.ledger.segments import FAILED_DIR, SUCCESS_DIR, segment_name
 from datamill.plan.planner import Plan
 
 
@@ -55,6 +57,7 @@ def prepare_resume(
     if pipeline.checkpoint.strategy == "disabled" and any(results.glob("part-*")):
         shutil.rmtree(results)
         shutil.rmtree(layout.checkpoint_root, ignore_errors=True)
+        shutil.rmtree(layout.progress, ignore_errors=True)
         results.mkdir(parents=True)
         notes.append("Checkpoint strategy 'disabled': starting the job over.")
     remove_uncommitted(results)
@@ -62,11 +65,18 @@ def prepare_resume(
         sweep_temporaries(folder)
     committed = read_markers(results)
     stale = [pid for pid, result in committed.items() if result.pipeline_hash != current]
-    for pid in stale:
+    compacted = compacted_partitions(layout.progress)
+    damaged = [
+        pid
+        for pid, result in committed.items()
+        if pid not in stale and pid not in compacted and not _ledger_intact(layout, result)
+    ]
+    for pid in stale + damaged:
         result = committed.pop(pid)
         marker_path(results, pid).unlink()
         (results / result.result_file).unlink(missing_ok=True)
-    summary.counts.partitions_redone = len(stale)
+    _remove_orphan_segments(layout, set(committed))
+    summary.counts.partitions_redone = len(stale) + len(damaged)
     if committed:
         notes.append(
             f"Resuming job {layout.job_id}: {len(committed)} of {len(plan.partitions)} partitions "
@@ -74,8 +84,41 @@ def prepare_resume(
         )
     if stale:
         notes.append(f"{len(stale)} committed partitions were made by a different recipe and will be redone.")
+    if damaged:
+        notes.append(
+            f"The ledger segments of {len(damaged)} committed partitions are damaged or missing "
+            f"({', '.join(damaged[:3])}{'…' if len(damaged) > 3 else ''}); those partitions are redone."
+        )
     notes.extend(_sort_checkpoints(layout, pipeline, set(committed)))
     return committed
+
+
+def _ledger_intact(layout: JobLayout, result: PartitionResult) -> bool:
+    """Whether the segments a marker records are there, whole (by size)."""
+    for key, folder in (("success_bytes", SUCCESS_DIR), ("failed_bytes", FAILED_DIR)):
+        expected = result.ledger.get(key)
+        if expected is None:
+            continue
+        path = layout.progress / folder / segment_name(result.partition_id)
+        try:
+            if path.stat().st_size != expected:
+                return False
+        except FileNotFoundError:
+            return False
+    return True
+
+
+def _remove_orphan_segments(layout: JobLayout, committed: set[str]) -> None:
+    """Segments without a commit marker belong to no finished partition."""
+    for folder in (SUCCESS_DIR, FAILED_DIR):
+        path = layout.progress / folder
+        if not path.is_dir():
+            continue
+        for segment in path.iterdir():
+            pid = segment.name.removeprefix("part-").removesuffix(".parquet")
+            orphan = segment.name.startswith("part-") and pid not in committed
+            if segment.name.startswith(TMP_PREFIX) or orphan:
+                segment.unlink(missing_ok=True)
 
 
 def _sort_checkpoints(layout: JobLayout, pipeline: PipelineSpec, committed: set[str]) -> list[str]:

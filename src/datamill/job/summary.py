@@ -90,13 +90,30 @@ class JobSummary:
         data["status"] = self.status.value
         return {"format_version": SUMMARY_FORMAT_VERSION, **data}
 
+    def progress_json(self) -> dict[str, Any]:
+        """Seed 000's ``progress.json``: the ledger's overview, in its field names."""
+        c = self.counts
+        failed = c.samples_bad + c.samples_quarantined
+        return {
+            "total_scenes": c.samples_total,
+            "processed_scenes": c.samples_read,
+            "inserted_records": c.samples_written,
+            "current_batch": c.partitions_done,
+            "timestamp": datetime.now().isoformat(timespec="seconds"),
+            "successful_count": c.samples_read - failed,
+            "failed_count": failed,
+        }
+
     def write(self, path: Path, force: bool = True) -> None:
-        """Write the summary; without ``force``, at most about once a second."""
+        """Write the summary (and ``progress/progress.json`` beside it);
+        without ``force``, at most about once a second."""
         now = time.monotonic()
         if not force and now - self._last_write < 1.0:
             return
         self.duration_seconds = round(now - self._started, 3)
         write_json_atomic(path, self.to_json(), durable=force)
+        if (path.parent / "progress").is_dir():
+            write_json_atomic(path.parent / "progress" / "progress.json", self.progress_json(), durable=force)
         self._last_write = now
 
     def finish(self, status: JobStatus, path: Path) -> None:

@@ -1,0 +1,93 @@
+"""``datamill stats``, ``datamill ledger compact|merge`` and ``datamill cleanup``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from datamill.cli.common import reject_extra
+from datamill.errors import JobError
+
+
+def add_parser(sub: Any) -> None:
+    s = sub.add_parser(
+        "stats",
+        help="success and failure statistics of a job's ledger",
+        description="Print what a job's record ledger says: successes, failures by step, top errors, rate.",
+    )
+    s.add_argument("job_dir", type=Path, help="the job directory (the --work-dir of the run)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=stats)
+
+    led = sub.add_parser("ledger", help="compact or merge record ledgers")
+    verbs = led.add_subparsers(dest="verb", metavar="VERB", required=True)
+    c = verbs.add_parser("compact", help="fold a job's ledger segments into one file per ledger")
+    c.add_argument("job_dir", type=Path)
+    c.set_defaults(handler=compact)
+    m = verbs.add_parser("merge", help="one ledger from several, deduplicated by id (latest wins)")
+    m.add_argument("job_dirs", type=Path, nargs="+")
+    m.add_argument("--out", type=Path, required=True, help="directory to write the merged ledger to")
+    m.set_defaults(handler=merge)
+
+    cl = sub.add_parser("cleanup", help="remove the state of finished, old jobs (never a running one)")
+    cl.add_argument("base_dir", type=Path, help="the directory holding job directories")
+    cl.add_argument("--older-than", default="7d", help="age such as 7d, 12h (default 7d)")
+    cl.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    cl.set_defaults(handler=cleanup)
+
+
+def show_stats(job_dir: Path, as_json: bool, out: Console) -> None:
+    from datamill.ledger.stats import format_stats, ledger_stats
+
+    progress = job_dir / "progress"
+    if not progress.is_dir():
+        raise JobError(f"{job_dir} has no ledger (no progress/ folder). Is it a job directory?")
+    result = ledger_stats(progress)
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+        return
+    for line in format_stats(result):
+        out.print(line, highlight=False)
+
+
+def stats(args: argparse.Namespace, extra: list[str], err: Console) -> int:
+    reject_extra(extra)
+    show_stats(args.job_dir, args.json, Console(soft_wrap=True))
+    return 0
+
+
+def compact(args: argparse.Namespace, extra: list[str], err: Console) -> int:
+    from datamill.ledger.maintenance import compact as do_compact
+
+    reject_extra(extra)
+    rows = do_compact(args.job_dir)
+    for name, n in rows.items():
+        print(f"{name}: {n:,} records in one file")
+    return 0
+
+
+def merge(args: argparse.Namespace, extra: list[str], err: Console) -> int:
+    from datamill.ledger.maintenance import merge as do_merge
+
+    reject_extra(extra)
+    rows = do_merge(args.job_dirs, args.out)
+    for name, n in rows.items():
+        print(f"{name}: {n:,} records -> {args.out / 'progress' / name}")
+    return 0
+
+
+def cleanup(args: argparse.Namespace, extra: list[str], err: Console) -> int:
+    from datamill.ledger.maintenance import cleanup as do_cleanup
+    from datamill.ledger.maintenance import parse_age
+
+    reject_extra(extra)
+    removed = do_cleanup(args.base_dir, parse_age(args.older_than), args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for path in removed:
+        print(f"{verb} {path}")
+    print(f"{len(removed)} finished job(s) older than {args.older_than} {verb}.")
+    return 0

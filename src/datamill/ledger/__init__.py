@@ -1,0 +1,1 @@
+"""The record ledger: which samples succeeded and which failed, in Parquet."""

@@ -1,0 +1,79 @@
+"""Ledger segments: one pair of Parquet files per committed partition.
+
+``progress/successful_tokens.parquet/`` and ``progress/failed_tokens.parquet/``
+are Parquet datasets: folders of segments, so ``pandas.read_parquet(folder)``
+reads each whole. A partition's segments are written atomically after its
+result and before its commit marker; a replayed partition rewrites the same
+segment names, so nothing is ever counted twice. The id column is named after
+``id_field`` (``sample_id`` for derived ids).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from datamill.atomic import atomic_path
+
+SUCCESS_DIR = "successful_tokens.parquet"
+FAILED_DIR = "failed_tokens.parquet"
+DERIVED_ID_COLUMN = "sample_id"
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+def id_column(id_field: str | None) -> str:
+    return id_field or DERIVED_ID_COLUMN
+
+
+def success_schema(id_col: str) -> pa.Schema:
+    return pa.schema([(id_col, pa.string()), ("processed_at", TIMESTAMP), ("batch_num", pa.int64())])
+
+
+def failed_schema(id_col: str) -> pa.Schema:
+    return pa.schema(
+        [
+            (id_col, pa.string()),
+            ("error_msg", pa.string()),
+            ("batch_num", pa.int64()),
+            ("step", pa.string()),
+            ("failed_at", TIMESTAMP),
+        ]
+    )
+
+
+def segment_name(partition_id: str) -> str:
+    return f"part-{partition_id}.parquet"
+
+
+def success_table(ids: pa.Array, batch_num: int, id_col: str) -> pa.Table:
+    now = pa.scalar(datetime.now(UTC), TIMESTAMP)
+    n = len(ids)
+    return pa.Table.from_arrays(
+        [ids.cast(pa.string()), pa.repeat(now, n), pa.repeat(pa.scalar(batch_num, pa.int64()), n)],
+        schema=success_schema(id_col),
+    )
+
+
+def failed_table(records: list[dict[str, Any]], id_col: str) -> pa.Table:
+    def when(value: Any) -> datetime:
+        return datetime.fromisoformat(value) if isinstance(value, str) else datetime.now(UTC)
+
+    return pa.Table.from_arrays(
+        [
+            pa.array([str(r["id"]) for r in records], pa.string()),
+            pa.array([r["error_msg"] for r in records], pa.string()),
+            pa.array([r["batch_num"] for r in records], pa.int64()),
+            pa.array([r["step"] for r in records], pa.string()),
+            pa.array([when(r.get("failed_at")) for r in records], TIMESTAMP),
+        ],
+        schema=failed_schema(id_col),
+    )
+
+
+def write_segment(folder: Path, partition_id: str, table: pa.Table) -> None:
+    with atomic_path(folder / segment_name(partition_id)) as tmp:
+        pq.write_table(table, tmp, compression="zstd")

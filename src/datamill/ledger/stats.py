@@ -1,0 +1,87 @@
+"""``--show-stats`` / ``datamill stats``: what the ledger says, computed in Arrow.
+
+The failed view is the failed ledger minus every id that has since succeeded,
+so a record fixed by ``--retry-failed`` stops counting as failed even while
+its old failure is still on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from datamill.ledger.segments import FAILED_DIR, SUCCESS_DIR
+
+TOP_ERRORS = 10
+
+
+def _load(folder: Path, columns: list[str] | None = None) -> pa.Table | None:
+    if not folder.is_dir() or not any(folder.glob("*.parquet")):
+        return None
+    dataset = ds.dataset(folder, format="parquet")
+    names = dataset.schema.names
+    cols = [names[0], *[c for c in (columns or []) if c in names]]
+    return dataset.to_table(columns=cols)
+
+
+def ledger_stats(progress_dir: Path) -> dict[str, Any]:
+    success = _load(progress_dir / SUCCESS_DIR, ["processed_at"])
+    failed = _load(progress_dir / FAILED_DIR, ["step", "error_msg"])
+    out: dict[str, Any] = {
+        "successful": 0,
+        "failed_unique": 0,
+        "failed_records": 0,
+        "by_step": {},
+        "top_errors": [],
+    }
+    succeeded = pa.array([], pa.string())
+    if success is not None:
+        succeeded = success.column(0).combine_chunks()
+        out["successful"] = pc.count_distinct(succeeded).as_py()
+        out["id_column"] = success.column_names[0]
+        out["per_hour"] = _per_hour(success.column("processed_at"))
+    if failed is not None:
+        still = failed.filter(pc.invert(pc.is_in(failed.column(0), value_set=succeeded)))
+        out["failed_records"] = still.num_rows
+        out["failed_unique"] = pc.count_distinct(still.column(0)).as_py()
+        out["by_step"] = _counts(still.column("step"))
+        kinds = pc.utf8_slice_codeunits(still.column("error_msg"), 0, 120)
+        out["top_errors"] = list(_counts(kinds).items())[:TOP_ERRORS]
+    return out
+
+
+def _counts(column: pa.ChunkedArray) -> dict[str, int]:
+    counts = pc.value_counts(column.combine_chunks()).to_pylist()
+    return {c["values"]: c["counts"] for c in sorted(counts, key=lambda c: -c["counts"])}
+
+
+def _per_hour(times: pa.ChunkedArray) -> dict[str, Any]:
+    if len(times) == 0:
+        return {"rate": 0.0, "hours": {}}
+    hours = pc.floor_temporal(times, unit="hour")
+    counts = _counts(pc.strftime(hours, format="%Y-%m-%d %H:00"))
+    span = pc.min_max(times).as_py()
+    seconds = max((span["max"] - span["min"]).total_seconds(), 1.0)
+    return {"rate": round(len(times) / seconds * 3600, 1), "hours": dict(sorted(counts.items())[-24:])}
+
+
+def format_stats(stats: dict[str, Any]) -> list[str]:
+    lines = [
+        "=== Processing statistics ===",
+        f"successful: {stats['successful']:,} records",
+        f"failed: {stats['failed_unique']:,} unique records ({stats['failed_records']:,} failures on record)",
+    ]
+    if stats["by_step"]:
+        lines.append("failures by step:")
+        lines += [f"  {step}: {n:,}" for step, n in stats["by_step"].items()]
+    if stats["top_errors"]:
+        lines.append("top error messages:")
+        lines += [f"  {n:>8,}  {msg}" for msg, n in stats["top_errors"]]
+    per_hour = stats.get("per_hour")
+    if per_hour:
+        lines.append(f"records per hour: {per_hour['rate']:,.0f}")
+    return lines
