@@ -47,7 +47,7 @@ def test_ledger_is_what_the_seed_snippets_read(datamill, tmp_path: Path) -> None
     assert (work / "job_summary.json").exists()  # the job lives exactly in --work-dir
     ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
     bad = pd.read_parquet(work / "progress" / "failed_tokens.parquet")
-    assert list(ok.columns) == ["scene_token", "processed_at", "batch_num"]
+    assert list(ok.columns) == ["scene_token", "processed_at", "batch_num", "written"]
     assert list(bad.columns) == ["scene_token", "error_msg", "batch_num", "step", "failed_at"]
     # seed 000's analysis snippets, unchanged
     ok["hour"] = ok["processed_at"].dt.floor("h")

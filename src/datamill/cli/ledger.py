@@ -33,6 +33,15 @@ def add_parser(sub: Any) -> None:
     m.add_argument("--out", type=Path, required=True, help="directory to write the merged ledger to")
     m.set_defaults(handler=merge)
 
+    v = sub.add_parser(
+        "verify",
+        help="compare a job's SQL table with its success ledger",
+        description="Compare the keys in a job's SQL table with the ids its ledger says were written.",
+    )
+    v.add_argument("job_dir", type=Path, help="the job directory")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(handler=verify)
+
     cl = sub.add_parser("cleanup", help="remove the state of finished, old jobs (never a running one)")
     cl.add_argument("base_dir", type=Path, help="the directory holding job directories")
     cl.add_argument("--older-than", default="7d", help="age such as 7d, 12h (default 7d)")
@@ -91,3 +100,21 @@ def cleanup(args: argparse.Namespace, extra: list[str], err: Console) -> int:
         print(f"{verb} {path}")
     print(f"{len(removed)} finished job(s) older than {args.older_than} {verb}.")
     return 0
+
+
+def verify(args: argparse.Namespace, extra: list[str], err: Console) -> int:
+    from datamill.ledger.verify import verify as do_verify
+
+    reject_extra(extra)
+    result = do_verify(args.job_dir)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        r = result
+        print(f"table {r['table']}: {r['sink_keys']:,} rows; ledger: {r['ledger_written']:,} written")
+        print(f"in the table but not in the ledger: {r['in_sink_not_in_ledger']:,} {r['examples_sink_only']}")
+        print(
+            f"in the ledger but not in the table: {r['in_ledger_not_in_sink']:,} {r['examples_ledger_only']}"
+        )
+        print("clean" if result["clean"] else "NOT clean")
+    return 0 if result["clean"] else 1

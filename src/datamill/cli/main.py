@@ -28,6 +28,7 @@ COMMANDS = {
     "stats": "ledger",
     "ledger": "ledger",
     "cleanup": "ledger",
+    "verify": "ledger",
     "demo": "demo",
 }
 """Subcommand -> the module under datamill.cli that defines it."""

@@ -54,6 +54,7 @@ def add_parser(sub: Any) -> None:
         "job directories, named by job id; give one or the other.",
     )
     p.add_argument("--batch", type=int, help="records per partition (same as --partition.size)")
+    p.add_argument("--insert-batch", type=int, help="rows per database write (same as --export.insert_batch)")
     p.add_argument("--show-stats", action="store_true", help="print the job's ledger statistics and exit")
     p.set_defaults(handler=handle)
 
@@ -70,6 +71,8 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
         overrides["work_dir"], overrides["job_id"] = str(work_dir.parent), work_dir.name
     if args.batch is not None:
         overrides["partition.size"] = args.batch
+    if args.insert_batch is not None:
+        overrides["export.insert_batch"] = args.insert_batch
     recipe = load_recipe(args.config, overrides)
     if args.show_stats:
         from datamill.cli.ledger import show_stats
@@ -119,7 +122,7 @@ def print_outcome(outcome: JobOutcome, console: Console) -> None:
             "Running the same command again retries exactly those partitions.",
             highlight=False,
         )
-    console.print(f"  output: {outcome.export_path}", highlight=False)
+    console.print(f"  output: {s.export_path}", highlight=False)
     console.print(f"  job directory: {outcome.layout.root}", highlight=False)
     if s.status.value != "completed":
         verb = "to retry" if s.status.value == "completed_with_failures" else "to continue"

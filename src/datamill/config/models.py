@@ -10,9 +10,10 @@ component receives only its own section. Every field carries a docstring;
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class Section(BaseModel):
@@ -126,6 +127,35 @@ class EventLoggingConfig(Section):
     """How often to log the CPU and memory of the driver and its workers."""
 
 
+class SqlExportConfig(Section):
+    type: Literal["sql"] = "sql"
+    """The sink kind; only ``sql`` for now."""
+
+    url: str | None = None
+    """SQLAlchemy URL, e.g. ``postgresql+psycopg://user:pw@host/db``. Default: an
+    SQLite file ``output.db`` in the job directory."""
+
+    table: str
+    """Table to upsert into; created with its primary key when missing."""
+
+    key: str | None = None
+    """Primary-key column; default: ``id_field``."""
+
+    insert_batch: int = Field(default=1000, ge=1)
+    """Rows per database write (one transaction each)."""
+
+    @field_validator("table", "key")
+    @classmethod
+    def _plain_identifier(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", value):
+            what = "table" if info.field_name == "table" else "column"
+            raise ValueError(
+                f"SQL {what} name '{value}' is not allowed: use letters, digits and '_', "
+                "starting with a letter or '_'"
+            )
+        return value
+
+
 def _default_np() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -147,6 +177,9 @@ class Recipe(Section):
 
     export_format: Literal["jsonl", "parquet"] = "jsonl"
     """Format of part files when ``export_path`` is a directory."""
+
+    export: SqlExportConfig | None = None
+    """Write the output to a database table instead of ``export_path``."""
 
     np: int = Field(default_factory=_default_np, ge=1)
     """Worker processes. ``1`` runs every partition in the driver process."""

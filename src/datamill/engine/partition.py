@@ -45,6 +45,16 @@ from datamill.plan.planner import PartitionSpec
 
 
 @dataclass(frozen=True)
+class SqlSink:
+    """Where a partition's rows are upserted before its ledger is written."""
+
+    url: str
+    table: str
+    key: str
+    insert_batch: int
+
+
+@dataclass(frozen=True)
 class PipelineSpec:
     """What every partition of a job shares: the ops and where results go."""
 
@@ -59,6 +69,7 @@ class PipelineSpec:
     intermediate_dir: str | None = None
     job_id: str = ""
     progress_dir: str = ""
+    sink: SqlSink | None = None
 
     @property
     def key(self) -> str:
@@ -184,14 +195,11 @@ def _write_ledger(task: PartitionTask, table: pa.Table, state: PartitionState) -
     id_col = ledger.id_column(pipeline.id_field)
     progress = Path(pipeline.progress_dir)
     index = spec.pid.index
-    ids = pa.concat_arrays(
-        [
-            table.column(pipeline.columns.id_column).combine_chunks().cast(pa.string()),
-            pa.array(state.filtered_ids, pa.string()),
-        ]
-    )
+    written = table.column(pipeline.columns.id_column).combine_chunks().cast(pa.string())
+    ids = pa.concat_arrays([written, pa.array(state.filtered_ids, pa.string())])
+    flags = pa.concat_arrays([pa.repeat(True, len(written)), pa.repeat(False, len(state.filtered_ids))])
     success = progress / ledger.SUCCESS_DIR
-    ledger.write_segment(success, spec.id, ledger.success_table(ids, index, id_col))
+    ledger.write_segment(success, spec.id, ledger.success_table(ids, index, id_col, flags))
     sizes = {"success_bytes": (success / ledger.segment_name(spec.id)).stat().st_size}
     failed = [
         {"id": b["id"], "error_msg": b["reason"], "batch_num": index, "step": "read", "failed_at": None}
@@ -239,7 +247,13 @@ def run_partition(task: PartitionTask) -> PartitionResult:
             )
     results_dir = Path(pipeline.results_dir)
     dest = result_path(results_dir, spec.id, result_suffix(pipeline.result_format))
-    nbytes = write_result(output_table(table, pipeline.keep_stats), dest, pipeline.result_format)
+    out = output_table(table, pipeline.keep_stats)
+    nbytes = write_result(out, dest, pipeline.result_format)
+    if pipeline.sink is not None:
+        from datamill.sinks.sql import upsert
+
+        s = pipeline.sink
+        upsert(out, s.url, s.table, s.key, s.insert_batch)
     segments = _write_ledger(task, table, state)
     result = PartitionResult(
         partition_id=spec.id,

@@ -35,9 +35,9 @@ from datamill.atomic import TMP_PREFIX, atomic_open
 from datamill.config.models import FaultToleranceConfig, Recipe
 from datamill.control.procs import identity
 from datamill.engine.checkpoint import CheckpointPolicy
-from datamill.engine.partition import PartitionTask, PipelineSpec, pipeline_hash
+from datamill.engine.partition import PartitionTask, PipelineSpec, SqlSink, pipeline_hash
 from datamill.engine.results import PartitionResult
-from datamill.errors import DatamillError
+from datamill.errors import ConfigError, DatamillError
 from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
 from datamill.io import writers
@@ -161,7 +161,26 @@ def pipeline_for(recipe: Recipe, layout: JobLayout, result_format: str) -> Pipel
         intermediate_dir=str(layout.intermediate) if storage.preserve_intermediate_data else None,
         job_id=layout.job_id,
         progress_dir=str(layout.progress),
+        sink=sql_sink(recipe, layout),
     )
+
+
+def sa_url_masked(url: str) -> str:
+    """A database URL fit to print: the password hidden."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def sql_sink(recipe: Recipe, layout: JobLayout) -> SqlSink | None:
+    export = recipe.export
+    if export is None:
+        return None
+    key = export.key or recipe.id_field
+    if key is None:
+        raise ConfigError("export: a SQL table needs a key: set 'id_field' or 'export.key'.")
+    url = export.url or f"sqlite:///{layout.root / 'output.db'}"
+    return SqlSink(url, export.table, key, export.insert_batch)
 
 
 class Driver:
@@ -186,6 +205,9 @@ class Driver:
             checkpoint_dir=str(self.layout.checkpoint_root),
             resume_command=resume_command(request, job_id),
         )
+        if self.pipeline.sink is not None:
+            masked = sa_url_masked(self.pipeline.sink.url)
+            self.summary.export_path = f"table {self.pipeline.sink.table} in {masked}"
         self._stop_deadline: float | None = None
         self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.events = EventLog(self.layout.event_logs, job_id, recipe.event_logging)
@@ -427,6 +449,8 @@ class Driver:
     # -- the end --------------------------------------------------------------
 
     def _export(self, plan: Plan, committed: dict[str, PartitionResult]) -> None:
+        if self.pipeline.sink is not None:
+            return  # every partition upserted its rows before it committed
         parts = [
             self.layout.results / committed[p.id].result_file for p in plan.partitions if p.id in committed
         ]

@@ -30,7 +30,14 @@ def id_column(id_field: str | None) -> str:
 
 
 def success_schema(id_col: str) -> pa.Schema:
-    return pa.schema([(id_col, pa.string()), ("processed_at", TIMESTAMP), ("batch_num", pa.int64())])
+    return pa.schema(
+        [
+            (id_col, pa.string()),
+            ("processed_at", TIMESTAMP),
+            ("batch_num", pa.int64()),
+            ("written", pa.bool_()),
+        ]
+    )
 
 
 def failed_schema(id_col: str) -> pa.Schema:
@@ -49,11 +56,12 @@ def segment_name(partition_id: str) -> str:
     return f"part-{partition_id}.parquet"
 
 
-def success_table(ids: pa.Array, batch_num: int, id_col: str) -> pa.Table:
+def success_table(ids: pa.Array, batch_num: int, id_col: str, written: pa.Array) -> pa.Table:
+    """``written`` is False for samples a filter removed: processed, not output."""
     now = pa.scalar(datetime.now(UTC), TIMESTAMP)
     n = len(ids)
     return pa.Table.from_arrays(
-        [ids.cast(pa.string()), pa.repeat(now, n), pa.repeat(pa.scalar(batch_num, pa.int64()), n)],
+        [ids.cast(pa.string()), pa.repeat(now, n), pa.repeat(pa.scalar(batch_num, pa.int64()), n), written],
         schema=success_schema(id_col),
     )
 

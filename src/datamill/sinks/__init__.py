@@ -1,0 +1,1 @@
+"""Sinks: where a partition's rows go besides its result file."""
