@@ -91,3 +91,19 @@ class AlwaysDieMapper(Mapper):
         if text == self.needle:
             os._exit(9)
         return text
+
+
+class FailUntilFixedMapper(Mapper):
+    """Raises on about one sample in ten until the file ``fixed`` exists: a cause that gets fixed."""
+
+    def __init__(self, fixed: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.fixed = fixed
+
+    def process_text(self, text: str) -> str:
+        import zlib
+        from pathlib import Path
+
+        if zlib.crc32(text.encode()) % 10 == 0 and not Path(self.fixed).exists():
+            raise LookupError("no metadata for this scene")
+        return text

@@ -163,3 +163,38 @@ def test_cleanup_removes_old_finished_jobs_only(datamill, tmp_path: Path) -> Non
     with JobLock(tmp_path / "jobs" / "busy" / "job.lock", "busy"):
         assert datamill("cleanup", tmp_path / "jobs", "--older-than", "7d") == 0
     assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == ["busy", "new"]
+
+
+def test_retry_failed_after_the_cause_is_fixed(datamill, tmp_path: Path, capsys) -> None:
+    data = scenes(tmp_path, 300)
+    fixed = tmp_path / "fixed"
+    op = {"tests.job.user_ops:FailUntilFixedMapper": {"fixed": str(fixed)}}
+    path = recipe(tmp_path, data, [op], export={"table": "clips", "insert_batch": 13})
+    work = tmp_path / "w"
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    capsys.readouterr()
+    assert datamill("stats", work, "--json") == 0
+    before = json.loads(capsys.readouterr().out)
+    flaky = before["by_step"]["tests.job.user_ops:FailUntilFixedMapper"]
+    assert flaky > 10 and before["failed_unique"] == flaky + 2  # + the two unreadable lines
+
+    fixed.write_text("metadata restored")
+    assert datamill("run", "--config", path, "--work-dir", work, "--retry-failed") == 0
+    capsys.readouterr()
+    assert datamill("stats", work, "--json") == 0
+    after = json.loads(capsys.readouterr().out)
+    assert after["failed_unique"] == 2 and after["by_step"] == {"read": 2}
+    assert after["successful"] == before["successful"] + flaky
+    import sqlalchemy as sa
+
+    with sa.create_engine(f"sqlite:///{work / 'output.db'}").connect() as conn:
+        in_db = {r[0] for r in conn.execute(sa.text("SELECT scene_token FROM clips"))}
+    assert len(in_db) == 298 and "tok0007" not in in_db  # every readable scene, once
+    assert datamill("verify", work) == 0
+    progress = json.loads((work / "progress" / "progress.json").read_text())
+    assert progress["failed_count"] == 2 and progress["inserted_records"] == 298
+    # a second retry finds nothing new to fix but keeps everything
+    assert datamill("run", "--config", path, "--work-dir", work, "--retry-failed") == 0
+    capsys.readouterr()
+    assert datamill("stats", work, "--json") == 0
+    assert json.loads(capsys.readouterr().out)["failed_unique"] == 2

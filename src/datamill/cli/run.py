@@ -56,6 +56,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--batch", type=int, help="records per partition (same as --partition.size)")
     p.add_argument("--insert-batch", type=int, help="rows per database write (same as --export.insert_batch)")
     p.add_argument("--show-stats", action="store_true", help="print the job's ledger statistics and exit")
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="rerun the failed samples (and failed partitions) of the job, from the original input",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -81,7 +86,9 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
             raise ConfigError("--show-stats needs to know the job: give --work-dir or --job_id.")
         show_stats(Path(recipe.work_dir) / recipe.job_id, False, Console(soft_wrap=True))
         return 0
-    request = RunRequest(recipe, args.config.stem, args.config, overrides, force=args.force)
+    request = RunRequest(
+        recipe, args.config.stem, args.config, overrides, force=args.force, retry_failed=args.retry_failed
+    )
     outcome = run_job(request, err)
     print_outcome(outcome, Console(soft_wrap=True))
     return outcome.exit_code

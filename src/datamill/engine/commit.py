@@ -61,3 +61,14 @@ def remove_uncommitted(results_dir: Path) -> int:
             path.unlink()
             removed += 1
     return removed
+
+
+def base_id(commit_id: str) -> str:
+    """The partition a commit belongs to (a retry round ``{id}+r{k}`` belongs to ``id``)."""
+    return commit_id.split("+r", 1)[0]
+
+
+def retry_round(commit_id: str) -> int:
+    """0 for a partition's own commit, k for its retry round k."""
+    _, _, k = commit_id.partition("+r")
+    return int(k) if k else 0

@@ -36,7 +36,7 @@ from datamill.engine.results import OpMetrics, PartitionResult
 from datamill.errors import OpError
 from datamill.events.log import make_event
 from datamill.events.types import EventType
-from datamill.io.readers import Columns, read_partition
+from datamill.io.readers import BadRow, Columns, read_partition
 from datamill.io.writers import output_table, result_suffix, write_result
 from datamill.ledger import segments as ledger
 from datamill.ops.base import Op, OpResult
@@ -88,6 +88,13 @@ class PartitionTask:
     spec: PartitionSpec
     pipeline: PipelineSpec
     attempt: int = 1
+    retry_round: int = 0
+    """Above 0: rerun only the partition's failed samples, committed as round k."""
+
+    @property
+    def commit_id(self) -> str:
+        """The id its result, segments and marker are named by."""
+        return self.spec.id if not self.retry_round else f"{self.spec.id}+r{self.retry_round}"
 
 
 _PIPELINES: dict[str, tuple[list[Op], list[str]]] = {}
@@ -189,6 +196,15 @@ def _removed_ids(before: pa.Table, outcome: OpResult, id_col: str) -> list[str]:
     return [str(i) for i in ids.filter(gone).to_pylist() if i not in failed]
 
 
+def _only_failed(task: PartitionTask, table: pa.Table, bad: list[BadRow]) -> tuple[pa.Table, list[BadRow]]:
+    """The rows of a retry round: those still in the partition's failed view."""
+    failed = ledger.failed_view(Path(task.pipeline.progress_dir), task.spec.id, task.spec.pid.index)
+    ids = table.column(task.pipeline.columns.id_column).cast(pa.string())
+    table = table.filter(pc.is_in(ids, value_set=failed))
+    wanted = set(failed.to_pylist())  # at most one partition's ids
+    return table, [b for b in bad if b.id in wanted]
+
+
 def _write_ledger(task: PartitionTask, table: pa.Table, state: PartitionState) -> dict[str, int]:
     """The partition's ledger segments; returns their sizes for the marker."""
     pipeline, spec = task.pipeline, task.spec
@@ -198,16 +214,17 @@ def _write_ledger(task: PartitionTask, table: pa.Table, state: PartitionState) -
     written = table.column(pipeline.columns.id_column).combine_chunks().cast(pa.string())
     ids = pa.concat_arrays([written, pa.array(state.filtered_ids, pa.string())])
     flags = pa.concat_arrays([pa.repeat(True, len(written)), pa.repeat(False, len(state.filtered_ids))])
+    name = task.commit_id
     success = progress / ledger.SUCCESS_DIR
-    ledger.write_segment(success, spec.id, ledger.success_table(ids, index, id_col, flags))
-    sizes = {"success_bytes": (success / ledger.segment_name(spec.id)).stat().st_size}
+    ledger.write_segment(success, name, ledger.success_table(ids, index, id_col, flags))
+    sizes = {"success_bytes": (success / ledger.segment_name(name)).stat().st_size}
     failed = [
         {"id": b["id"], "error_msg": b["reason"], "batch_num": index, "step": "read", "failed_at": None}
         for b in state.bad_rows
     ] + state.quarantined
-    failed_path = progress / ledger.FAILED_DIR / ledger.segment_name(spec.id)
+    failed_path = progress / ledger.FAILED_DIR / ledger.segment_name(name)
     if failed:
-        ledger.write_segment(failed_path.parent, spec.id, ledger.failed_table(failed, id_col))
+        ledger.write_segment(failed_path.parent, name, ledger.failed_table(failed, id_col))
         sizes["failed_bytes"] = failed_path.stat().st_size
     else:
         failed_path.unlink(missing_ok=True)
@@ -221,13 +238,16 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     _emit(task, EventType.PARTITION_START, rows_in=spec.rows)
     ops, hashes = pipeline_ops(pipeline)
     store = CheckpointStore(pipeline.checkpoint)
-    resumed = store.latest(spec.id, hashes, pipeline.columns) if pipeline.checkpoint.enabled else None
+    use_checkpoints = pipeline.checkpoint.enabled and not task.retry_round
+    resumed = store.latest(spec.id, hashes, pipeline.columns) if use_checkpoints else None
     if resumed:
         last_done, table, state, checkpoint = resumed
         first = last_done + 1
         _emit(task, EventType.CHECKPOINT_LOAD, op_index=last_done, checkpoint_path=str(checkpoint))
     else:
         table, bad_rows = read_partition(spec, pipeline.columns)
+        if task.retry_round:
+            table, bad_rows = _only_failed(task, table, bad_rows)
         state = PartitionState(
             rows_read=table.num_rows + len(bad_rows), bad_rows=[b.to_json() for b in bad_rows]
         )
@@ -235,7 +255,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     for index in range(first, len(ops)):
         table = run_op(ops[index], index, table, state, task)
         _keep_intermediate(pipeline, spec.id, index, ops[index].name, table)
-        if pipeline.checkpoint.after(index, ops[index].name, len(ops) - 1):
+        if use_checkpoints and pipeline.checkpoint.after(index, ops[index].name, len(ops) - 1):
             saved = store.save(spec.id, index, hashes[index], table, state)
             _emit(
                 task,
@@ -246,7 +266,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
                 bytes=saved.stat().st_size,
             )
     results_dir = Path(pipeline.results_dir)
-    dest = result_path(results_dir, spec.id, result_suffix(pipeline.result_format))
+    dest = result_path(results_dir, task.commit_id, result_suffix(pipeline.result_format))
     out = output_table(table, pipeline.keep_stats)
     nbytes = write_result(out, dest, pipeline.result_format)
     if pipeline.sink is not None:
@@ -256,7 +276,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         upsert(out, s.url, s.table, s.key, s.insert_batch)
     segments = _write_ledger(task, table, state)
     result = PartitionResult(
-        partition_id=spec.id,
+        partition_id=task.commit_id,
         rows_read=state.rows_read,
         rows_out=table.num_rows,
         result_file=dest.name,
@@ -273,7 +293,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         ledger=segments,
     )
     write_marker(results_dir, result)
-    if not pipeline.checkpoint.keep_all:
+    if not pipeline.checkpoint.keep_all and not task.retry_round:
         store.clear(spec.id)
     return result
 

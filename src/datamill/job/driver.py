@@ -28,6 +28,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import pyarrow.parquet as pq
 import yaml
 from rich.console import Console
 
@@ -35,6 +36,7 @@ from datamill.atomic import TMP_PREFIX, atomic_open
 from datamill.config.models import FaultToleranceConfig, Recipe
 from datamill.control.procs import identity
 from datamill.engine.checkpoint import CheckpointPolicy
+from datamill.engine.commit import base_id, retry_round
 from datamill.engine.partition import PartitionTask, PipelineSpec, SqlSink, pipeline_hash
 from datamill.engine.results import PartitionResult
 from datamill.errors import ConfigError, DatamillError
@@ -48,6 +50,7 @@ from datamill.job.progress import JobProgress
 from datamill.job.resources import ResourceSampler
 from datamill.job.resume import prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
+from datamill.ledger.segments import FAILED_DIR
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,8 @@ class RunRequest:
     overrides: dict[str, Any] = field(default_factory=dict)
     force: bool = False
     """Resume even though the input changed since the plan was made."""
+    retry_failed: bool = False
+    """Also rerun the failed samples of committed partitions."""
 
 
 @dataclass
@@ -165,6 +170,27 @@ def pipeline_for(recipe: Recipe, layout: JobLayout, result_format: str) -> Pipel
     )
 
 
+def retry_rounds(
+    layout: JobLayout, plan: Plan, committed: dict[str, PartitionResult]
+) -> list[tuple[PartitionSpec, int]]:
+    """Committed partitions with failed samples on record, each with its next round."""
+    folder = layout.progress / FAILED_DIR
+    with_failures: set[str] = set()
+    if folder.is_dir():
+        for path in folder.glob("part-*.parquet"):
+            with_failures.add(base_id(path.name.removeprefix("part-").removesuffix(".parquet")))
+        by_index = {p.pid.index: p.id for p in plan.partitions}
+        for path in folder.glob("compacted-*.parquet"):
+            nums = pq.read_table(path, columns=["batch_num"]).column(0).unique().to_pylist()
+            with_failures |= {by_index[n] for n in nums if n in by_index}
+    last: dict[str, int] = {}
+    for cid in committed:
+        last[base_id(cid)] = max(last.get(base_id(cid), 0), retry_round(cid))
+    return [
+        (p, last.get(p.id, 0) + 1) for p in plan.partitions if p.id in with_failures and p.id in committed
+    ]
+
+
 def sa_url_masked(url: str) -> str:
     """A database URL fit to print: the password hidden."""
     from sqlalchemy.engine import make_url
@@ -209,6 +235,7 @@ class Driver:
             masked = sa_url_masked(self.pipeline.sink.url)
             self.summary.export_path = f"table {self.pipeline.sink.table} in {masked}"
         self._stop_deadline: float | None = None
+        self._retries: list[tuple[PartitionSpec, int]] = []
         self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.events = EventLog(self.layout.event_logs, job_id, recipe.event_logging)
         me = identity()
@@ -233,6 +260,7 @@ class Driver:
             counts.partitions_total = len(plan.partitions)
             counts.samples_total = plan.total_rows
             counts.partitions_skipped = len(plan.partitions) - len(pending)
+            self._retries = retry_rounds(layout, plan, committed) if self.request.retry_failed else []
             for result in committed.values():
                 self._count(result)
             self.summary.samples_at_run_start = counts.samples_read
@@ -300,6 +328,11 @@ class Driver:
 
     def _count(self, result: PartitionResult) -> None:
         counts = self.summary.counts
+        if retry_round(result.partition_id):
+            failed_again = len(result.quarantined) + len(result.bad_rows)
+            counts.samples_written += result.rows_out
+            counts.samples_recovered += result.rows_read - failed_again
+            return
         counts.partitions_done += 1
         counts.samples_read += result.rows_read
         counts.samples_written += result.rows_out
@@ -348,9 +381,10 @@ class Driver:
         bar: JobProgress,
     ) -> None:
         ft = self.recipe.fault_tolerance
-        queue: deque[tuple[PartitionSpec, int]] = deque((spec, 1) for spec in pending)
-        delayed: list[tuple[float, int, PartitionSpec, int]] = []
-        running: dict[Future[PartitionResult], tuple[PartitionSpec, int]] = {}
+        queue: deque[tuple[PartitionSpec, int, int]] = deque((spec, 1, 0) for spec in pending)
+        queue.extend((spec, 1, k) for spec, k in self._retries)
+        delayed: list[tuple[float, int, PartitionSpec, int, int]] = []
+        running: dict[Future[PartitionResult], tuple[PartitionSpec, int, int]] = {}
         while queue or delayed or running:
             stopping = self._stop_deadline is not None
             if stopping:
@@ -361,11 +395,12 @@ class Driver:
             else:
                 now = time.monotonic()
                 while delayed and delayed[0][0] <= now:
-                    _, _, spec, attempt = heapq.heappop(delayed)
-                    queue.append((spec, attempt))
+                    _, _, spec, attempt, k = heapq.heappop(delayed)
+                    queue.append((spec, attempt, k))
                 while queue and len(running) < 2 * executor.slots:
-                    spec, attempt = queue.popleft()
-                    running[executor.submit(PartitionTask(spec, self.pipeline, attempt))] = (spec, attempt)
+                    spec, attempt, k = queue.popleft()
+                    task = PartitionTask(spec, self.pipeline, attempt, retry_round=k)
+                    running[executor.submit(task)] = (spec, attempt, k)
             timeout = 0.5 if not delayed else max(0.0, min(0.5, delayed[0][0] - time.monotonic()))
             if not running:
                 time.sleep(timeout)
@@ -373,16 +408,18 @@ class Driver:
             finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
             self._drain()
             for future in finished:
-                spec, attempt = running.pop(future)
+                spec, attempt, k = running.pop(future)
                 error = future.exception()
                 if error is None:
                     self._committed(spec, future.result(), committed)
-                    bar.advance(spec.rows)
+                    if not k:
+                        bar.advance(spec.rows)
                 elif self._should_retry(error, attempt, ft):
-                    self._retry(spec, attempt, error, delayed)
+                    self._retry(spec, attempt, k, error, delayed)
                 elif self._stop_deadline is None:
                     self._fail(spec, attempt, error)
-                    bar.advance(spec.rows)
+                    if not k:
+                        bar.advance(spec.rows)
             self._sampler.maybe_emit(self.events)
             self.summary.write(self.layout.summary, force=False)
 
@@ -397,7 +434,7 @@ class Driver:
     def _committed(
         self, spec: PartitionSpec, result: PartitionResult, committed: dict[str, PartitionResult]
     ) -> None:
-        committed[spec.id] = result
+        committed[result.partition_id] = result
         self._count(result)
         self.events.emit(
             EventType.PARTITION_COMPLETE,
@@ -411,12 +448,14 @@ class Driver:
             host=result.host,
         )
 
-    def _retry(self, spec: PartitionSpec, attempt: int, error: BaseException, delayed: list[Any]) -> None:
+    def _retry(
+        self, spec: PartitionSpec, attempt: int, k: int, error: BaseException, delayed: list[Any]
+    ) -> None:
         delay = backoff_delay(self.recipe.fault_tolerance, attempt)
         self.summary.counts.partition_retries += 1
         log.warning("partition %s failed (attempt %d), retrying in %.1fs: %s", spec.id, attempt, delay, error)
         self._emit_error(EventType.PARTITION_RETRY, spec, attempt, error, f"retrying in {delay:.1f}s")
-        heapq.heappush(delayed, (time.monotonic() + delay, attempt, spec, attempt + 1))
+        heapq.heappush(delayed, (time.monotonic() + delay, attempt, spec, attempt + 1, k))
 
     def _emit_error(
         self, kind: EventType, spec: PartitionSpec, attempt: int, error: BaseException, message: str
@@ -451,9 +490,15 @@ class Driver:
     def _export(self, plan: Plan, committed: dict[str, PartitionResult]) -> None:
         if self.pipeline.sink is not None:
             return  # every partition upserted its rows before it committed
-        parts = [
-            self.layout.results / committed[p.id].result_file for p in plan.partitions if p.id in committed
-        ]
+        rounds: dict[str, list[PartitionResult]] = {}
+        for cid, result in committed.items():
+            if retry_round(cid):
+                rounds.setdefault(base_id(cid), []).append(result)
+        parts = []
+        for p in plan.partitions:
+            if p.id in committed:
+                extra = sorted(rounds.get(p.id, []), key=lambda r: retry_round(r.partition_id))
+                parts += [self.layout.results / r.result_file for r in [committed[p.id], *extra]]
         target = self.target
         for leftover in target.path.parent.glob(f"{TMP_PREFIX}{target.path.name}.*"):
             leftover.unlink(missing_ok=True)  # an export interrupted by a crash

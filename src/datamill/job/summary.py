@@ -48,6 +48,8 @@ class Counts:
     samples_quarantined: int = 0
     """Samples an op raised on, set aside with the op's name and the error."""
     partition_retries: int = 0
+    samples_recovered: int = 0
+    """Failed samples that succeeded in a ``--retry-failed`` round."""
     partitions_redone: int = 0
     """Committed by an earlier run with a different recipe, so done again."""
 
@@ -93,7 +95,7 @@ class JobSummary:
     def progress_json(self) -> dict[str, Any]:
         """Seed 000's ``progress.json``: the ledger's overview, in its field names."""
         c = self.counts
-        failed = c.samples_bad + c.samples_quarantined
+        failed = c.samples_bad + c.samples_quarantined - c.samples_recovered
         return {
             "total_scenes": c.samples_total,
             "processed_scenes": c.samples_read,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from datamill.atomic import atomic_path
@@ -85,3 +86,33 @@ def failed_table(records: list[dict[str, Any]], id_col: str) -> pa.Table:
 def write_segment(folder: Path, partition_id: str, table: pa.Table) -> None:
     with atomic_path(folder / segment_name(partition_id)) as tmp:
         pq.write_table(table, tmp, compression="zstd")
+
+
+def failed_view(progress: Path, partition_id: str, batch_num: int) -> pa.Array:
+    """Ids of a partition that failed and have not succeeded since."""
+    failed = _ids(progress / FAILED_DIR, partition_id, batch_num)
+    if len(failed) == 0:
+        return failed
+    succeeded = _ids(progress / SUCCESS_DIR, partition_id, batch_num)
+    return pc.unique(failed.filter(pc.invert(pc.is_in(failed, value_set=succeeded))))
+
+
+def _ids(folder: Path, partition_id: str, batch_num: int) -> pa.Array:
+    """The ids a partition recorded in one ledger, across retry rounds and compaction."""
+    files = [folder / segment_name(partition_id), *folder.glob(f"part-{partition_id}+r*.parquet")]
+    arrays = [pq.read_table(f).column(0).combine_chunks() for f in files if f.exists()]
+    for compacted in folder.glob("compacted-*.parquet"):
+        table = pq.read_table(compacted, filters=[("batch_num", "=", batch_num)])
+        arrays.append(table.column(0).combine_chunks())
+    return pa.concat_arrays(arrays) if arrays else pa.array([], pa.string())
+
+
+def latest_by_id(table: pa.Table, time_col: str) -> pa.Table:
+    """One row per id (the first column): the one with the latest ``time_col``."""
+    if table.num_rows == 0:
+        return table
+    id_col = table.column_names[0]
+    table = table.sort_by([(id_col, "ascending"), (time_col, "descending")])
+    ids = table.column(id_col).combine_chunks()
+    changed = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)).fill_null(True)
+    return table.filter(pa.concat_arrays([pa.array([True]), changed]))

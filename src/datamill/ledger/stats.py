@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from datamill.ledger.segments import FAILED_DIR, SUCCESS_DIR
+from datamill.ledger.segments import FAILED_DIR, SUCCESS_DIR, latest_by_id
 
 TOP_ERRORS = 10
 
@@ -30,7 +30,7 @@ def _load(folder: Path, columns: list[str] | None = None) -> pa.Table | None:
 
 def ledger_stats(progress_dir: Path) -> dict[str, Any]:
     success = _load(progress_dir / SUCCESS_DIR, ["processed_at"])
-    failed = _load(progress_dir / FAILED_DIR, ["step", "error_msg"])
+    failed = _load(progress_dir / FAILED_DIR, ["step", "error_msg", "failed_at"])
     out: dict[str, Any] = {
         "successful": 0,
         "failed_unique": 0,
@@ -47,7 +47,8 @@ def ledger_stats(progress_dir: Path) -> dict[str, Any]:
     if failed is not None:
         still = failed.filter(pc.invert(pc.is_in(failed.column(0), value_set=succeeded)))
         out["failed_records"] = still.num_rows
-        out["failed_unique"] = pc.count_distinct(still.column(0)).as_py()
+        still = latest_by_id(still, "failed_at")  # each record's latest failure
+        out["failed_unique"] = still.num_rows
         out["by_step"] = _counts(still.column("step"))
         kinds = pc.utf8_slice_codeunits(still.column("error_msg"), 0, 120)
         out["top_errors"] = list(_counts(kinds).items())[:TOP_ERRORS]
