@@ -27,8 +27,8 @@ test-all: venv
 	$(BIN)/pytest -q
 
 check: venv
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/mypy src
 
 bench: venv

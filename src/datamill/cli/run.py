@@ -113,9 +113,15 @@ def print_outcome(outcome: JobOutcome, console: Console) -> None:
             console.print(f"  {row['file']} {where}: {row['reason']}", highlight=False)
         console.print(f"  all of them: {s.bad_rows['file']}", highlight=False)
     if c.samples_quarantined:
+        recovered = (
+            f", {c.samples_recovered:,} of them since recovered by --retry-failed"
+            if c.samples_recovered
+            else ""
+        )
         console.print(
-            f"[yellow]{c.samples_quarantined:,} samples were set aside[/] because an op raised on them "
-            "(op, error and id are in the results' commit markers)."
+            f"[yellow]{c.samples_quarantined:,} samples were set aside[/] "
+            f"because an op raised on them{recovered} "
+            f"(see: datamill stats {s.job_dir})."
         )
     for failure in s.failed_partitions[:5]:
         console.print(

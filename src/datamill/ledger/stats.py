@@ -50,7 +50,9 @@ def ledger_stats(progress_dir: Path) -> dict[str, Any]:
         still = latest_by_id(still, "failed_at")  # each record's latest failure
         out["failed_unique"] = still.num_rows
         out["by_step"] = _counts(still.column("step"))
-        kinds = pc.utf8_slice_codeunits(still.column("error_msg"), 0, 120)
+        # group messages that differ only by ids and numbers
+        shapes = pc.replace_substring_regex(still.column("error_msg"), r"[0-9a-fA-F]{8,}|\d+", "#")
+        kinds = pc.utf8_slice_codeunits(shapes, 0, 120)
         out["top_errors"] = list(_counts(kinds).items())[:TOP_ERRORS]
     return out
 
