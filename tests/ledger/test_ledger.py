@@ -198,3 +198,36 @@ def test_retry_failed_after_the_cause_is_fixed(datamill, tmp_path: Path, capsys)
     capsys.readouterr()
     assert datamill("stats", work, "--json") == 0
     assert json.loads(capsys.readouterr().out)["failed_unique"] == 2
+
+
+def test_skip_processed_on_a_superset_input(datamill, tmp_path: Path, capsys) -> None:
+    first = write_jsonl(
+        tmp_path / "a.jsonl", [{"scene_token": f"t{i:04d}", "text": "x" * 30} for i in range(100)]
+    )
+    superset = write_jsonl(
+        tmp_path / "b.jsonl", [{"scene_token": f"t{i:04d}", "text": "x" * 30} for i in range(150)][::-1]
+    )
+    work = tmp_path / "w"
+    assert (
+        datamill(
+            "run", "--config", recipe(tmp_path, first, [], export={"table": "clips"}), "--work-dir", work
+        )
+        == 0
+    )
+    path = recipe(tmp_path, superset, [], export={"table": "clips"})
+    assert datamill("run", "--config", path, "--work-dir", work) == 2  # another input: refused by default
+    assert "now names other files" in capsys.readouterr().err
+    assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
+    summary = json.loads((work / "job_summary.json").read_text())
+    assert summary["counts"]["samples_skipped"] == 100 and summary["counts"]["samples_read"] == 50
+    assert (work / "history" / "gen1" / "results").is_dir()
+    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    assert sorted(ok["scene_token"]) == [f"t{i:04d}" for i in range(150)]  # each once, across both inputs
+    import sqlalchemy as sa
+
+    with sa.create_engine(f"sqlite:///{work / 'output.db'}").connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM clips")).scalar() == 150
+    assert datamill("verify", work) == 0
+    # resuming the new job skips its committed partitions and reuses the skip list
+    assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
+    assert json.loads((work / "job_summary.json").read_text())["counts"]["partitions_skipped"] == 3

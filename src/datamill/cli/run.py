@@ -57,6 +57,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--insert-batch", type=int, help="rows per database write (same as --export.insert_batch)")
     p.add_argument("--show-stats", action="store_true", help="print the job's ledger statistics and exit")
     p.add_argument(
+        "--skip-processed",
+        action="store_true",
+        help="skip every input record whose id the success ledger already holds (e.g. a superset input)",
+    )
+    p.add_argument(
         "--retry-failed",
         action="store_true",
         help="rerun the failed samples (and failed partitions) of the job, from the original input",
@@ -87,7 +92,13 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
         show_stats(Path(recipe.work_dir) / recipe.job_id, False, Console(soft_wrap=True))
         return 0
     request = RunRequest(
-        recipe, args.config.stem, args.config, overrides, force=args.force, retry_failed=args.retry_failed
+        recipe,
+        args.config.stem,
+        args.config,
+        overrides,
+        force=args.force,
+        retry_failed=args.retry_failed,
+        skip_processed=args.skip_processed,
     )
     outcome = run_job(request, err)
     print_outcome(outcome, Console(soft_wrap=True))
@@ -100,7 +111,9 @@ def print_outcome(outcome: JobOutcome, console: Console) -> None:
     console.print(f"[bold]Job[/] {s.job_id}: [bold]{s.status.value}[/] in {s.duration_seconds:.1f}s")
     console.print(
         f"  samples: {c.samples_read:,} read, {c.samples_written:,} written, "
-        f"{c.samples_bad:,} bad input rows; partitions: {c.partitions_done}/{c.partitions_total} done"
+        f"{c.samples_bad:,} bad input rows"
+        + (f", {c.samples_skipped:,} skipped as already processed" if c.samples_skipped else "")
+        + f"; partitions: {c.partitions_done}/{c.partitions_total} done"
         + (f", {c.partitions_skipped} from an earlier run" if c.partitions_skipped else "")
         + (f", [red]{c.partitions_failed} failed[/]" if c.partitions_failed else "")
     )

@@ -73,6 +73,7 @@ class PartitionState:
     """A partition's bookkeeping while its ops run."""
 
     rows_read: int = 0
+    rows_skipped: int = 0
     bad_rows: list[dict[str, Any]] = field(default_factory=list)
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     ops: list[dict[str, Any]] = field(default_factory=list)

@@ -70,6 +70,8 @@ class PipelineSpec:
     job_id: str = ""
     progress_dir: str = ""
     sink: SqlSink | None = None
+    skip_file: str | None = None
+    """Ids to skip, per partition (``--skip-processed``)."""
 
     @property
     def key(self) -> str:
@@ -196,6 +198,21 @@ def _removed_ids(before: pa.Table, outcome: OpResult, id_col: str) -> list[str]:
     return [str(i) for i in ids.filter(gone).to_pylist() if i not in failed]
 
 
+def _not_processed(
+    skip_file: str, index: int, table: pa.Table, bad: list[BadRow], pipeline: PipelineSpec
+) -> tuple[pa.Table, list[BadRow]]:
+    """Drop the rows whose ids the success ledger already holds."""
+    from datamill.ledger.skip import skipped_ids
+
+    skip = skipped_ids(skip_file, index)
+    if len(skip) == 0:
+        return table, bad
+    ids = table.column(pipeline.columns.id_column).cast(pa.string())
+    kept = table.filter(pc.invert(pc.is_in(ids, value_set=skip)))
+    gone = set(skip.to_pylist())  # at most one partition's ids
+    return kept, [b for b in bad if b.id not in gone]
+
+
 def _only_failed(task: PartitionTask, table: pa.Table, bad: list[BadRow]) -> tuple[pa.Table, list[BadRow]]:
     """The rows of a retry round: those still in the partition's failed view."""
     failed = ledger.failed_view(Path(task.pipeline.progress_dir), task.spec.id, task.spec.pid.index)
@@ -248,8 +265,13 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         table, bad_rows = read_partition(spec, pipeline.columns)
         if task.retry_round:
             table, bad_rows = _only_failed(task, table, bad_rows)
+        before = table.num_rows + len(bad_rows)
+        if pipeline.skip_file and not task.retry_round:
+            table, bad_rows = _not_processed(pipeline.skip_file, spec.pid.index, table, bad_rows, pipeline)
         state = PartitionState(
-            rows_read=table.num_rows + len(bad_rows), bad_rows=[b.to_json() for b in bad_rows]
+            rows_read=table.num_rows + len(bad_rows),
+            bad_rows=[b.to_json() for b in bad_rows],
+            rows_skipped=before - table.num_rows - len(bad_rows),
         )
         first, checkpoint = 0, None
     for index in range(first, len(ops)):
@@ -290,6 +312,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         quarantined=state.quarantined,
         pipeline_hash=pipeline_hash(pipeline),
         resumed_from=str(checkpoint) if checkpoint else None,
+        rows_skipped=state.rows_skipped,
         ledger=segments,
     )
     write_marker(results_dir, result)

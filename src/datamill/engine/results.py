@@ -51,6 +51,8 @@ class PartitionResult:
     """What made this result; a result made by another recipe is redone."""
     resumed_from: str | None = None
     """The checkpoint this run of the partition started from, if any."""
+    rows_skipped: int = 0
+    """Rows already in the success ledger of an earlier input (``--skip-processed``)."""
     ledger: dict[str, int] = field(default_factory=dict)
     """Byte sizes of the partition's ledger segments, to detect a damaged one."""
 

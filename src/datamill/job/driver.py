@@ -18,12 +18,13 @@ import heapq
 import json
 import logging
 import queue
+import resource
 import shlex
 import signal
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -39,7 +40,7 @@ from datamill.engine.checkpoint import CheckpointPolicy
 from datamill.engine.commit import base_id, retry_round
 from datamill.engine.partition import PartitionTask, PipelineSpec, SqlSink, pipeline_hash
 from datamill.engine.results import PartitionResult
-from datamill.errors import ConfigError, DatamillError
+from datamill.errors import ConfigError, DatamillError, InputError
 from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
 from datamill.io import writers
@@ -51,6 +52,7 @@ from datamill.job.resources import ResourceSampler
 from datamill.job.resume import prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
 from datamill.ledger.segments import FAILED_DIR
+from datamill.ledger.skip import SKIP_FILE, archive_generation, compute_skip
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,8 @@ class RunRequest:
     """Resume even though the input changed since the plan was made."""
     retry_failed: bool = False
     """Also rerun the failed samples of committed partitions."""
+    skip_processed: bool = False
+    """Skip input records the success ledger already holds (a new input on an old job)."""
 
 
 @dataclass
@@ -249,6 +253,7 @@ class Driver:
             committed = prepare_resume(
                 layout, plan, self.pipeline, pipeline_hash(self.pipeline), self.summary
             )
+            self._prepare_skip(plan)
             for note in self.summary.resume_notes:
                 self.console.print(note, highlight=False)
             with atomic_open(layout.config, "w") as fh:
@@ -285,6 +290,8 @@ class Driver:
 
     def _emit_end(self, outcome: JobOutcome) -> None:
         s = outcome.summary
+        s.driver_peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        s.write(self.layout.summary)
         run_samples = s.counts.samples_read - s.samples_at_run_start
         if s.duration_seconds > 0:
             self.events.emit(
@@ -317,14 +324,48 @@ class Driver:
     def _plan(self) -> Plan:
         if self.layout.plan.exists():
             plan = load_plan(self.layout.plan)
-            verify_inputs(plan, force=self.request.force, job_id=self.layout.job_id)
-            return plan
+            try:
+                self._same_files(plan)
+                verify_inputs(plan, force=self.request.force, job_id=self.layout.job_id)
+                return plan
+            except InputError:
+                if not self.request.skip_processed:
+                    raise
+            gen = archive_generation(self.layout)
+            self.summary.resume_notes.append(
+                f"The input changed: the previous run on this directory was archived as history/gen{gen}; "
+                "its ledger stays, and records it processed are skipped."
+            )
         sources = discover(self.recipe.dataset_path)
         self.layout.staging.mkdir(parents=True, exist_ok=True)
         with self.console.status("Planning partitions…"):
             plan = make_plan(sources, self.recipe.partition, self.layout.staging)
         plan.save(self.layout.plan)
         return plan
+
+    def _same_files(self, plan: Plan) -> None:
+        """A resumed job must read the files it was planned on."""
+        if self.request.force:
+            return
+        now = [s.path for s in discover(self.recipe.dataset_path)]
+        before = [s.path for s in plan.sources]
+        if now != before:
+            raise InputError(
+                f"dataset_path '{self.recipe.dataset_path}' now names other files than job "
+                f"{self.layout.job_id} was planned on ({len(before)} then, {len(now)} now). Start a new "
+                "job, or pass --skip-processed to process the new input, skipping what is done."
+            )
+
+    def _prepare_skip(self, plan: Plan) -> None:
+        skip = self.layout.plan.parent / SKIP_FILE
+        if self.request.skip_processed and not skip.exists():
+            with self.console.status("Finding records already processed…"):
+                n = compute_skip(self.layout, plan, self.recipe.id_field)
+            self.summary.resume_notes.append(
+                f"--skip-processed: {n:,} input records are already in the ledger."
+            )
+        if skip.exists():
+            self.pipeline = replace(self.pipeline, skip_file=str(skip))
 
     def _count(self, result: PartitionResult) -> None:
         counts = self.summary.counts
@@ -338,6 +379,7 @@ class Driver:
         counts.samples_written += result.rows_out
         counts.samples_bad += len(result.bad_rows)
         counts.samples_quarantined += len(result.quarantined)
+        counts.samples_skipped += result.rows_skipped
 
     # -- scheduling ---------------------------------------------------------
 
@@ -358,6 +400,7 @@ class Driver:
         executor = make_executor(self.recipe.executor_type, self.recipe.np, self._inbox.put)
         self._sampler = ResourceSampler(executor, self.recipe.event_logging.resource_interval_s)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        self.summary.startup_seconds = round(time.time() - self.summary.driver_create_time, 3)
         done_samples = sum(p.rows for p in plan.partitions if p.id in committed)
         try:
             with JobProgress(

@@ -48,6 +48,8 @@ class Counts:
     samples_quarantined: int = 0
     """Samples an op raised on, set aside with the op's name and the error."""
     partition_retries: int = 0
+    samples_skipped: int = 0
+    """Rows skipped because an earlier input already processed them (--skip-processed)."""
     samples_recovered: int = 0
     """Failed samples that succeeded in a ``--retry-failed`` round."""
     partitions_redone: int = 0
@@ -84,6 +86,9 @@ class JobSummary:
     failed_partitions: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     resume_notes: list[str] = field(default_factory=list)
+    startup_seconds: float | None = None
+    """From the driver's start to the first partition scheduled (or none left to schedule)."""
+    driver_peak_rss_mb: float | None = None
     _started: float = field(default_factory=time.monotonic, repr=False)
     _last_write: float = field(default=0.0, repr=False)
 
