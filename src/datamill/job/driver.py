@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 import yaml
 from rich.console import Console
 
+import datamill
 from datamill.atomic import TMP_PREFIX, atomic_open
 from datamill.config.models import FaultToleranceConfig, Recipe
 from datamill.control.procs import identity
@@ -400,7 +401,7 @@ class Driver:
         executor = make_executor(self.recipe.executor_type, self.recipe.np, self._inbox.put)
         self._sampler = ResourceSampler(executor, self.recipe.event_logging.resource_interval_s)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-        self.summary.startup_seconds = round(time.time() - self.summary.driver_create_time, 3)
+        self.summary.startup_seconds = round(time.time() - datamill.STARTED, 3)
         done_samples = sum(p.rows for p in plan.partitions if p.id in committed)
         try:
             with JobProgress(

@@ -87,7 +87,8 @@ class JobSummary:
     error: str | None = None
     resume_notes: list[str] = field(default_factory=list)
     startup_seconds: float | None = None
-    """From the driver's start to the first partition scheduled (or none left to schedule)."""
+    """From the process importing datamill to the first partition scheduled (or
+    none left to schedule); the interpreter's own start-up is not included."""
     driver_peak_rss_mb: float | None = None
     _started: float = field(default_factory=time.monotonic, repr=False)
     _last_write: float = field(default=0.0, repr=False)

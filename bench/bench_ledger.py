@@ -1,0 +1,159 @@
+"""Benchmark: seed 000's table — the record ledger at 100k to 10M records.
+
+For each size: random 32-hex-character tokens in a Parquet file (fixed seed),
+a no-op pipeline, ``--batch 1000``, two workers. Measured:
+- startup: on a rerun of the finished job, time from the driver's start to
+  the moment it would schedule the first partition (``startup_seconds`` in the
+  summary), and the whole rerun's wall time;
+- state on disk: ledger + commit markers + plan + event log + summary (not
+  the output itself);
+- ``--show-stats``: ``datamill stats DIR`` wall time, and the ledger query
+  alone in-process;
+- driver peak memory (``ru_maxrss`` of the first run's driver);
+- at the largest size, ``--skip-processed`` against a new input of as many
+  ids (half of them already processed): the time to the first partition and
+  the driver's peak memory.
+
+    python bench/bench_ledger.py [--sizes 100000,1000000,4000000,10000000]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+from common import HERE
+
+SEED_TABLE = {
+    100_000: ("<1s", "2MB", "100ms", "20MB"),
+    1_000_000: ("2s", "20MB", "200ms", "50MB"),
+    4_000_000: ("3s", "80MB", "500ms", "100MB"),
+    10_000_000: ("5s", "200MB", "1s", "200MB"),
+}
+
+
+def tokens(path: Path, n: int, seed: int, offset: int = 0) -> Path:
+    if not path.exists():
+        rng = np.random.default_rng(seed)
+        raw = rng.integers(0, 256, size=(n + offset, 16), dtype=np.uint8)[offset:]
+        hexed = pa.array([bytes(r).hex() for r in raw], pa.string())
+        pq.write_table(pa.table({"scene_token": hexed}), path, row_group_size=1_000_000)
+    return path
+
+
+def recipe(out: Path, data: Path, name: str) -> Path:
+    path = out / f"{name}.yaml"
+    raw = {
+        "dataset_path": str(data),
+        "id_field": "scene_token",
+        "text_key": "scene_token",
+        "np": 2,
+        "export_path": str(out / f"{name}_out"),
+        "export_format": "parquet",
+        "process": [],
+    }
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def run(args: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "datamill", *args],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def state_bytes(job: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(job):
+        rel = Path(root).relative_to(job)
+        for f in files:
+            if rel.parts[:1] == ("results",) and not f.endswith(".commit"):
+                continue  # the output itself, not state
+            if f in ("output.jsonl",) or rel.parts[:1] == ("staging",):
+                continue
+            total += (Path(root) / f).stat().st_size
+    return total
+
+
+def summary(job: Path) -> dict:
+    return json.loads((job / "job_summary.json").read_text())
+
+
+def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="100000,1000000,4000000,10000000")
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "ledger")
+    args = parser.parse_args()
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    sizes = [int(s) for s in args.sizes.split(",")]
+    for n in sizes:
+        data = tokens(out / f"tokens_{n}.parquet", n, seed=n)
+        job = out / f"job_{n}"
+        subprocess.run(["rm", "-rf", str(job)], check=True)
+        path = recipe(out, data, f"r{n}")
+        first = run(["run", "--config", str(path), "--work-dir", str(job), "--batch", "1000"])
+        peak = summary(job)["driver_peak_rss_mb"]
+        rerun = run(["run", "--config", str(path), "--work-dir", str(job), "--batch", "1000"])
+        startup = summary(job)["startup_seconds"]
+        stats_wall = min(run(["stats", str(job)]) for _ in range(3))
+        from datamill.ledger.stats import ledger_stats
+
+        t = time.perf_counter()
+        stats = ledger_stats(job / "progress")
+        stats_query = time.perf_counter() - t
+        assert stats["successful"] == n, stats
+        rows.append((n, first, startup, rerun, state_bytes(job), stats_wall, stats_query, peak))
+        print(f"{n:,}: run {first:.1f}s, rerun startup {startup:.2f}s", flush=True)
+
+    n = sizes[-1]
+    job = out / f"job_{n}"
+    newer = tokens(out / f"tokens_{n}_new.parquet", n, seed=n, offset=n // 2)  # half already processed
+    path = recipe(out, newer, f"r{n}_new")
+    skip_wall = run(
+        ["run", "--config", str(path), "--work-dir", str(job), "--batch", "1000", "--skip-processed"]
+    )
+    s = summary(job)
+    print()
+    print(
+        f"{'records':>11} {'first run':>10} {'startup':>8} {'rerun':>7} {'state':>9} {'stats cmd':>10}"
+        f" {'stats query':>12} {'driver peak':>12}   seed: startup/state/query/memory"
+    )
+    for n_, first, startup, rerun, state, sw, sq, peak in rows:
+        seed = " / ".join(SEED_TABLE.get(n_, ("-",) * 4))
+        print(
+            f"{n_:>11,} {first:>9.1f}s {startup:>7.2f}s {rerun:>6.1f}s {state / 1e6:>7.1f}MB {sw:>9.2f}s"
+            f" {sq:>11.2f}s {peak:>10.0f}MB   {seed}"
+        )
+    print(
+        f"\n--skip-processed on a new input of {n:,} ids ({s['counts']['samples_skipped']:,} already done): "
+        f"{s['startup_seconds']:.2f}s to the first partition, driver peak {s['driver_peak_rss_mb']:.0f} MB, "
+        f"whole run {skip_wall:.1f}s"
+    )
+    print(
+        "goals at 10M: startup <= 0.5 s, state <= 200 MB, --show-stats <= 0.5 s, driver <= 200 MB;"
+        " --skip-processed <= 5 s and <= 1.5 GB"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
