@@ -35,6 +35,7 @@ bench: venv
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_checkpoint.py
 	$(BIN)/python bench/bench_monitor.py
+	$(BIN)/python bench/bench_ledger.py
 
 clean:
 	rm -rf $(VENV) demo_output bench/out .pytest_cache .mypy_cache .ruff_cache
