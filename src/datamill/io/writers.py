@@ -108,13 +108,15 @@ def export_directory(parts: Sequence[Path], dest_dir: Path) -> list[Path]:
     written = []
     for part in parts:
         target = dest_dir / part.name
+        written.append(target)
+        if target.exists() and os.path.samefile(part, target):
+            continue  # linked by an earlier run of the job: nothing to redo
         with atomic_path(target) as tmp:
             tmp.unlink()
             try:
                 os.link(part, tmp)
             except OSError:
                 shutil.copyfile(part, tmp)
-        written.append(target)
     stale = {p for p in dest_dir.glob("part-*")} - set(written)
     for path in stale:
         path.unlink()
