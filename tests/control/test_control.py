@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from datamill.control.jobs import list_running_jobs
 from datamill.control.monitor import JobProgressMonitor, show_job_progress
@@ -22,19 +21,7 @@ from tests.job import jobproc
 NAP = {"tests.job.user_ops:SlowMapper": {"delay_s": 0.3}}
 
 
-def recipe(tmp_path: Path, data: Path, name: str, process: list, **keys) -> Path:
-    raw = {
-        "dataset_path": str(data),
-        "export_path": str(tmp_path / f"{name}.jsonl"),
-        "work_dir": str(tmp_path / "jobs"),
-        "np": 2,
-        "partition": {"size": 20},
-        "process": process,
-        **keys,
-    }
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
+recipe = jobproc.write_recipe
 
 
 def monitor_json(datamill, capsys, job: str, base: Path, *flags: str) -> dict:

@@ -11,6 +11,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,3 +57,19 @@ def committed(job_dir: Path) -> int:
 
 def summary(job_dir: Path) -> dict:
     return json.loads((job_dir / "job_summary.json").read_text())
+
+
+def write_recipe(tmp_path: Path, data: Path, name: str, process: list[Any], **keys: Any) -> Path:
+    """A recipe for a two-worker job of 20-row partitions, exporting ``{name}.jsonl``."""
+    raw = {
+        "dataset_path": str(data),
+        "export_path": str(tmp_path / f"{name}.jsonl"),
+        "work_dir": str(tmp_path / "jobs"),
+        "np": 2,
+        "partition": {"size": 20},
+        "process": process,
+        **keys,
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path

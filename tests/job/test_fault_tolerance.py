@@ -8,7 +8,6 @@ import signal
 from pathlib import Path
 
 import pytest
-import yaml
 
 from datamill.config.models import FaultToleranceConfig
 from datamill.demo.recipe import SIX_OPS
@@ -52,19 +51,8 @@ def test_backoff_kinds() -> None:
 
 
 def make_recipe(tmp_path: Path, data: Path, name: str, process: list, **keys) -> Path:
-    raw = {
-        "dataset_path": str(data),
-        "export_path": str(tmp_path / f"{name}.jsonl"),
-        "work_dir": str(tmp_path / "jobs"),
-        "np": 2,
-        "partition": {"size": 20},
-        "fault_tolerance": {"retry_delay_s": 0.1},
-        "process": process,
-        **keys,
-    }
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
+    keys.setdefault("fault_tolerance", {"retry_delay_s": 0.1})
+    return jobproc.write_recipe(tmp_path, data, name, process, **keys)
 
 
 def reference_output(datamill, tmp_path: Path, data: Path, process: list) -> bytes:

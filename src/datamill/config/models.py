@@ -92,25 +92,29 @@ class IntermediateStorageConfig(Section):
     """Accepted for compatibility; ops always work on Arrow record batches."""
 
     arrow_batch_size: int = Field(default=1000, ge=1)
-    """Rows per record batch handed to an op."""
+    """Accepted for compatibility with seed 001; no effect in this version
+    (an op's batch size is its own ``batch_size`` parameter)."""
 
     arrow_memory_mapping: bool = False
-    """Memory-map Arrow files when reading them back."""
+    """Accepted for compatibility with seed 001; no effect in this version."""
 
     preserve_intermediate_data: bool = False
     """Keep every op's output of every partition under ``intermediate/``."""
 
     cleanup_temp_files: bool = True
-    """Remove temporary files left by a crash when a job starts."""
+    """Accepted for compatibility with seed 001; no effect in this version
+    (leftovers of a crash are always removed at start)."""
 
     cleanup_on_success: bool = False
-    """Remove checkpoints once the job has completed."""
+    """Accepted for compatibility with seed 001; no effect in this version
+    (a partition's checkpoints are removed when it commits)."""
 
     retention_policy: Literal["keep_all", "keep_failed_only", "cleanup_all"] = "keep_all"
-    """What to keep of intermediate data after the job ends."""
+    """Accepted for compatibility with seed 001; no effect in this version."""
 
     max_retention_days: int = Field(default=7, ge=0)
-    """Age after which ``datamill cleanup`` may remove intermediate data."""
+    """Accepted for compatibility with seed 001; no effect in this version
+    (``datamill cleanup --older-than`` decides)."""
 
 
 class EventLoggingConfig(Section):

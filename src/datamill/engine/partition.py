@@ -198,6 +198,15 @@ def _removed_ids(before: pa.Table, outcome: OpResult, id_col: str) -> list[str]:
     return [str(i) for i in ids.filter(gone).to_pylist() if i not in failed]
 
 
+def _filter_ids(
+    table: pa.Table, bad: list[BadRow], id_column: str, ids: pa.Array, keep: bool
+) -> tuple[pa.Table, list[BadRow]]:
+    """Keep only (``keep``) or drop the rows and bad rows whose id is in ``ids``."""
+    hit = pc.is_in(table.column(id_column).cast(pa.string()), value_set=ids)
+    listed = set(ids.to_pylist())  # at most one partition's ids
+    return table.filter(hit if keep else pc.invert(hit)), [b for b in bad if (b.id in listed) == keep]
+
+
 def _not_processed(
     skip_file: str, index: int, table: pa.Table, bad: list[BadRow], pipeline: PipelineSpec
 ) -> tuple[pa.Table, list[BadRow]]:
@@ -207,19 +216,13 @@ def _not_processed(
     skip = skipped_ids(skip_file, index)
     if len(skip) == 0:
         return table, bad
-    ids = table.column(pipeline.columns.id_column).cast(pa.string())
-    kept = table.filter(pc.invert(pc.is_in(ids, value_set=skip)))
-    gone = set(skip.to_pylist())  # at most one partition's ids
-    return kept, [b for b in bad if b.id not in gone]
+    return _filter_ids(table, bad, pipeline.columns.id_column, skip, keep=False)
 
 
 def _only_failed(task: PartitionTask, table: pa.Table, bad: list[BadRow]) -> tuple[pa.Table, list[BadRow]]:
     """The rows of a retry round: those still in the partition's failed view."""
     failed = ledger.failed_view(Path(task.pipeline.progress_dir), task.spec.id, task.spec.pid.index)
-    ids = table.column(task.pipeline.columns.id_column).cast(pa.string())
-    table = table.filter(pc.is_in(ids, value_set=failed))
-    wanted = set(failed.to_pylist())  # at most one partition's ids
-    return table, [b for b in bad if b.id in wanted]
+    return _filter_ids(table, bad, task.pipeline.columns.id_column, failed, keep=True)
 
 
 def _write_ledger(task: PartitionTask, table: pa.Table, state: PartitionState) -> dict[str, int]:
