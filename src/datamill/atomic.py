@@ -68,10 +68,10 @@ def atomic_open(dest: Path, mode: str = "wb", durable: bool = True) -> Iterator[
         fsync_dir(dest.parent)
 
 
-def write_json_atomic(dest: Path, data: Any, durable: bool = True) -> None:
-    """Write ``data`` as indented JSON to ``dest`` atomically."""
+def write_json_atomic(dest: Path, data: Any, durable: bool = True, indent: int | None = 2) -> None:
+    """Write ``data`` as JSON (indented unless ``indent`` is None) to ``dest`` atomically."""
     with atomic_open(dest, "w", durable=durable) as fh:
-        json.dump(data, fh, indent=2, ensure_ascii=False, default=str)
+        json.dump(data, fh, indent=indent, ensure_ascii=False, default=str)
         fh.write("\n")
 
 

@@ -58,6 +58,10 @@ def _setup_logging(console: Console) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args_list if not a.startswith("-")), None)
+    if command in ("run", "resume") and not {"-h", "--help"} & set(args_list):
+        from datamill.prestart import start_forkserver
+
+        start_forkserver()  # workers get ready while the engine is imported
     parser = build_parser(command)
     args, extra = parser.parse_known_args(args_list)
     err = Console(stderr=True, soft_wrap=True)

@@ -10,10 +10,13 @@ is removed when a job starts.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import IO, Any
 
-from datamill.atomic import TMP_PREFIX, write_json_atomic
+from datamill.atomic import TMP_PREFIX, atomic_open, write_json_atomic
 from datamill.engine.results import PartitionResult
+from datamill.errors import JobError
 
 MARKER_SUFFIX = ".commit"
 MARKER_FORMAT_VERSION = 1
@@ -29,38 +32,205 @@ def marker_path(results_dir: Path, partition_id: str) -> Path:
 
 def write_marker(results_dir: Path, result: PartitionResult) -> None:
     body = {"format_version": MARKER_FORMAT_VERSION, **result.to_json()}
-    write_json_atomic(marker_path(results_dir, result.partition_id), body)
+    write_json_atomic(marker_path(results_dir, result.partition_id), body, indent=None)
+
+
+MarkerStamp = tuple[int, int, int]
+"""A marker file's inode, size and modification time: a new commit changes it."""
+
+
+def _stamp(st: os.stat_result) -> MarkerStamp:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def read_marker(path: Path) -> PartitionResult | None:
+    """The marker's result, or None (and the marker removed) if it does not parse."""
+    try:
+        data = json.loads(path.read_bytes())
+        data.pop("format_version", None)
+        return PartitionResult.from_json(data)
+    except (ValueError, TypeError, KeyError):
+        # Markers are renamed into place whole; one that does not parse was
+        # not written by datamill's commit. Treat its partition as not done.
+        path.unlink()
+        return None
 
 
 def read_markers(results_dir: Path) -> dict[str, PartitionResult]:
     """Committed partitions by id, read from their markers."""
     committed: dict[str, PartitionResult] = {}
     for path in sorted(results_dir.glob("part-*" + MARKER_SUFFIX)):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            data.pop("format_version", None)
-            result = PartitionResult.from_json(data)
-        except (ValueError, TypeError, KeyError):
-            # Markers are renamed into place whole; one that does not parse was
-            # not written by datamill's commit. Treat its partition as not done.
-            path.unlink()
-            continue
-        committed[result.partition_id] = result
+        result = read_marker(path)
+        if result is not None:
+            committed[result.partition_id] = result
     return committed
 
 
-def remove_uncommitted(results_dir: Path) -> int:
-    """Delete temporary files and results that have no marker; return how many."""
+def remove_uncommitted(results_dir: Path) -> dict[str, MarkerStamp]:
+    """Delete temporary files and results that have no marker; return the markers found.
+
+    One pass over the folder (it holds two files per partition, so tens of
+    thousands of entries on a big job)."""
     if not results_dir.is_dir():
-        return 0
-    markers = {p.name[: -len(MARKER_SUFFIX)] for p in results_dir.glob("part-*" + MARKER_SUFFIX)}
-    removed = 0
-    for path in results_dir.iterdir():
-        orphan = not path.name.endswith(MARKER_SUFFIX) and path.name.split(".")[0] not in markers
-        if path.name.startswith(TMP_PREFIX) or orphan:
-            path.unlink()
-            removed += 1
-    return removed
+        return {}
+    with os.scandir(results_dir) as it:
+        entries = list(it)
+    markers = {
+        e.name[len("part-") : -len(MARKER_SUFFIX)]: e
+        for e in entries
+        if e.name.startswith("part-") and e.name.endswith(MARKER_SUFFIX)
+    }
+    for e in entries:
+        if e.name.startswith(TMP_PREFIX) or (
+            not e.name.endswith(MARKER_SUFFIX) and e.name.split(".")[0][len("part-") :] not in markers
+        ):
+            os.unlink(e.path)
+    return {cid: _stamp(e.stat()) for cid, e in markers.items()}
+
+
+class IndexedResult:
+    """A committed partition as the commit index records it.
+
+    The fields a resume looks at for every partition are read from the
+    line's header; the rest of the marker body is parsed only when asked for
+    (``ops``, ``bad_rows``, ... through :meth:`full`)."""
+
+    __slots__ = (
+        "_body",
+        "_full",
+        "_marker",
+        "ledger",
+        "n_bad",
+        "n_quarantined",
+        "partition_id",
+        "pipeline_hash",
+        "rows_out",
+        "rows_read",
+        "rows_skipped",
+    )
+
+    def __init__(self, header: list[bytes], body: bytes, marker: Path) -> None:
+        self.partition_id = header[0].decode()
+        self.pipeline_hash = header[2].decode()
+        self.rows_read, self.rows_out, self.rows_skipped, self.n_bad, self.n_quarantined = map(
+            int, header[3].split(b",")
+        )
+        self.ledger: dict[str, int] = json.loads(header[4])
+        self._body = body
+        self._full: PartitionResult | None = None
+        self._marker = marker
+
+    def full(self) -> PartitionResult:
+        if self._full is None:
+            try:
+                self._full = PartitionResult.from_json(json.loads(self._body))
+            except (ValueError, TypeError, KeyError):  # a damaged index: the marker is the truth
+                self._full = read_marker(self._marker)
+                if self._full is None:
+                    raise JobError(
+                        f"The commit marker {self._marker} was removed while the job ran; "
+                        "run the same command again to redo its partition."
+                    ) from None
+        return self._full
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.full(), name)
+
+
+AnyResult = PartitionResult | IndexedResult
+
+
+class CommitIndex:
+    """``metadata/commits.tsv``: every commit marker's body in one file.
+
+    A job with ten thousand partitions would otherwise open ten thousand
+    markers to resume. The markers stay the truth; the index is a cache the
+    driver appends to as results come in. Each line carries its marker's
+    stamp (inode, size, mtime), and a line whose marker is gone or was
+    rewritten since is ignored in favour of the marker itself. The index is
+    not fsynced: whatever a crash loses is read back from the markers, and
+    the index is then rewritten whole.
+
+    A line is ``id, stamp, pipeline hash, counts, ledger, body``, tab
+    separated (JSON escapes tabs and newlines), so a resume splits lines and
+    parses only the small ledger field of each.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: IO[bytes] | None = None
+
+    def load(self, results_dir: Path, markers: dict[str, MarkerStamp]) -> dict[str, AnyResult]:
+        """The committed partitions, given the markers on disk (``remove_uncommitted``)."""
+        cached: dict[str, tuple[bytes, IndexedResult, bytes]] = {}
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raw = b""
+        intact = raw.endswith(b"\n") or not raw
+        for line in raw.splitlines(keepends=True):
+            *header, body = line.rstrip(b"\n").split(b"\t", 5)
+            try:
+                if not line.endswith(b"\n"):
+                    raise ValueError("torn")  # the last append of a crashed run
+                entry = IndexedResult(header, body, marker_path(results_dir, header[0].decode()))
+            except (ValueError, IndexError, TypeError):
+                intact = False
+                continue
+            cached[entry.partition_id] = (header[1], entry, line)
+        committed: dict[str, AnyResult] = {}
+        lines: list[bytes] = []
+        for cid in sorted(markers):
+            hit = cached.get(cid)
+            stamp = markers[cid]
+            if hit is not None and hit[0] == _stamp_text(stamp):
+                committed[cid] = hit[1]
+                lines.append(hit[2])
+                continue
+            intact = False
+            result = read_marker(marker_path(results_dir, cid))
+            if result is not None:
+                committed[cid] = result
+                lines.append(self._line(result, stamp))
+        if not intact or len(cached) != len(committed):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_open(self.path, "wb", durable=False) as fh:
+                fh.writelines(lines)
+        return committed
+
+    @staticmethod
+    def _line(result: PartitionResult, stamp: MarkerStamp) -> bytes:
+        counts = (result.rows_read, result.rows_out, result.rows_skipped, result.n_bad, result.n_quarantined)
+        fields = [
+            result.partition_id,
+            _stamp_text(stamp).decode(),
+            result.pipeline_hash,
+            ",".join(map(str, counts)),
+            json.dumps(result.ledger, separators=(",", ":")),
+            json.dumps(result.to_json(), separators=(",", ":")),
+        ]
+        return ("\t".join(fields) + "\n").encode()
+
+    def append(self, results_dir: Path, result: PartitionResult) -> None:
+        """Record a commit whose marker was just written."""
+        try:
+            stamp = _stamp(marker_path(results_dir, result.partition_id).stat())
+        except FileNotFoundError:
+            return  # not committed after all; nothing to cache
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "ab")  # noqa: SIM115 - kept open for the run
+        self._fh.write(self._line(result, stamp))
+        self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+def _stamp_text(stamp: MarkerStamp) -> bytes:
+    return b"%d,%d,%d" % stamp
 
 
 def base_id(commit_id: str) -> str:

@@ -56,11 +56,27 @@ class PartitionResult:
     ledger: dict[str, int] = field(default_factory=dict)
     """Byte sizes of the partition's ledger segments, to detect a damaged one."""
 
+    @property
+    def n_bad(self) -> int:
+        return len(self.bad_rows)
+
+    @property
+    def n_quarantined(self) -> int:
+        return len(self.quarantined)
+
+    def full(self) -> PartitionResult:
+        return self
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PartitionResult:
+        """From a marker's body (the fast path matters: a resume reads thousands)."""
         data = dict(data)
-        data["ops"] = [OpMetrics(**m) for m in data.get("ops", [])]
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        ops = data.get("ops")
+        data["ops"] = [OpMetrics(**m) for m in ops] if ops else []
+        try:
+            return cls(**data)
+        except TypeError:  # a key this version does not know
+            return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})

@@ -28,6 +28,7 @@ from typing import Any
 from datamill.engine.partition import PartitionTask, run_partition, set_event_sink
 from datamill.engine.results import PartitionResult
 from datamill.errors import PartitionError
+from datamill.prestart import FORKSERVER_PRELOAD
 
 
 def _worker_main(conn: Connection) -> None:
@@ -70,7 +71,7 @@ class LocalExecutor:
         self.slots = workers
         self.on_event = on_event
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["datamill.engine.partition", "datamill.ops.builtin"])
+        self._ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
         self._queue: deque[tuple[PartitionTask, Future[PartitionResult]]] = deque()
         self._lock = threading.Lock()
         self._closed = False

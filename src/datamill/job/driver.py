@@ -38,7 +38,7 @@ from datamill.atomic import TMP_PREFIX, atomic_open
 from datamill.config.models import FaultToleranceConfig, Recipe
 from datamill.control.procs import identity
 from datamill.engine.checkpoint import CheckpointPolicy
-from datamill.engine.commit import base_id, retry_round
+from datamill.engine.commit import AnyResult, CommitIndex, base_id, retry_round
 from datamill.engine.partition import PartitionTask, PipelineSpec, SqlSink, pipeline_hash
 from datamill.engine.results import PartitionResult
 from datamill.errors import ConfigError, DatamillError, InputError
@@ -84,7 +84,7 @@ class JobOutcome:
     summary: JobSummary
     layout: JobLayout
     export_path: Path
-    results: dict[str, PartitionResult]
+    results: dict[str, AnyResult]
 
     @property
     def exit_code(self) -> int:
@@ -176,7 +176,7 @@ def pipeline_for(recipe: Recipe, layout: JobLayout, result_format: str) -> Pipel
 
 
 def retry_rounds(
-    layout: JobLayout, plan: Plan, committed: dict[str, PartitionResult]
+    layout: JobLayout, plan: Plan, committed: dict[str, AnyResult]
 ) -> list[tuple[PartitionSpec, int]]:
     """Committed partitions with failed samples on record, each with its next round."""
     folder = layout.progress / FAILED_DIR
@@ -243,6 +243,7 @@ class Driver:
         self._retries: list[tuple[PartitionSpec, int]] = []
         self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.events = EventLog(self.layout.event_logs, job_id, recipe.event_logging)
+        self.index = CommitIndex(self.layout.commit_index)
         me = identity()
         self.summary.driver_create_time, self.summary.driver_cmdline = me["create_time"], me["cmdline"]
 
@@ -307,7 +308,7 @@ class Driver:
         self.events.close()
 
     def _finish(
-        self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, PartitionResult]
+        self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, AnyResult]
     ) -> JobOutcome:
         """Run the pending partitions, then export (or record that the job stopped)."""
         layout, counts = self.layout, self.summary.counts
@@ -368,18 +369,18 @@ class Driver:
         if skip.exists():
             self.pipeline = replace(self.pipeline, skip_file=str(skip))
 
-    def _count(self, result: PartitionResult) -> None:
+    def _count(self, result: AnyResult) -> None:
         counts = self.summary.counts
         if retry_round(result.partition_id):
-            failed_again = len(result.quarantined) + len(result.bad_rows)
+            failed_again = result.n_quarantined + result.n_bad
             counts.samples_written += result.rows_out
             counts.samples_recovered += result.rows_read - failed_again
             return
         counts.partitions_done += 1
         counts.samples_read += result.rows_read
         counts.samples_written += result.rows_out
-        counts.samples_bad += len(result.bad_rows)
-        counts.samples_quarantined += len(result.quarantined)
+        counts.samples_bad += result.n_bad
+        counts.samples_quarantined += result.n_quarantined
         counts.samples_skipped += result.rows_skipped
 
     # -- scheduling ---------------------------------------------------------
@@ -395,13 +396,13 @@ class Driver:
             "send the signal again to stop at once.[/]"
         )
 
-    def _schedule(
-        self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, PartitionResult]
-    ) -> None:
+    def _schedule(self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, AnyResult]) -> None:
+        if not pending and not self._retries:
+            self._started_scheduling()
+            return  # nothing to run: no workers to start
         executor = make_executor(self.recipe.executor_type, self.recipe.np, self._inbox.put)
         self._sampler = ResourceSampler(executor, self.recipe.event_logging.resource_interval_s)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-        self.summary.startup_seconds = round(time.time() - datamill.STARTED, 3)
         done_samples = sum(p.rows for p in plan.partitions if p.id in committed)
         try:
             with JobProgress(
@@ -416,12 +417,17 @@ class Driver:
                 signal.signal(sig, handler)
             executor.shutdown()
             self._drain()
+            self.index.close()
+
+    def _started_scheduling(self) -> None:
+        if self.summary.startup_seconds is None:
+            self.summary.startup_seconds = round(time.time() - datamill.STARTED, 3)
 
     def _loop(
         self,
         executor: Executor,
         pending: list[PartitionSpec],
-        committed: dict[str, PartitionResult],
+        committed: dict[str, AnyResult],
         bar: JobProgress,
     ) -> None:
         ft = self.recipe.fault_tolerance
@@ -445,6 +451,7 @@ class Driver:
                     spec, attempt, k = queue.popleft()
                     task = PartitionTask(spec, self.pipeline, attempt, retry_round=k)
                     running[executor.submit(task)] = (spec, attempt, k)
+                    self._started_scheduling()
             timeout = 0.5 if not delayed else max(0.0, min(0.5, delayed[0][0] - time.monotonic()))
             if not running:
                 time.sleep(timeout)
@@ -476,9 +483,10 @@ class Driver:
                 return
 
     def _committed(
-        self, spec: PartitionSpec, result: PartitionResult, committed: dict[str, PartitionResult]
+        self, spec: PartitionSpec, result: PartitionResult, committed: dict[str, AnyResult]
     ) -> None:
         committed[result.partition_id] = result
+        self.index.append(self.layout.results, result)
         self._count(result)
         self.events.emit(
             EventType.PARTITION_COMPLETE,
@@ -531,10 +539,10 @@ class Driver:
 
     # -- the end --------------------------------------------------------------
 
-    def _export(self, plan: Plan, committed: dict[str, PartitionResult]) -> None:
+    def _export(self, plan: Plan, committed: dict[str, AnyResult]) -> None:
         if self.pipeline.sink is not None:
             return  # every partition upserted its rows before it committed
-        rounds: dict[str, list[PartitionResult]] = {}
+        rounds: dict[str, list[AnyResult]] = {}
         for cid, result in committed.items():
             if retry_round(cid):
                 rounds.setdefault(base_id(cid), []).append(result)
@@ -554,7 +562,7 @@ class Driver:
             else:
                 writers.export_directory(parts, target.path)
 
-    def _aggregate(self, plan: Plan, committed: dict[str, PartitionResult]) -> None:
+    def _aggregate(self, plan: Plan, committed: dict[str, AnyResult]) -> None:
         ordered = [committed[p.id] for p in plan.partitions if p.id in committed]
         rows = [row for result in ordered for row in result.bad_rows]
         if rows:

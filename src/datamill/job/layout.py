@@ -60,6 +60,10 @@ class JobLayout:
         return self.root / "metadata" / "partitions.json"
 
     @property
+    def commit_index(self) -> Path:
+        return self.root / "metadata" / "commits.tsv"
+
+    @property
     def lock(self) -> Path:
         return self.root / "job.lock"
 

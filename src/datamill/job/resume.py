@@ -9,15 +9,15 @@ since the plan was made, the job refuses to continue unless forced.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
 
 from datamill.atomic import TMP_PREFIX, sweep_temporaries
 from datamill.engine.checkpoint import CheckpointName
-from datamill.engine.commit import marker_path, read_markers, remove_uncommitted
+from datamill.engine.commit import AnyResult, CommitIndex, marker_path, remove_uncommitted
 from datamill.engine.partition import PipelineSpec, pipeline_ops
-from datamill.engine.results import PartitionResult
 from datamill.errors import InputError
 from datamill.io.sources import Fingerprint
 from datamill.job.layout import JobLayout
@@ -50,7 +50,7 @@ def verify_inputs(plan: Plan, force: bool, job_id: str) -> None:
 
 def prepare_resume(
     layout: JobLayout, plan: Plan, pipeline: PipelineSpec, current: str, summary: JobSummary
-) -> dict[str, PartitionResult]:
+) -> dict[str, AnyResult]:
     """Clean what a crash left, drop what the recipe no longer makes; return the committed."""
     notes = summary.resume_notes
     results = layout.results
@@ -60,22 +60,23 @@ def prepare_resume(
         shutil.rmtree(layout.progress, ignore_errors=True)
         results.mkdir(parents=True)
         notes.append("Checkpoint strategy 'disabled': starting the job over.")
-    remove_uncommitted(results)
+    markers = remove_uncommitted(results)
     for folder in (layout.staging, layout.plan.parent, layout.root):
         sweep_temporaries(folder)
-    committed = read_markers(results)
+    committed = CommitIndex(layout.commit_index).load(results, markers)
     stale = [pid for pid, result in committed.items() if result.pipeline_hash != current]
     compacted = compacted_partitions(layout.progress)
+    sizes = _segment_sizes(layout)
     damaged = [
         pid
         for pid, result in committed.items()
-        if pid not in stale and pid not in compacted and not _ledger_intact(layout, result)
+        if pid not in stale and pid not in compacted and not _ledger_intact(sizes, result)
     ]
     for pid in stale + damaged:
         result = committed.pop(pid)
         marker_path(results, pid).unlink()
         (results / result.result_file).unlink(missing_ok=True)
-    _remove_orphan_segments(layout, set(committed))
+    _remove_orphan_segments(layout, sizes, set(committed))
     summary.counts.partitions_redone = len(stale) + len(damaged)
     if committed:
         notes.append(
@@ -93,32 +94,37 @@ def prepare_resume(
     return committed
 
 
-def _ledger_intact(layout: JobLayout, result: PartitionResult) -> bool:
+SegmentSizes = dict[str, dict[str, int]]
+
+
+def _segment_sizes(layout: JobLayout) -> SegmentSizes:
+    """The files of each ledger folder and their sizes, in one pass per folder."""
+    sizes: SegmentSizes = {}
+    for folder in (SUCCESS_DIR, FAILED_DIR):
+        try:
+            with os.scandir(layout.progress / folder) as it:
+                sizes[folder] = {e.name: e.stat().st_size for e in it if e.is_file()}
+        except FileNotFoundError:
+            sizes[folder] = {}
+    return sizes
+
+
+def _ledger_intact(sizes: SegmentSizes, result: AnyResult) -> bool:
     """Whether the segments a marker records are there, whole (by size)."""
     for key, folder in (("success_bytes", SUCCESS_DIR), ("failed_bytes", FAILED_DIR)):
         expected = result.ledger.get(key)
-        if expected is None:
-            continue
-        path = layout.progress / folder / segment_name(result.partition_id)
-        try:
-            if path.stat().st_size != expected:
-                return False
-        except FileNotFoundError:
+        if expected is not None and sizes[folder].get(segment_name(result.partition_id)) != expected:
             return False
     return True
 
 
-def _remove_orphan_segments(layout: JobLayout, committed: set[str]) -> None:
+def _remove_orphan_segments(layout: JobLayout, sizes: SegmentSizes, committed: set[str]) -> None:
     """Segments without a commit marker belong to no finished partition."""
-    for folder in (SUCCESS_DIR, FAILED_DIR):
-        path = layout.progress / folder
-        if not path.is_dir():
-            continue
-        for segment in path.iterdir():
-            pid = segment.name.removeprefix("part-").removesuffix(".parquet")
-            orphan = segment.name.startswith("part-") and pid not in committed
-            if segment.name.startswith(TMP_PREFIX) or orphan:
-                segment.unlink(missing_ok=True)
+    for folder, files in sizes.items():
+        for name in files:
+            pid = name.removeprefix("part-").removesuffix(".parquet")
+            if name.startswith(TMP_PREFIX) or (name.startswith("part-") and pid not in committed):
+                (layout.progress / folder / name).unlink(missing_ok=True)
 
 
 def _sort_checkpoints(layout: JobLayout, pipeline: PipelineSpec, committed: set[str]) -> list[str]:

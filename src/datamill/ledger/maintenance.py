@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from datamill.atomic import atomic_path, write_json_atomic
 from datamill.errors import JobError
 from datamill.job.lock import JobLock, is_locked
-from datamill.ledger.segments import FAILED_DIR, SUCCESS_DIR
+from datamill.ledger.segments import FAILED_DIR, SUCCESS_DIR, write_ledger_file
 
 COMPACTED_INDEX = "compacted.json"
 
@@ -42,7 +41,7 @@ def compact(job_dir: Path) -> dict[str, int]:
             table = pa.concat_tables([pq.read_table(p) for p in segments], promote_options="permissive")
             dest = folder / f"compacted-{time.strftime('%Y%m%d%H%M%S')}.parquet"
             with atomic_path(dest) as tmp:
-                pq.write_table(table, tmp, compression="zstd")
+                write_ledger_file(table, tmp)
             covered |= {
                 p.name.removeprefix("part-").removesuffix(".parquet")
                 for p in segments
@@ -58,6 +57,8 @@ def compact(job_dir: Path) -> dict[str, int]:
 
 def merge(job_dirs: list[Path], out: Path) -> dict[str, int]:
     """One ledger from several, deduplicated by id; the latest record wins."""
+    import pyarrow.dataset as ds  # imports pandas: only where it is needed
+
     rows = {}
     for name, time_col in ((SUCCESS_DIR, "processed_at"), (FAILED_DIR, "failed_at")):
         folders = [d / "progress" / name if (d / "progress").is_dir() else d / name for d in job_dirs]
@@ -81,7 +82,7 @@ def merge(job_dirs: list[Path], out: Path) -> dict[str, int]:
         table = table.filter(keep)
         dest = out / "progress" / name / "part-merged.parquet"
         with atomic_path(dest) as tmp:
-            pq.write_table(table, tmp, compression="zstd")
+            write_ledger_file(table, tmp)
         rows[name] = table.num_rows
     return rows
 

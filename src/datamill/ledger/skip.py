@@ -21,14 +21,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
-import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from datamill.atomic import atomic_path
 from datamill.errors import InputError
 from datamill.job.layout import JobLayout
-from datamill.ledger.segments import FAILED_DIR, SUCCESS_DIR
+from datamill.ledger.segments import FAILED_DIR, SUCCESS_DIR, write_ledger_file
 from datamill.plan.planner import Plan
 
 SKIP_FILE = "skip.parquet"
@@ -46,7 +44,7 @@ def archive_generation(layout: JobLayout) -> int:
         if segments:
             table = pa.concat_tables([pq.read_table(p) for p in segments], promote_options="permissive")
             with atomic_path(path / f"archived-gen{gen}.parquet") as tmp:
-                pq.write_table(table, tmp, compression="zstd")
+                write_ledger_file(table, tmp)
             for p in segments:
                 p.unlink()
     for name in ("results", "checkpoints", "bad_rows.jsonl", "metadata", "staging"):
@@ -58,6 +56,8 @@ def archive_generation(layout: JobLayout) -> int:
 
 
 def success_ids(progress: Path) -> pa.Array:
+    import pyarrow.dataset as ds  # imports pandas: only where it is needed
+
     folder = progress / SUCCESS_DIR
     if not folder.is_dir() or not any(folder.glob("*.parquet")):
         return pa.array([], pa.string())
@@ -76,6 +76,8 @@ def _input_ids(plan: Plan, source_index: int, id_field: str | None) -> pa.Array:
     try:
         if rows and rows[0].read_format == "parquet":
             return pq.read_table(read, columns=[id_field]).column(0).combine_chunks().cast(pa.string())
+        import pyarrow.json as pajson
+
         table = pajson.read_json(read)
         return table.column(id_field).combine_chunks().cast(pa.string())
     except (pa.ArrowInvalid, KeyError) as exc:
