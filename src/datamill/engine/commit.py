@@ -35,12 +35,12 @@ def write_marker(results_dir: Path, result: PartitionResult) -> None:
     write_json_atomic(marker_path(results_dir, result.partition_id), body, indent=None)
 
 
-MarkerStamp = tuple[int, int, int]
-"""A marker file's inode, size and modification time: a new commit changes it."""
-
-
-def _stamp(st: os.stat_result) -> MarkerStamp:
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+MarkerStamp = int
+"""A marker file's inode number. Every commit renames a new file into place,
+so a marker rewritten since its index line has another inode, unless the old
+one was deleted first and its number reused: :meth:`CommitIndex.drop` keeps
+the index free of deleted markers for that reason. Reading inode numbers
+costs no system call per file (``os.scandir`` returns them)."""
 
 
 def read_marker(path: Path) -> PartitionResult | None:
@@ -85,7 +85,7 @@ def remove_uncommitted(results_dir: Path) -> dict[str, MarkerStamp]:
             not e.name.endswith(MARKER_SUFFIX) and e.name.split(".")[0][len("part-") :] not in markers
         ):
             os.unlink(e.path)
-    return {cid: _stamp(e.stat()) for cid, e in markers.items()}
+    return {cid: e.inode() for cid, e in markers.items()}
 
 
 class IndexedResult:
@@ -109,7 +109,7 @@ class IndexedResult:
         "rows_skipped",
     )
 
-    def __init__(self, header: list[bytes], body: bytes, marker: Path) -> None:
+    def __init__(self, header: list[bytes], body: bytes, results_dir: Path) -> None:
         self.partition_id = header[0].decode()
         self.pipeline_hash = header[2].decode()
         self.rows_read, self.rows_out, self.rows_skipped, self.n_bad, self.n_quarantined = map(
@@ -118,17 +118,18 @@ class IndexedResult:
         self.ledger: dict[str, int] = json.loads(header[4])
         self._body = body
         self._full: PartitionResult | None = None
-        self._marker = marker
+        self._marker = results_dir  # the marker's folder; its path only when needed
 
     def full(self) -> PartitionResult:
         if self._full is None:
             try:
                 self._full = PartitionResult.from_json(json.loads(self._body))
             except (ValueError, TypeError, KeyError):  # a damaged index: the marker is the truth
-                self._full = read_marker(self._marker)
+                marker = marker_path(self._marker, self.partition_id)
+                self._full = read_marker(marker)
                 if self._full is None:
                     raise JobError(
-                        f"The commit marker {self._marker} was removed while the job ran; "
+                        f"The commit marker {marker} was removed while the job ran; "
                         "run the same command again to redo its partition."
                     ) from None
         return self._full
@@ -146,7 +147,7 @@ class CommitIndex:
     A job with ten thousand partitions would otherwise open ten thousand
     markers to resume. The markers stay the truth; the index is a cache the
     driver appends to as results come in. Each line carries its marker's
-    stamp (inode, size, mtime), and a line whose marker is gone or was
+    stamp (:data:`MarkerStamp`), and a line whose marker is gone or was
     rewritten since is ignored in favour of the marker itself. The index is
     not fsynced: whatever a crash loses is read back from the markers, and
     the index is then rewritten whole.
@@ -159,6 +160,7 @@ class CommitIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh: IO[bytes] | None = None
+        self._lines: dict[str, bytes] = {}
 
     def load(self, results_dir: Path, markers: dict[str, MarkerStamp]) -> dict[str, AnyResult]:
         """The committed partitions, given the markers on disk (``remove_uncommitted``)."""
@@ -173,7 +175,7 @@ class CommitIndex:
             try:
                 if not line.endswith(b"\n"):
                     raise ValueError("torn")  # the last append of a crashed run
-                entry = IndexedResult(header, body, marker_path(results_dir, header[0].decode()))
+                entry = IndexedResult(header, body, results_dir)
             except (ValueError, IndexError, TypeError):
                 intact = False
                 continue
@@ -192,11 +194,22 @@ class CommitIndex:
             if result is not None:
                 committed[cid] = result
                 lines.append(self._line(result, stamp))
+        self._lines = dict(zip(committed, lines, strict=True))
         if not intact or len(cached) != len(committed):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_open(self.path, "wb", durable=False) as fh:
-                fh.writelines(lines)
+            self._rewrite()
         return committed
+
+    def drop(self, cids: list[str]) -> None:
+        """Forget commits whose markers are being deleted (before any is redone)."""
+        if cids:
+            for cid in cids:
+                self._lines.pop(cid, None)
+            self._rewrite()
+
+    def _rewrite(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_open(self.path, "wb", durable=False) as fh:
+            fh.writelines(self._lines.values())
 
     @staticmethod
     def _line(result: PartitionResult, stamp: MarkerStamp) -> bytes:
@@ -214,7 +227,7 @@ class CommitIndex:
     def append(self, results_dir: Path, result: PartitionResult) -> None:
         """Record a commit whose marker was just written."""
         try:
-            stamp = _stamp(marker_path(results_dir, result.partition_id).stat())
+            stamp = marker_path(results_dir, result.partition_id).stat().st_ino
         except FileNotFoundError:
             return  # not committed after all; nothing to cache
         if self._fh is None:
@@ -230,7 +243,7 @@ class CommitIndex:
 
 
 def _stamp_text(stamp: MarkerStamp) -> bytes:
-    return b"%d,%d,%d" % stamp
+    return b"%d" % stamp
 
 
 def base_id(commit_id: str) -> str:

