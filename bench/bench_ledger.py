@@ -118,7 +118,7 @@ def main() -> int:
         from datamill.ledger.stats import ledger_stats
 
         t = time.perf_counter()
-        stats = ledger_stats(job / "progress")
+        stats = ledger_stats(job)
         stats_query = time.perf_counter() - t
         assert stats["successful"] == n, stats
         rows.append((n, first, startup, rerun, state_bytes(job), stats_wall, stats_query, peak))

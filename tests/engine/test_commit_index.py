@@ -45,9 +45,9 @@ def count_marker_reads(monkeypatch) -> list[Path]:
     reads: list[Path] = []
     real = commit.read_marker
 
-    def spy(path: Path):
+    def spy(path: Path, remove_bad: bool = True):
         reads.append(path)
-        return real(path)
+        return real(path, remove_bad)
 
     monkeypatch.setattr(commit, "read_marker", spy)
     return reads

@@ -40,6 +40,15 @@ def recipe(tmp_path: Path, data: Path, process: list | None = None, **keys) -> P
     return path
 
 
+def stats_of(work: Path) -> dict:
+    """The default statistics, after checking that the exact scan agrees with them."""
+    from datamill.ledger.stats import ledger_stats
+
+    fast, exact = ledger_stats(work), ledger_stats(work, exact=True)
+    assert fast == exact
+    return fast
+
+
 def test_ledger_is_what_the_seed_snippets_read(datamill, tmp_path: Path) -> None:
     data = scenes(tmp_path)
     work = tmp_path / "logs" / "import_1"
@@ -90,6 +99,13 @@ def test_show_stats_and_stats_command(datamill, tmp_path: Path, capsys) -> None:
     assert stats["by_step"] == bad["step"].value_counts().to_dict()
     assert f"failed: {stats['failed_unique']:,} unique records" in shown
     assert "failures by step:" in shown and "tests.job.user_ops:FlakyMapper" in shown
+    assert stats == stats_of(work)
+    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    assert stats["successful"] == len(ok) and stats["failed_records"] == len(bad)
+    assert datamill("stats", work) == 0
+    report = capsys.readouterr().out
+    assert datamill("stats", work, "--exact") == 0
+    assert capsys.readouterr().out == report and report in shown  # the same report every way
 
 
 def test_work_dir_and_work_dir_override_together_are_refused(datamill, tmp_path: Path, capsys) -> None:
@@ -128,6 +144,7 @@ def test_compact_keeps_every_record_and_resume_still_skips(datamill, tmp_path: P
     assert len(files) == 1 and files[0].name.startswith("compacted-")
     again = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
     assert sorted(again["scene_token"]) == sorted(ok["scene_token"])
+    assert stats_of(work)["successful"] == len(ok)  # counted once: from the compacted file
     assert datamill("run", "--config", path, "--work-dir", work) == 0
     summary = json.loads((work / "job_summary.json").read_text())
     assert summary["counts"]["partitions_skipped"] == 4
@@ -175,6 +192,7 @@ def test_retry_failed_after_the_cause_is_fixed(datamill, tmp_path: Path, capsys)
     capsys.readouterr()
     assert datamill("stats", work, "--json") == 0
     before = json.loads(capsys.readouterr().out)
+    assert before == stats_of(work)
     flaky = before["by_step"]["tests.job.user_ops:FailUntilFixedMapper"]
     assert flaky > 10 and before["failed_unique"] == flaky + 2  # + the two unreadable lines
 
@@ -183,6 +201,7 @@ def test_retry_failed_after_the_cause_is_fixed(datamill, tmp_path: Path, capsys)
     capsys.readouterr()
     assert datamill("stats", work, "--json") == 0
     after = json.loads(capsys.readouterr().out)
+    assert after == stats_of(work)
     assert after["failed_unique"] == 2 and after["by_step"] == {"read": 2}
     assert after["successful"] == before["successful"] + flaky
     import sqlalchemy as sa
@@ -231,3 +250,28 @@ def test_skip_processed_on_a_superset_input(datamill, tmp_path: Path, capsys) ->
     # resuming the new job skips its committed partitions and reuses the skip list
     assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
     assert json.loads((work / "job_summary.json").read_text())["counts"]["partitions_skipped"] == 3
+
+
+def test_skip_processed_takes_records_that_now_succeed_out_of_the_failed_view(
+    datamill, tmp_path: Path
+) -> None:
+    rows = [{"scene_token": f"t{i:04d}", "text": f"scene {i} with some text"} for i in range(200)]
+    first = write_jsonl(tmp_path / "a.jsonl", rows[:120])
+    superset = write_jsonl(tmp_path / "b.jsonl", rows)
+    fixed = tmp_path / "fixed"
+    ops = [{"tests.job.user_ops:FailUntilFixedMapper": {"fixed": str(fixed)}}]
+    work = tmp_path / "w"
+    assert datamill("run", "--config", recipe(tmp_path, first, ops), "--work-dir", work) == 0
+    before = stats_of(work)
+    failed = before["failed_unique"]
+    assert failed > 3 and before["successful"] == 120 - failed
+
+    fixed.write_text("fixed")
+    path = recipe(tmp_path, superset, ops)
+    assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
+    after = stats_of(work)  # the old failures were processed again, and succeeded
+    assert after["failed_unique"] == 0 and after["successful"] == 200
+    assert after["failed_records"] == 0
+    # compacting the new run's segments changes nothing
+    assert datamill("ledger", "compact", work) == 0
+    assert stats_of(work) == after

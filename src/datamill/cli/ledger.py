@@ -21,6 +21,12 @@ def add_parser(sub: Any) -> None:
     )
     s.add_argument("job_dir", type=Path, help="the job directory (the --work-dir of the run)")
     s.add_argument("--json", action="store_true")
+    s.add_argument(
+        "--exact",
+        action="store_true",
+        help="scan every id in the ledger instead of reading the commit index (slower; also "
+        "catches an id that appears twice in the input, once failed and once succeeded)",
+    )
     s.set_defaults(handler=stats)
 
     led = sub.add_parser("ledger", help="compact or merge record ledgers")
@@ -49,13 +55,13 @@ def add_parser(sub: Any) -> None:
     cl.set_defaults(handler=cleanup)
 
 
-def show_stats(job_dir: Path, as_json: bool, out: Console) -> None:
+def show_stats(job_dir: Path, as_json: bool, out: Console, exact: bool = False) -> None:
     from datamill.ledger.stats import format_stats, ledger_stats
 
     progress = job_dir / "progress"
     if not progress.is_dir():
         raise JobError(f"{job_dir} has no ledger (no progress/ folder). Is it a job directory?")
-    result = ledger_stats(progress)
+    result = ledger_stats(job_dir, exact=exact)
     if as_json:
         print(json.dumps(result, indent=2, default=str))
         return
@@ -65,7 +71,7 @@ def show_stats(job_dir: Path, as_json: bool, out: Console) -> None:
 
 def stats(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     reject_extra(extra)
-    show_stats(args.job_dir, args.json, Console(soft_wrap=True))
+    show_stats(args.job_dir, args.json, Console(soft_wrap=True), exact=args.exact)
     return 0
 
 

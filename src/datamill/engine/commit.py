@@ -43,16 +43,19 @@ the index free of deleted markers for that reason. Reading inode numbers
 costs no system call per file (``os.scandir`` returns them)."""
 
 
-def read_marker(path: Path) -> PartitionResult | None:
+def read_marker(path: Path, remove_bad: bool = True) -> PartitionResult | None:
     """The marker's result, or None (and the marker removed) if it does not parse."""
     try:
         data = json.loads(path.read_bytes())
         data.pop("format_version", None)
         return PartitionResult.from_json(data)
+    except FileNotFoundError:
+        return None
     except (ValueError, TypeError, KeyError):
         # Markers are renamed into place whole; one that does not parse was
         # not written by datamill's commit. Treat its partition as not done.
-        path.unlink()
+        if remove_bad:
+            path.unlink()
         return None
 
 
@@ -102,6 +105,7 @@ class IndexedResult:
         "ledger",
         "n_bad",
         "n_quarantined",
+        "n_recovered",
         "partition_id",
         "pipeline_hash",
         "rows_out",
@@ -112,9 +116,9 @@ class IndexedResult:
     def __init__(self, header: list[bytes], body: bytes, results_dir: Path) -> None:
         self.partition_id = header[0].decode()
         self.pipeline_hash = header[2].decode()
-        self.rows_read, self.rows_out, self.rows_skipped, self.n_bad, self.n_quarantined = map(
-            int, header[3].split(b",")
-        )
+        counts = header[3].split(b",")
+        self.rows_read, self.rows_out, self.rows_skipped = map(int, counts[:3])
+        self.n_bad, self.n_quarantined, self.n_recovered = map(int, counts[3:6])
         self.ledger: dict[str, int] = json.loads(header[4])
         self._body = body
         self._full: PartitionResult | None = None
@@ -162,7 +166,24 @@ class CommitIndex:
         self._fh: IO[bytes] | None = None
         self._lines: dict[str, bytes] = {}
 
-    def load(self, results_dir: Path, markers: dict[str, MarkerStamp]) -> dict[str, AnyResult]:
+    def peek(self, results_dir: Path) -> dict[str, AnyResult]:
+        """The committed partitions, for a reader: nothing on disk is changed,
+        and a job running meanwhile is no problem (a torn or missing line
+        means reading that marker)."""
+        try:
+            with os.scandir(results_dir) as it:
+                markers = {
+                    e.name[len("part-") : -len(MARKER_SUFFIX)]: e.inode()
+                    for e in it
+                    if e.name.startswith("part-") and e.name.endswith(MARKER_SUFFIX)
+                }
+        except FileNotFoundError:
+            return {}
+        return self.load(results_dir, markers, readonly=True)
+
+    def load(
+        self, results_dir: Path, markers: dict[str, MarkerStamp], readonly: bool = False
+    ) -> dict[str, AnyResult]:
         """The committed partitions, given the markers on disk (``remove_uncommitted``)."""
         cached: dict[str, tuple[bytes, IndexedResult, bytes]] = {}
         try:
@@ -190,12 +211,12 @@ class CommitIndex:
                 lines.append(hit[2])
                 continue
             intact = False
-            result = read_marker(marker_path(results_dir, cid))
+            result = read_marker(marker_path(results_dir, cid), remove_bad=not readonly)
             if result is not None:
                 committed[cid] = result
                 lines.append(self._line(result, stamp))
         self._lines = dict(zip(committed, lines, strict=True))
-        if not intact or len(cached) != len(committed):
+        if not readonly and (not intact or len(cached) != len(committed)):
             self._rewrite()
         return committed
 
@@ -213,7 +234,14 @@ class CommitIndex:
 
     @staticmethod
     def _line(result: PartitionResult, stamp: MarkerStamp) -> bytes:
-        counts = (result.rows_read, result.rows_out, result.rows_skipped, result.n_bad, result.n_quarantined)
+        counts = (
+            result.rows_read,
+            result.rows_out,
+            result.rows_skipped,
+            result.n_bad,
+            result.n_quarantined,
+            result.n_recovered,
+        )
         fields = [
             result.partition_id,
             _stamp_text(stamp).decode(),

@@ -209,14 +209,15 @@ def _filter_ids(
 
 def _not_processed(
     skip_file: str, index: int, table: pa.Table, bad: list[BadRow], pipeline: PipelineSpec
-) -> tuple[pa.Table, list[BadRow]]:
-    """Drop the rows whose ids the success ledger already holds."""
+) -> tuple[pa.Table, list[BadRow], pa.Array]:
+    """Drop the rows whose ids the success ledger already holds; also return
+    the partition's ids that failed in an earlier run, to see if they succeed."""
     from datamill.ledger.skip import skipped_ids
 
-    skip = skipped_ids(skip_file, index)
+    skip, watch = skipped_ids(skip_file, index)
     if len(skip) == 0:
-        return table, bad
-    return _filter_ids(table, bad, pipeline.columns.id_column, skip, keep=False)
+        return table, bad, watch
+    return (*_filter_ids(table, bad, pipeline.columns.id_column, skip, keep=False), watch)
 
 
 def _only_failed(task: PartitionTask, table: pa.Table, bad: list[BadRow]) -> tuple[pa.Table, list[BadRow]]:
@@ -225,8 +226,11 @@ def _only_failed(task: PartitionTask, table: pa.Table, bad: list[BadRow]) -> tup
     return _filter_ids(table, bad, task.pipeline.columns.id_column, failed, keep=True)
 
 
-def _write_ledger(task: PartitionTask, table: pa.Table, state: PartitionState) -> dict[str, int]:
-    """The partition's ledger segments; returns their sizes for the marker."""
+def _write_ledger(
+    task: PartitionTask, table: pa.Table, state: PartitionState, watch: pa.Array | None
+) -> tuple[dict[str, int], list[str]]:
+    """The partition's ledger segments; returns their sizes and timestamp for
+    the marker, and the ids that had failed before (``recovered``)."""
     pipeline, spec = task.pipeline, task.spec
     id_col = ledger.id_column(pipeline.id_field)
     progress = Path(pipeline.progress_dir)
@@ -236,8 +240,18 @@ def _write_ledger(task: PartitionTask, table: pa.Table, state: PartitionState) -
     flags = pa.concat_arrays([pa.repeat(True, len(written)), pa.repeat(False, len(state.filtered_ids))])
     name = task.commit_id
     success = progress / ledger.SUCCESS_DIR
-    ledger.write_segment(success, name, ledger.success_table(ids, index, id_col, flags))
-    sizes = {"success_bytes": (success / ledger.segment_name(name)).stat().st_size}
+    segment = ledger.success_table(ids, index, id_col, flags)
+    ledger.write_segment(success, name, segment)
+    sizes = {
+        "success_bytes": (success / ledger.segment_name(name)).stat().st_size,
+        "processed_at": ledger.segment_time(segment),
+    }
+    if task.retry_round:
+        recovered = ids.to_pylist()  # a round reruns failed records only
+    elif watch is not None and len(watch):
+        recovered = ids.filter(pc.is_in(ids, value_set=watch)).to_pylist()
+    else:
+        recovered = []
     failed = [
         {"id": b["id"], "error_msg": b["reason"], "batch_num": index, "step": "read", "failed_at": None}
         for b in state.bad_rows
@@ -248,7 +262,7 @@ def _write_ledger(task: PartitionTask, table: pa.Table, state: PartitionState) -
         sizes["failed_bytes"] = failed_path.stat().st_size
     else:
         failed_path.unlink(missing_ok=True)
-    return sizes
+    return sizes, recovered
 
 
 def run_partition(task: PartitionTask) -> PartitionResult:
@@ -260,6 +274,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     store = CheckpointStore(pipeline.checkpoint)
     use_checkpoints = pipeline.checkpoint.enabled and not task.retry_round
     resumed = store.latest(spec.id, hashes, pipeline.columns) if use_checkpoints else None
+    watch: list[pa.Array] = []
     if resumed:
         last_done, table, state, checkpoint = resumed
         first = last_done + 1
@@ -270,7 +285,10 @@ def run_partition(task: PartitionTask) -> PartitionResult:
             table, bad_rows = _only_failed(task, table, bad_rows)
         before = table.num_rows + len(bad_rows)
         if pipeline.skip_file and not task.retry_round:
-            table, bad_rows = _not_processed(pipeline.skip_file, spec.pid.index, table, bad_rows, pipeline)
+            table, bad_rows, watched = _not_processed(
+                pipeline.skip_file, spec.pid.index, table, bad_rows, pipeline
+            )
+            watch.append(watched)
         state = PartitionState(
             rows_read=table.num_rows + len(bad_rows),
             bad_rows=[b.to_json() for b in bad_rows],
@@ -299,7 +317,11 @@ def run_partition(task: PartitionTask) -> PartitionResult:
 
         s = pipeline.sink
         upsert(out, s.url, s.table, s.key, s.insert_batch)
-    segments = _write_ledger(task, table, state)
+    if resumed and pipeline.skip_file and not task.retry_round:
+        from datamill.ledger.skip import skipped_ids
+
+        watch.append(skipped_ids(pipeline.skip_file, spec.pid.index)[1])
+    segments, recovered = _write_ledger(task, table, state, watch[0] if watch else None)
     result = PartitionResult(
         partition_id=task.commit_id,
         rows_read=state.rows_read,
@@ -317,6 +339,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         resumed_from=str(checkpoint) if checkpoint else None,
         rows_skipped=state.rows_skipped,
         ledger=segments,
+        recovered=recovered,
     )
     write_marker(results_dir, result)
     if not pipeline.checkpoint.keep_all and not task.retry_round:

@@ -54,7 +54,12 @@ class PartitionResult:
     rows_skipped: int = 0
     """Rows already in the success ledger of an earlier input (``--skip-processed``)."""
     ledger: dict[str, int] = field(default_factory=dict)
-    """Byte sizes of the partition's ledger segments, to detect a damaged one."""
+    """Byte sizes of the partition's ledger segments, to detect a damaged one,
+    and ``processed_at``: their timestamp (microseconds since the epoch)."""
+    recovered: list[str] = field(default_factory=list)
+    """Ids that had failed before and succeeded in this commit: a retry round's
+    successes, or records a ``--skip-processed`` run found in an older failed
+    ledger. Statistics take them out of the failed view without a scan."""
 
     @property
     def n_bad(self) -> int:
@@ -63,6 +68,10 @@ class PartitionResult:
     @property
     def n_quarantined(self) -> int:
         return len(self.quarantined)
+
+    @property
+    def n_recovered(self) -> int:
+        return len(self.recovered)
 
     def full(self) -> PartitionResult:
         return self

@@ -22,8 +22,13 @@ from datamill.errors import InputError
 from datamill.io.sources import Fingerprint
 from datamill.job.layout import JobLayout
 from datamill.job.summary import JobSummary
-from datamill.ledger.maintenance import compacted_partitions
-from datamill.ledger.segments import FAILED_DIR, SUCCESS_DIR, segment_name
+from datamill.ledger.segments import (
+    COMPACTED_INDEX,
+    FAILED_DIR,
+    SUCCESS_DIR,
+    compacted_partitions,
+    segment_name,
+)
 from datamill.plan.planner import Plan
 
 
@@ -66,7 +71,7 @@ def prepare_resume(
     index = CommitIndex(layout.commit_index)
     committed = index.load(results, markers)
     stale = [pid for pid, result in committed.items() if result.pipeline_hash != current]
-    compacted = compacted_partitions(layout.progress)
+    compacted = compacted_partitions(layout.progress / COMPACTED_INDEX)
     sizes = _segment_sizes(layout)
     damaged = [
         pid

@@ -14,24 +14,20 @@ import pyarrow.parquet as pq
 from datamill.atomic import atomic_path, write_json_atomic
 from datamill.errors import JobError
 from datamill.job.lock import JobLock, is_locked
-from datamill.ledger.segments import FAILED_DIR, SUCCESS_DIR, write_ledger_file
-
-COMPACTED_INDEX = "compacted.json"
-
-
-def compacted_partitions(progress_dir: Path) -> set[str]:
-    """Partitions whose segments were folded into a compacted file."""
-    try:
-        return set(json.loads((progress_dir / COMPACTED_INDEX).read_text())["partitions"])
-    except (OSError, ValueError, KeyError):
-        return set()
+from datamill.ledger.segments import (
+    COMPACTED_INDEX,
+    FAILED_DIR,
+    SUCCESS_DIR,
+    compacted_partitions,
+    write_ledger_file,
+)
 
 
 def compact(job_dir: Path) -> dict[str, int]:
     """Fold every segment of each ledger folder into one file; return rows per folder."""
     progress = job_dir / "progress"
     with JobLock(job_dir / "job.lock", job_dir.name):
-        covered = compacted_partitions(progress)
+        covered = compacted_partitions(progress / COMPACTED_INDEX)
         rows = {}
         for name in (SUCCESS_DIR, FAILED_DIR):
             folder = progress / name

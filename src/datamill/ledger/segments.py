@@ -23,6 +23,8 @@ from datamill.atomic import atomic_path
 SUCCESS_DIR = "successful_tokens.parquet"
 FAILED_DIR = "failed_tokens.parquet"
 DERIVED_ID_COLUMN = "sample_id"
+COMPACTED_INDEX = "compacted.json"
+"""Beside a run's results: which partitions' segments were folded into compacted files."""
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
@@ -53,6 +55,16 @@ def failed_schema(id_col: str) -> pa.Schema:
     )
 
 
+def compacted_partitions(path: Path) -> set[str]:
+    """Partitions whose segments a ``compacted.json`` says were folded into a compacted file."""
+    import json
+
+    try:
+        return set(json.loads(path.read_text())["partitions"])
+    except (OSError, ValueError, KeyError):
+        return set()
+
+
 def segment_name(partition_id: str) -> str:
     return f"part-{partition_id}.parquet"
 
@@ -65,6 +77,12 @@ def success_table(ids: pa.Array, batch_num: int, id_col: str, written: pa.Array)
         [ids.cast(pa.string()), pa.repeat(now, n), pa.repeat(pa.scalar(batch_num, pa.int64()), n), written],
         schema=success_schema(id_col),
     )
+
+
+def segment_time(table: pa.Table) -> int:
+    """A success segment's ``processed_at`` (one for all its rows), in epoch microseconds."""
+    column = table.column("processed_at")
+    return int(column[0].value) if len(column) else int(datetime.now(UTC).timestamp() * 1e6)
 
 
 def failed_table(records: list[dict[str, Any]], id_col: str) -> pa.Table:
