@@ -1,7 +1,8 @@
 """Folding events into what the monitor shows, incrementally.
 
-Each batch of new events is reduced with Arrow group-bys and merged into
-small per-partition and per-op dictionaries, so a refresh costs what the new
+Each batch of new events is reduced per partition and per op (Arrow kernels
+and numpy; not Arrow's ``group_by``, whose engine imports pandas, which the
+driver has no other use for) and merged into small dictionaries, so a refresh costs what the new
 events cost, however many were read before. The state round-trips through
 JSON, so the driver can leave a snapshot that spares the monitor from reading
 a long log from the start.
@@ -10,9 +11,10 @@ a long log from the start.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -68,8 +70,8 @@ class EventStats:
         return {
             "events": self.events,
             "by_type": self.by_type,
-            "partitions": {k: list(asdict(v).values()) for k, v in self.partitions.items()},
-            "ops": [list(asdict(v).values()) for v in self.ops.values()],
+            "partitions": {k: _row(v) for k, v in self.partitions.items()},
+            "ops": [_row(v) for v in self.ops.values()],
             "checkpoints_saved": self.checkpoints_saved,
             "checkpoints_loaded": self.checkpoints_loaded,
             "recent_failures": list(self.recent_failures),
@@ -103,8 +105,8 @@ class EventStats:
             return
         self.events += table.num_rows
         types = table.column("type")
-        for row in table.group_by("type").aggregate([("type", "count")]).to_pylist():
-            self.by_type[row["type"]] = self.by_type.get(row["type"], 0) + row["type_count"]
+        for row in pc.value_counts(types).to_pylist():
+            self.by_type[row["values"]] = self.by_type.get(row["values"], 0) + row["counts"]
         epochs = pc.min_max(table.column("epoch")).as_py()
         if epochs["min"] is not None:
             self.first_epoch = epochs["min"] if self.first_epoch is None else self.first_epoch
@@ -126,29 +128,29 @@ class EventStats:
             return
         types = table.column("type")
         lifecycle = table.filter(pc.is_in(types, pa.array(list(_PARTITION_STATES))))
-        last = lifecycle.group_by("partition_id", use_threads=False).aggregate(
-            [("type", "last"), ("attempt", "max"), ("rows_in", "last")]
-        )
-        for row in last.to_pylist():
-            view = self._view(row["partition_id"])
-            self._set_status(view, _PARTITION_STATES[row["type_last"]])
-            if row["attempt_max"] is not None and row["attempt_max"] > view.attempt:
-                view.attempt, view.ops_done, view.current_op = row["attempt_max"], 0, None
-            if row["rows_in_last"] is not None:
-                view.samples = row["rows_in_last"]
+        ids = lifecycle.column("partition_id")
+        attempts = _max_by(ids, lifecycle.column("attempt"))
+        samples = _last_by(ids, lifecycle.column("rows_in"))
+        for pid, type_ in _last_by(ids, lifecycle.column("type")).items():
+            view = self._view(pid)
+            self._set_status(view, _PARTITION_STATES[type_])
+            attempt = attempts.get(pid)
+            if attempt is not None and attempt > view.attempt:
+                view.attempt, view.ops_done, view.current_op = attempt, 0, None
+            if samples.get(pid) is not None:
+                view.samples = samples[pid]
         self._count(table, EventType.PARTITION_RETRY, "retries")
         self._count(table, EventType.CHECKPOINT_SAVE, "checkpoints")
         ops = table.filter(pc.is_in(types, pa.array([EventType.OP_START.value, EventType.OP_COMPLETE.value])))
-        grouped = ops.group_by("partition_id", use_threads=False).aggregate(
-            [("op_name", "last"), ("type", "last")]
-        )
-        for row in grouped.to_pylist():
-            view = self._view(row["partition_id"])
-            view.current_op = row["op_name_last"] if row["type_last"] == EventType.OP_START.value else None
+        ids = ops.column("partition_id")
+        names = _last_by(ids, ops.column("op_name"))
+        for pid, type_ in _last_by(ids, ops.column("type")).items():
+            view = self._view(pid)
+            view.current_op = names.get(pid) if type_ == EventType.OP_START.value else None
         done = ops.filter(pc.equal(ops.column("type"), EventType.OP_COMPLETE.value))
-        for row in done.group_by("partition_id").aggregate([("op_index", "max")]).to_pylist():
-            view = self.partitions[row["partition_id"]]
-            view.ops_done = max(view.ops_done, (row["op_index_max"] or 0) + 1)
+        for pid, index in _max_by(done.column("partition_id"), done.column("op_index")).items():
+            view = self.partitions[pid]
+            view.ops_done = max(view.ops_done, (index or 0) + 1)
 
     def _view(self, partition_id: str) -> PartitionView:
         view = self.partitions.get(partition_id)
@@ -164,24 +166,64 @@ class EventStats:
 
     def _count(self, table: pa.Table, type_: EventType, attr: str) -> None:
         rows = table.filter(pc.equal(table.column("type"), type_.value))
-        for row in rows.group_by("partition_id").aggregate([("type", "count")]).to_pylist():
-            view = self._view(row["partition_id"])
+        for row in pc.value_counts(rows.column("partition_id")).to_pylist():
+            view = self._view(row["values"])
             if attr == "checkpoints" and view.checkpoints == 0:
                 self.partitions_with_checkpoints += 1
-            setattr(view, attr, getattr(view, attr) + row["type_count"])
+            setattr(view, attr, getattr(view, attr) + row["counts"])
 
     def _ops(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        sums = table.group_by(["op_index", "op_name"]).aggregate(
-            [("duration_s", "sum"), ("rows_in", "sum"), ("rows_out", "sum"), ("type", "count")]
+        keys, group = _groups(
+            pc.binary_join_element_wise(
+                pc.cast(table.column("op_index"), pa.string()), table.column("op_name"), "\x1f"
+            )
         )
-        for row in sums.to_pylist():
-            view = self.ops.setdefault(row["op_index"], OpView(row["op_name"], row["op_index"]))
-            view.seconds += row["duration_s_sum"] or 0.0
-            view.rows_in += row["rows_in_sum"] or 0
-            view.rows_out += row["rows_out_sum"] or 0
-            view.runs += row["type_count"]
+        seconds = np.bincount(group, _floats(table.column("duration_s")), len(keys))
+        rows_in = np.bincount(group, _floats(table.column("rows_in")), len(keys))
+        rows_out = np.bincount(group, _floats(table.column("rows_out")), len(keys))
+        runs = np.bincount(group, minlength=len(keys))
+        for i, key in enumerate(keys):
+            index, name = key.split("\x1f", 1)
+            view = self.ops.setdefault(int(index), OpView(name, int(index)))
+            view.seconds += float(seconds[i])
+            view.rows_in += int(rows_in[i])
+            view.rows_out += int(rows_out[i])
+            view.runs += int(runs[i])
+
+
+def _row(view: PartitionView | OpView) -> list[Any]:
+    return [getattr(view, f.name) for f in fields(view)]
+
+
+def _groups(keys: pa.ChunkedArray | pa.Array) -> tuple[list[Any], np.ndarray]:
+    """The distinct keys, and each row's position among them."""
+    encoded = pc.dictionary_encode(keys)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.unify_dictionaries().combine_chunks()
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+
+
+def _floats(values: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(values, 0).cast(pa.float64()).to_numpy(), dtype=np.float64)
+
+
+def _last_by(keys: pa.ChunkedArray, values: pa.ChunkedArray) -> dict[Any, Any]:
+    """Each key's last non-null value (a dict keeps the last value written to a key)."""
+    valid = pc.is_valid(values)
+    return dict(zip(keys.filter(valid).to_pylist(), values.filter(valid).to_pylist(), strict=True))
+
+
+def _max_by(keys: pa.ChunkedArray, values: pa.ChunkedArray) -> dict[Any, int]:
+    """Each key's largest non-null value (integers)."""
+    valid = pc.is_valid(values)
+    if not pc.any(valid).as_py():
+        return {}
+    distinct, group = _groups(keys.filter(valid))
+    largest = np.full(len(distinct), np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(largest, group, values.filter(valid).cast(pa.int64()).to_numpy())
+    return dict(zip(distinct, largest.tolist(), strict=True))
 
 
 _FAILURE_FIELDS = (
