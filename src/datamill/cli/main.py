@@ -8,6 +8,7 @@ unless it is a bug.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import sys
@@ -63,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         start_forkserver()  # workers get ready while the engine is imported
     parser = build_parser(command)
+    # What the imports made lives as long as the process: spare every later
+    # full garbage collection from walking it (a resume allocates tens of
+    # thousands of objects, and collections were a visible part of it).
+    gc.freeze()
     args, extra = parser.parse_known_args(args_list)
     err = Console(stderr=True, soft_wrap=True)
     _setup_logging(err)

@@ -91,6 +91,10 @@ def remove_uncommitted(results_dir: Path) -> dict[str, MarkerStamp]:
     return {cid: e.inode() for cid, e in markers.items()}
 
 
+LEDGER_KEYS = ("success_bytes", "failed_bytes", "processed_at")
+"""The fields of a marker's ``ledger`` the index keeps in its header, in this order."""
+
+
 class IndexedResult:
     """A committed partition as the commit index records it.
 
@@ -119,7 +123,7 @@ class IndexedResult:
         counts = header[3].split(b",")
         self.rows_read, self.rows_out, self.rows_skipped = map(int, counts[:3])
         self.n_bad, self.n_quarantined, self.n_recovered = map(int, counts[3:6])
-        self.ledger: dict[str, int] = json.loads(header[4])
+        self.ledger = {k: int(v) for k, v in zip(LEDGER_KEYS, header[4].split(b","), strict=True) if v}
         self._body = body
         self._full: PartitionResult | None = None
         self._marker = results_dir  # the marker's folder; its path only when needed
@@ -156,9 +160,9 @@ class CommitIndex:
     not fsynced: whatever a crash loses is read back from the markers, and
     the index is then rewritten whole.
 
-    A line is ``id, stamp, pipeline hash, counts, ledger, body``, tab
+    A line is ``id, stamp, pipeline hash, counts, ledger sizes, body``, tab
     separated (JSON escapes tabs and newlines), so a resume splits lines and
-    parses only the small ledger field of each.
+    reads a few integers from each, without parsing any JSON.
     """
 
     def __init__(self, path: Path) -> None:
@@ -247,7 +251,7 @@ class CommitIndex:
             _stamp_text(stamp).decode(),
             result.pipeline_hash,
             ",".join(map(str, counts)),
-            json.dumps(result.ledger, separators=(",", ":")),
+            ",".join(str(result.ledger.get(k, "")) for k in LEDGER_KEYS),
             json.dumps(result.to_json(), separators=(",", ":")),
         ]
         return ("\t".join(fields) + "\n").encode()
