@@ -275,3 +275,30 @@ def test_skip_processed_takes_records_that_now_succeed_out_of_the_failed_view(
     # compacting the new run's segments changes nothing
     assert datamill("ledger", "compact", work) == 0
     assert stats_of(work) == after
+
+
+def test_skip_processed_on_a_parquet_input_read_by_duckdb(datamill, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def tokens(path: Path, ids: list[str]) -> Path:
+        table = pa.table({"scene_token": ids, "text": [f"scene {t} text" for t in ids]})
+        pq.write_table(table, path, row_group_size=40)  # large groups: the input is staged
+        return path
+
+    first = tokens(tmp_path / "a.parquet", [f"t{i:04d}" for i in range(0, 300, 2)])
+    second = tokens(tmp_path / "b.parquet", [f"t{i:04d}" for i in range(300)][::-1])
+    work = tmp_path / "w"
+    assert (
+        datamill("run", "--config", recipe(tmp_path, first, [], partition={"size": 16}), "--work-dir", work)
+        == 0
+    )
+    path = recipe(tmp_path, second, [], partition={"size": 16})
+    assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
+    summary = json.loads((work / "job_summary.json").read_text())
+    assert summary["counts"]["samples_skipped"] == 150 and summary["counts"]["samples_read"] == 150
+    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    assert sorted(ok["scene_token"]) == [f"t{i:04d}" for i in range(300)]  # each once
+    out = pd.read_json(tmp_path / "out.jsonl", lines=True)  # this input's new records only
+    assert sorted(out["scene_token"]) == [f"t{i:04d}" for i in range(1, 300, 2)]
+    assert stats_of(work)["successful"] == 300

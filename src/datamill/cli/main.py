@@ -80,3 +80,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")
         return 130
+    finally:
+        gc.unfreeze()  # main() may be called again in the same process (tests do)

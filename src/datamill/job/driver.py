@@ -53,7 +53,7 @@ from datamill.job.resources import ResourceSampler
 from datamill.job.resume import prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
 from datamill.ledger.segments import FAILED_DIR
-from datamill.ledger.skip import SKIP_FILE, archive_generation, compute_skip
+from datamill.ledger.skip import SKIP_FILE, SkipJoin, archive_generation
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
 
 log = logging.getLogger(__name__)
@@ -241,6 +241,7 @@ class Driver:
             self.summary.export_path = f"table {self.pipeline.sink.table} in {masked}"
         self._stop_deadline: float | None = None
         self._retries: list[tuple[PartitionSpec, int]] = []
+        self._skip_join: SkipJoin | None = None
         self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.events = EventLog(self.layout.event_logs, job_id, recipe.event_logging)
         self.index = CommitIndex(self.layout.commit_index)
@@ -339,6 +340,8 @@ class Driver:
                 "its ledger stays, and records it processed are skipped."
             )
         sources = discover(self.recipe.dataset_path)
+        if self.request.skip_processed:  # the anti-join runs while the input is staged
+            self._skip_join = SkipJoin(self.layout, sources, self.recipe.id_field)
         self.layout.staging.mkdir(parents=True, exist_ok=True)
         with self.console.status("Planning partitions…"):
             plan = make_plan(sources, self.recipe.partition, self.layout.staging)
@@ -362,7 +365,8 @@ class Driver:
         skip = self.layout.plan.parent / SKIP_FILE
         if self.request.skip_processed and not skip.exists():
             with self.console.status("Finding records already processed…"):
-                n = compute_skip(self.layout, plan, self.recipe.id_field)
+                join = self._skip_join or SkipJoin(self.layout, plan.sources, self.recipe.id_field)
+                n = join.finish(plan)
             self.summary.resume_notes.append(
                 f"--skip-processed: {n:,} input records are already in the ledger."
             )

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from datamill.atomic import atomic_path
 from datamill.errors import InputError
+from datamill.io.sources import SourceFile
 from datamill.job.layout import JobLayout
 from datamill.ledger.segments import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR
 from datamill.plan.planner import Plan
@@ -64,26 +65,170 @@ def archive_generation(layout: JobLayout) -> int:
 
 
 def success_ids(progress: Path) -> pa.Array:
-    """Every id in the success ledger, all generations."""
+    """Every id in the success ledger, all generations (for tests and tools)."""
+    import pyarrow.dataset as ds  # imports pandas: only where it is needed
+
     folder = progress / SUCCESS_DIR
-    files = sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
-    files = [f for f in files if not f.name.startswith((".", "_"))]
-    if not files:
+    if not _ledger_files(folder):
         return pa.array([], pa.string())
-    name = pq.read_schema(files[0]).names[0]
-    return _read_column(files, name)
+    dataset = ds.dataset(folder, format="parquet")
+    return dataset.to_table(columns=[dataset.schema.names[0]]).column(0).combine_chunks()
 
 
-def _read_column(files: list[Path], name: str) -> pa.Array:
-    """One string column of many Parquet files, read on Arrow's threads."""
-    from concurrent.futures import ThreadPoolExecutor
+def _ledger_files(folder: Path) -> list[Path]:
+    files = sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
+    return [f for f in files if not f.name.startswith((".", "_"))]
 
-    def one(path: Path) -> pa.ChunkedArray:
-        return pq.read_table(path, columns=[name], use_threads=False).column(0)
 
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        chunks = [c for column in pool.map(one, files) for c in column.chunks]
-    return pa.chunked_array(chunks, pa.string()).combine_chunks() if chunks else pa.array([], pa.string())
+DUCKDB_MEMORY = "900MB"
+"""DuckDB's memory limit for the anti-join (it spills to disk beyond it); the
+driver stays under 1.5 GB with ten million ids on each side."""
+
+
+class SkipJoin:
+    """The anti-join of ``--skip-processed``, run by DuckDB.
+
+    It reads the ids straight from the Parquet files on disk (the new input
+    and every ledger segment, all generations) on DuckDB's own threads, with
+    its memory capped. For a Parquet input it starts before the input is
+    planned and runs beside the staging of the input; :meth:`finish` then
+    maps each row to its partition and writes ``metadata/skip.parquet``.
+    """
+
+    def __init__(self, layout: JobLayout, sources: list[SourceFile], id_field: str | None) -> None:
+        import threading
+
+        self.layout, self.sources, self.id_field = layout, sources, id_field
+        self.failed = pa.nulls(0, pa.string())  # the failed view: read in finish()
+        self.done_files = _ledger_files(layout.progress / SUCCESS_DIR)
+        self._early: dict[str, pa.Table] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run_early, name="datamill-skip", daemon=True)
+        self._thread.start()
+
+    def _direct(self, source: SourceFile) -> bool:
+        """Whether DuckDB reads the source's ids itself (row numbers are the file's)."""
+        return self.id_field is not None and source.format == "parquet"
+
+    def _run_early(self) -> None:
+        try:
+            for source in self.sources:
+                if self._direct(source):
+                    self._early[source.name] = self._hits(source.path, None)
+        except BaseException as exc:  # raised again by finish(), in the driver's thread
+            self._error = exc
+
+    def _hits(self, parquet: str | None, ids: pa.Table | None, watch_only: bool = False) -> pa.Table:
+        """Rows (``rn``, ``id``, ``skip``) of the input whose ids are in the
+        success ledger (skip) or in the failed view (watched, not skipped):
+        from the Parquet file ``parquet``, or from ``ids`` (``rn``, ``id``)."""
+        import duckdb
+
+        schema = pa.schema([("rn", pa.int64()), ("id", pa.string()), ("skip", pa.bool_())])
+        if not self.done_files and not len(self.failed):
+            return schema.empty_table()
+        con = duckdb.connect()
+        try:
+            con.execute(f"SET memory_limit='{DUCKDB_MEMORY}'")
+            con.execute("SET preserve_insertion_order=false")
+            con.execute("SET enable_progress_bar=false")
+            if ids is not None:
+                con.register("input_ids", ids)
+                source = "SELECT rn, id FROM input_ids"
+            else:
+                source = (
+                    f"SELECT file_row_number AS rn, CAST({_sql_name(self.id_field or '')} AS VARCHAR) AS id "
+                    f"FROM read_parquet({_sql_str(parquet)}, file_row_number=true)"
+                )
+            parts = []
+            if self.done_files and not watch_only:
+                # A glob is much faster for DuckDB than a list of ten thousand names.
+                pattern = _sql_str(self.layout.progress / SUCCESS_DIR / "**" / "*.parquet")
+                names = {pq.read_schema(f).names[0] for f in self._first_per_folder()}
+                by_name = ", union_by_name=true" if len(names) > 1 else ""
+                if len(names) == 1:
+                    ids = _sql_name(names.pop())
+                else:  # each row has exactly one of the names
+                    ids = " || ".join(f"coalesce(CAST({_sql_name(n)} AS VARCHAR), '')" for n in sorted(names))
+                parts.append(
+                    f"SELECT rn, id, TRUE AS skip FROM ({source}) n SEMI JOIN "
+                    f"(SELECT {ids} AS id FROM read_parquet({pattern}{by_name})) s USING (id)"
+                )
+            if len(self.failed):
+                con.register("failed_ids", pa.Table.from_arrays([self.failed], names=["id"]))
+                parts.append(
+                    f"SELECT rn, id, FALSE AS skip FROM ({source}) n SEMI JOIN failed_ids f USING (id)"
+                )
+            # ordered by row number, so by partition: no sort of the ids afterwards
+            query = " UNION ALL ".join(parts) + " ORDER BY rn"
+            table = pa.RecordBatchReader.from_stream(con.sql(query)).read_all()
+        except duckdb.Error as exc:
+            raise InputError(
+                f"--skip-processed could not compare the input's '{self.id_field}' with the ledger: {exc}"
+            ) from None
+        finally:
+            con.close()
+        return table.cast(schema)
+
+    def _first_per_folder(self) -> list[Path]:
+        """A segment of each generation: their id columns may be named differently."""
+        seen: dict[Path, Path] = {}
+        for f in self.done_files:
+            seen.setdefault(f.parent, f)
+        return list(seen.values())
+
+    def finish(self, plan: Plan) -> int:
+        """Write ``metadata/skip.parquet`` for ``plan``; return how many rows are skipped."""
+        self.failed = _still_failed(self.layout.root)  # (while DuckDB may still be busy)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        tables = []
+        for i, source in enumerate(plan.sources):
+            if source.name in self._early:
+                hits = self._early[source.name]
+                if len(self.failed):  # the early join looked at the success ledger only
+                    hits = pa.concat_tables([hits, self._hits(source.path, None, watch_only=True)])
+                    hits = hits.sort_by("rn")
+            else:
+                ids = _input_ids(plan, i, self.id_field)
+                rn = pa.array(np.arange(len(ids), dtype=np.int64))
+                hits = self._hits(None, pa.Table.from_arrays([rn, ids], names=["rn", "id"]))
+            if hits.num_rows == 0:
+                continue
+            parts = [p for p in plan.partitions if p.source_name == source.name]
+            starts = np.array([p.row_start for p in parts], dtype=np.int64)
+            index = np.array([p.pid.index for p in parts], dtype=np.int32)
+            which = np.searchsorted(starts, hits.column("rn").to_numpy(), side="right") - 1
+            tables.append(
+                pa.Table.from_arrays(
+                    [pa.array(index[which]), hits.column("id"), hits.column("skip")],
+                    names=["partition", "id", "skip"],
+                )
+            )
+        schema = pa.schema([("partition", pa.int32()), ("id", pa.string()), ("skip", pa.bool_())])
+        table = pa.concat_tables(tables) if tables else schema.empty_table()
+        if len(tables) > 1:
+            table = table.sort_by("partition")  # (one source's rows come in order already)
+        with atomic_path(self.layout.plan.parent / SKIP_FILE) as tmp:
+            pq.write_table(
+                table, tmp, row_group_size=65536, compression="none", use_dictionary=["partition", "skip"]
+            )
+        return int(pc.sum(table.column("skip")).as_py() or 0)
+
+
+def _still_failed(job_dir: Path) -> pa.Array:
+    from datamill.ledger.stats import still_failed
+
+    return still_failed(job_dir)
+
+
+def _sql_str(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _input_ids(plan: Plan, source_index: int, id_field: str | None) -> pa.Array:
@@ -108,40 +253,8 @@ def _input_ids(plan: Plan, source_index: int, id_field: str | None) -> pa.Array:
 
 
 def compute_skip(layout: JobLayout, plan: Plan, id_field: str | None) -> int:
-    """Write the ids of the plan's input already in the success ledger (and
-    those in the failed view, to watch); return how many are skipped."""
-    from datamill.ledger.stats import still_failed
-
-    done = success_ids(layout.progress)
-    failed = still_failed(layout.root)
-    tables = []
-    for i, source in enumerate(plan.sources):
-        ids = _input_ids(plan, i, id_field)
-        parts = [p for p in plan.partitions if p.source_name == source.name]
-        starts = np.array([p.row_start for p in parts], dtype=np.int64)
-        index = np.array([p.pid.index for p in parts], dtype=np.int32)
-        for value_set, skip in ((done, True), (failed, False)):
-            if len(ids) == 0 or len(value_set) == 0:
-                continue
-            rows = pc.indices_nonzero(pc.is_in(ids, value_set=value_set))
-            if len(rows) == 0:
-                continue
-            which = np.searchsorted(starts, rows.to_numpy(), side="right") - 1
-            tables.append(
-                pa.table(
-                    {
-                        "partition": pa.array(index[which]),
-                        "id": ids.take(rows),
-                        "skip": pa.repeat(pa.scalar(skip), len(rows)),
-                    }
-                )
-            )
-    schema = pa.schema([("partition", pa.int32()), ("id", pa.string()), ("skip", pa.bool_())])
-    table = pa.concat_tables(tables) if tables else schema.empty_table()
-    table = table.sort_by("partition")
-    with atomic_path(layout.plan.parent / SKIP_FILE) as tmp:
-        pq.write_table(table, tmp, row_group_size=65536, compression="zstd")
-    return int(pc.sum(table.column("skip")).as_py() or 0)
+    """Write the skip list for ``plan`` (see :class:`SkipJoin`); return how many rows are skipped."""
+    return SkipJoin(layout, plan.sources, id_field).finish(plan)
 
 
 def skipped_ids(skip_file: str, partition_index: int) -> tuple[pa.Array, pa.Array]:
