@@ -80,7 +80,7 @@ def _ledger_files(folder: Path) -> list[Path]:
     return [f for f in files if not f.name.startswith((".", "_"))]
 
 
-DUCKDB_MEMORY = "900MB"
+DUCKDB_MEMORY = "700MB"
 """DuckDB's memory limit for the anti-join (it spills to disk beyond it); the
 driver stays under 1.5 GB with ten million ids on each side."""
 
@@ -130,8 +130,11 @@ class SkipJoin:
         con = duckdb.connect()
         try:
             con.execute(f"SET memory_limit='{DUCKDB_MEMORY}'")
+            spill = self.layout.staging / "duckdb.tmp"  # not the user's working directory
+            con.execute(f"SET temp_directory={_sql_str(spill)}")
             con.execute("SET preserve_insertion_order=false")
             con.execute("SET enable_progress_bar=false")
+            con.execute("SET threads=2")
             if ids is not None:
                 con.register("input_ids", ids)
                 source = "SELECT rn, id FROM input_ids"
