@@ -10,7 +10,8 @@ a no-op pipeline, ``--batch 1000``, two workers. Measured:
   the output itself);
 - ``--show-stats``: ``datamill stats DIR`` wall time, and the ledger query
   alone in-process;
-- driver peak memory (``ru_maxrss`` of the first run's driver);
+- driver peak memory (the first run driver's ``VmHWM``: ``ru_maxrss`` would
+  count this harness's own memory, inherited through fork);
 - at the largest size, ``--skip-processed`` against a new input of as many
   ids (half of them already processed): the time to the first partition and
   the driver's peak memory.

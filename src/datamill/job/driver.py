@@ -18,7 +18,6 @@ import heapq
 import json
 import logging
 import queue
-import resource
 import shlex
 import signal
 import time
@@ -49,7 +48,7 @@ from datamill.io.sources import discover
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
 from datamill.job.progress import JobProgress
-from datamill.job.resources import ResourceSampler
+from datamill.job.resources import ResourceSampler, peak_rss_mb
 from datamill.job.resume import prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
 from datamill.ledger.segments import FAILED_DIR
@@ -293,7 +292,7 @@ class Driver:
 
     def _emit_end(self, outcome: JobOutcome) -> None:
         s = outcome.summary
-        s.driver_peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        s.driver_peak_rss_mb = peak_rss_mb()
         s.write(self.layout.summary)
         run_samples = s.counts.samples_read - s.samples_at_run_start
         if s.duration_seconds > 0:
