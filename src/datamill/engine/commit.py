@@ -59,14 +59,13 @@ def read_marker(path: Path, remove_bad: bool = True) -> PartitionResult | None:
         return None
 
 
-def read_markers(results_dir: Path) -> dict[str, PartitionResult]:
-    """Committed partitions by id, read from their markers."""
-    committed: dict[str, PartitionResult] = {}
-    for path in sorted(results_dir.glob("part-*" + MARKER_SUFFIX)):
-        result = read_marker(path)
-        if result is not None:
-            committed[result.partition_id] = result
-    return committed
+def _marker_entries(entries: list[os.DirEntry[str]]) -> dict[str, os.DirEntry[str]]:
+    """The commit markers among a results folder's entries, by commit id."""
+    return {
+        e.name[len("part-") : -len(MARKER_SUFFIX)]: e
+        for e in entries
+        if e.name.startswith("part-") and e.name.endswith(MARKER_SUFFIX)
+    }
 
 
 def remove_uncommitted(results_dir: Path) -> dict[str, MarkerStamp]:
@@ -78,11 +77,7 @@ def remove_uncommitted(results_dir: Path) -> dict[str, MarkerStamp]:
         return {}
     with os.scandir(results_dir) as it:
         entries = list(it)
-    markers = {
-        e.name[len("part-") : -len(MARKER_SUFFIX)]: e
-        for e in entries
-        if e.name.startswith("part-") and e.name.endswith(MARKER_SUFFIX)
-    }
+    markers = _marker_entries(entries)
     for e in entries:
         if e.name.startswith(TMP_PREFIX) or (
             not e.name.endswith(MARKER_SUFFIX) and e.name.split(".")[0][len("part-") :] not in markers
@@ -176,13 +171,10 @@ class CommitIndex:
         means reading that marker)."""
         try:
             with os.scandir(results_dir) as it:
-                markers = {
-                    e.name[len("part-") : -len(MARKER_SUFFIX)]: e.inode()
-                    for e in it
-                    if e.name.startswith("part-") and e.name.endswith(MARKER_SUFFIX)
-                }
+                entries = list(it)
         except FileNotFoundError:
             return {}
+        markers = {cid: e.inode() for cid, e in _marker_entries(entries).items()}
         return self.load(results_dir, markers, readonly=True)
 
     def load(

@@ -64,17 +64,6 @@ def archive_generation(layout: JobLayout) -> int:
     return gen
 
 
-def success_ids(progress: Path) -> pa.Array:
-    """Every id in the success ledger, all generations (for tests and tools)."""
-    import pyarrow.dataset as ds  # imports pandas: only where it is needed
-
-    folder = progress / SUCCESS_DIR
-    if not _ledger_files(folder):
-        return pa.array([], pa.string())
-    dataset = ds.dataset(folder, format="parquet")
-    return dataset.to_table(columns=[dataset.schema.names[0]]).column(0).combine_chunks()
-
-
 def _ledger_files(folder: Path) -> list[Path]:
     files = sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
     return [f for f in files if not f.name.startswith((".", "_"))]
@@ -253,11 +242,6 @@ def _input_ids(plan: Plan, source_index: int, id_field: str | None) -> pa.Array:
         raise InputError(
             f"--skip-processed could not read the '{id_field}' of every row of {source.path}: {exc}"
         ) from None
-
-
-def compute_skip(layout: JobLayout, plan: Plan, id_field: str | None) -> int:
-    """Write the skip list for ``plan`` (see :class:`SkipJoin`); return how many rows are skipped."""
-    return SkipJoin(layout, plan.sources, id_field).finish(plan)
 
 
 def skipped_ids(skip_file: str, partition_index: int) -> tuple[pa.Array, pa.Array]:
