@@ -15,6 +15,8 @@ cross process boundaries on their way back from workers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class DatamillError(Exception):
     """Root of datamill's errors. ``message`` is written for a person."""
@@ -57,3 +59,11 @@ class PartitionError(DatamillError):
     """A partition failed as a whole (I/O error, worker lost); retrying may help."""
 
     transient = True
+
+
+def closest(name: str, candidates: Sequence[str]) -> str:
+    """' Did you mean 'x'?' for the candidate nearest to ``name``, or '' (for error messages)."""
+    import difflib  # only ever needed on the way to an error
+
+    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" Did you mean '{match[0]}'?" if match else ""

@@ -5,7 +5,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from datamill.engine.checkpoint import CheckpointName, CheckpointPolicy, CheckpointStore, PartitionState
+from datamill.engine.checkpoint import CheckpointStore, PartitionState
+from datamill.engine.spec import CheckpointName, CheckpointPolicy
 from datamill.io.readers import Columns
 
 COLS = Columns("text", None)

@@ -11,7 +11,7 @@ import pytest
 
 from datamill.config.models import FaultToleranceConfig
 from datamill.demo.recipe import SIX_OPS
-from datamill.engine.checkpoint import CheckpointPolicy
+from datamill.engine.spec import CheckpointPolicy
 from datamill.job.driver import backoff_delay
 from tests.conftest import read_jsonl, write_jsonl
 from tests.job import jobproc

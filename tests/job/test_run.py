@@ -33,8 +33,8 @@ def test_six_ops_on_a_pool_of_two(datamill, recipe_file, corpus, tmp_path: Path)
     assert [op["name"] for op in summary["ops"]] == [next(iter(o)) for o in SIX_OPS]
     assert summary["ops"][-1]["rows_out"] == len(rows)
     assert "--job_id j1" in summary["resume_command"] and str(recipe) in summary["resume_command"]
-    for key in ("start_time", "end_time", "duration_seconds", "config_hash", "driver_pid"):
-        assert summary[key]
+    for key in ("start_time", "end_time", "duration_seconds", "config_hash", "driver_pid", "startup_seconds"):
+        assert summary[key]  # startup: when a worker got the first partition
     urls = [r["url"] for r in rows]
     source_order = [json.loads(line)["url"] for line in data.read_text().splitlines()]
     assert urls == [u for u in source_order if u in set(urls)], "output is not in input order"

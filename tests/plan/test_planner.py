@@ -12,7 +12,8 @@ import zstandard
 from datamill.config.models import PartitionConfig
 from datamill.errors import InputError
 from datamill.io.sources import discover
-from datamill.plan.planner import line_ends, load_plan, make_plan
+from datamill.plan.cuts import line_ends
+from datamill.plan.planner import load_plan, make_plan
 from tests.conftest import write_jsonl
 
 
@@ -60,8 +61,25 @@ def test_plan_saved_with_input_fingerprint(tmp_path: Path) -> None:
     fingerprint = saved["sources"][0]["fingerprint"]
     assert fingerprint["size"] == path.stat().st_size
     assert len(fingerprint["head_tail_sha256"]) == 64
-    assert saved["format_version"] == 1
+    assert saved["format_version"] == 2
     assert load_plan(tmp_path / "partitions.json").partitions == plan.partitions
+
+
+def test_plan_of_format_1_still_loads(tmp_path: Path) -> None:
+    """Job directories planned by an earlier datamill resume as they were."""
+    path = write_jsonl(tmp_path / "d.jsonl", [{"text": "a"}] * 5)
+    plan = plan_for(path, tmp_path)
+    plan.save(tmp_path / "partitions.json")
+    saved = json.loads((tmp_path / "partitions.json").read_text())
+    fields = saved.pop("partition_fields")
+    saved["format_version"] = 1
+    saved["partitions"] = [dict(zip(fields, row, strict=True)) for row in saved["partitions"]]
+    (tmp_path / "partitions.json").write_text(json.dumps(saved))
+    assert load_plan(tmp_path / "partitions.json").partitions == plan.partitions
+    saved["format_version"] = 7
+    (tmp_path / "partitions.json").write_text(json.dumps(saved))
+    with pytest.raises(InputError, match="plan format 7"):
+        load_plan(tmp_path / "partitions.json")
 
 
 def test_directory_and_glob_inputs_in_stable_order(tmp_path: Path) -> None:

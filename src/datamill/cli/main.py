@@ -13,12 +13,13 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-
-from rich.console import Console
-from rich.logging import RichHandler
+from typing import TYPE_CHECKING
 
 from datamill import __version__
 from datamill.errors import DatamillError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 COMMANDS = {
     "run": "run",
@@ -51,6 +52,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _setup_logging(console: Console) -> None:
+    from rich.logging import RichHandler
+
     handler = RichHandler(console=console, show_time=False, show_path=False, markup=False)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
@@ -62,12 +65,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command in ("run", "resume") and not {"-h", "--help"} & set(args_list):
         from datamill.prestart import start_forkserver
 
-        start_forkserver()  # workers get ready while the engine is imported
-    parser = build_parser(command)
-    # What the imports made lives as long as the process: spare every later
-    # full garbage collection from walking it (a resume allocates tens of
+        start_forkserver()  # workers get ready while the driver reads the job's state
+    # What the imports make lives as long as the process: no collection while
+    # they run, and none walks them afterwards (a resume allocates tens of
     # thousands of objects, and collections were a visible part of it).
-    gc.freeze()
+    gc.disable()
+    try:
+        parser = build_parser(command)
+        from rich.console import Console
+    finally:
+        gc.freeze()
+        gc.enable()
     args, extra = parser.parse_known_args(args_list)
     err = Console(stderr=True, soft_wrap=True)
     _setup_logging(err)

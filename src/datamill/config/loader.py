@@ -11,7 +11,6 @@ closest valid name.
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from datamill.config.models import Recipe
-from datamill.errors import ConfigError
+from datamill.errors import ConfigError, closest
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +81,10 @@ def load_recipe(
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from None
-    from datamill.ops.registry import validate_process
+    if recipe.process:  # the ops' modules (and pyarrow): only when there are ops to check
+        from datamill.ops.registry import validate_process
 
-    validate_process(recipe.process, source)
+        validate_process(recipe.process, source)
     return recipe
 
 
@@ -233,9 +233,3 @@ def _field_names(loc: list[str]) -> list[str]:
     if model is Recipe:
         names += [*LEGACY_KEYS, "text_keys"]
     return names
-
-
-def closest(name: str, candidates: Sequence[str]) -> str:
-    """' Did you mean 'x'?' for the candidate nearest to ``name``, or ''."""
-    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" Did you mean '{match[0]}'?" if match else ""

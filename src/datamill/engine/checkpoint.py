@@ -12,10 +12,8 @@ an unreadable one is ignored (and the partition starts earlier).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,45 +25,14 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from datamill.atomic import TMP_PREFIX, atomic_open, atomic_path
+from datamill.engine.spec import EXTENSIONS, CheckpointName, CheckpointPolicy
 from datamill.io.readers import Columns, _columnar
 from datamill.io.writers import jsonl_lines
-from datamill.ops.base import Op
 
 log = logging.getLogger(__name__)
 
 STATE_KEY = b"datamill.checkpoint"
 CHECKPOINT_FORMAT_VERSION = 1
-EXTENSIONS = {"parquet": ".parquet", "arrow": ".arrow", "jsonl": ".jsonl"}
-_NAME = re.compile(r"^op(\d{3})-([0-9a-f]{16})\.(parquet|arrow|jsonl)$")
-
-
-def prefix_hashes(ops: Sequence[Op], text_key: str, id_field: str | None) -> list[str]:
-    """``hashes[k]`` identifies the data after ops 0..k of this pipeline."""
-    digest = hashlib.sha256(json.dumps([text_key, id_field]).encode()).hexdigest()
-    hashes = []
-    for op in ops:
-        digest = hashlib.sha256((digest + op.signature()).encode()).hexdigest()
-        hashes.append(digest[:16])
-    return hashes
-
-
-@dataclass(frozen=True)
-class CheckpointName:
-    """``op{index:03d}-{prefix_hash}.{ext}``; :meth:`parse` reverses it."""
-
-    op_index: int
-    prefix_hash: str
-    ext: str
-
-    def __str__(self) -> str:
-        return f"op{self.op_index:03d}-{self.prefix_hash}{self.ext}"
-
-    @classmethod
-    def parse(cls, name: str) -> CheckpointName | None:
-        match = _NAME.match(name)
-        if not match:
-            return None
-        return cls(int(match.group(1)), match.group(2), "." + match.group(3))
 
 
 @dataclass
@@ -79,33 +46,6 @@ class PartitionState:
     ops: list[dict[str, Any]] = field(default_factory=list)
     filtered_ids: list[str] = field(default_factory=list)
     """Ids of samples a filter removed: processed successfully, not written."""
-
-
-@dataclass(frozen=True)
-class CheckpointPolicy:
-    """When to checkpoint, and how to store checkpoints."""
-
-    strategy: str
-    n_ops: int
-    op_names: tuple[str, ...]
-    root: str
-    format: str
-    compression: str
-    keep_all: bool
-
-    @property
-    def enabled(self) -> bool:
-        return self.strategy not in ("disabled", "every_partition")
-
-    def after(self, index: int, name: str, last: int) -> bool:
-        """Whether to checkpoint after op ``index`` (0-based) named ``name``."""
-        if index >= last or not self.enabled:
-            return False  # after the last op the commit itself is the checkpoint
-        if self.strategy == "every_op":
-            return True
-        if self.strategy == "every_n_ops":
-            return (index + 1) % self.n_ops == 0
-        return self.strategy == "manual" and name in self.op_names
 
 
 class CheckpointStore:

@@ -115,9 +115,14 @@ class IndexedResult:
     def __init__(self, header: list[bytes], body: bytes, results_dir: Path) -> None:
         self.partition_id = header[0].decode()
         self.pipeline_hash = header[2].decode()
-        counts = header[3].split(b",")
-        self.rows_read, self.rows_out, self.rows_skipped = map(int, counts[:3])
-        self.n_bad, self.n_quarantined, self.n_recovered = map(int, counts[3:6])
+        (
+            self.rows_read,
+            self.rows_out,
+            self.rows_skipped,
+            self.n_bad,
+            self.n_quarantined,
+            self.n_recovered,
+        ) = map(int, header[3].split(b","))
         self.ledger = {k: int(v) for k, v in zip(LEDGER_KEYS, header[4].split(b","), strict=True) if v}
         self._body = body
         self._full: PartitionResult | None = None

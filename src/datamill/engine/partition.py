@@ -9,13 +9,9 @@ the process boundary. Ops are built once per worker process and reused.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import socket
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,85 +19,29 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datamill.engine.checkpoint import (
-    EXTENSIONS,
-    CheckpointPolicy,
-    CheckpointStore,
-    PartitionState,
-    prefix_hashes,
-    write_table,
-)
+from datamill import ledger
+from datamill.engine.checkpoint import CheckpointStore, PartitionState, write_table
 from datamill.engine.commit import result_path, write_marker
 from datamill.engine.results import OpMetrics, PartitionResult
+from datamill.engine.spec import (
+    EXTENSIONS,
+    EventSink,
+    PartitionTask,
+    PipelineSpec,
+    pipeline_hash,
+    prefix_hashes,
+)
 from datamill.errors import OpError
 from datamill.events.log import make_event
 from datamill.events.types import EventType
-from datamill.io.readers import BadRow, Columns, read_partition
+from datamill.io.readers import BadRow, read_partition
 from datamill.io.writers import output_table, result_suffix, write_result
-from datamill.ledger import segments as ledger
+from datamill.ledger import segments
 from datamill.ops.base import Op, OpResult
 from datamill.ops.registry import build_pipeline
-from datamill.plan.planner import PartitionSpec
-
-
-@dataclass(frozen=True)
-class SqlSink:
-    """Where a partition's rows are upserted before its ledger is written."""
-
-    url: str
-    table: str
-    key: str
-    insert_batch: int
-
-
-@dataclass(frozen=True)
-class PipelineSpec:
-    """What every partition of a job shares: the ops and where results go."""
-
-    process: list[dict[str, Any]]
-    text_key: str
-    id_field: str | None
-    results_dir: str
-    result_format: str
-    keep_stats: bool
-    checkpoint: CheckpointPolicy
-    on_sample_error: str = "quarantine"
-    intermediate_dir: str | None = None
-    job_id: str = ""
-    progress_dir: str = ""
-    sink: SqlSink | None = None
-    skip_file: str | None = None
-    """Ids to skip, per partition (``--skip-processed``)."""
-
-    @property
-    def key(self) -> str:
-        blob = json.dumps([self.process, self.text_key, self.id_field], sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()
-
-    @property
-    def columns(self) -> Columns:
-        return Columns(self.text_key, self.id_field)
-
-
-@dataclass(frozen=True)
-class PartitionTask:
-    """A descriptor of work: which partition, which pipeline, which attempt."""
-
-    spec: PartitionSpec
-    pipeline: PipelineSpec
-    attempt: int = 1
-    retry_round: int = 0
-    """Above 0: rerun only the partition's failed samples, committed as round k."""
-
-    @property
-    def commit_id(self) -> str:
-        """The id its result, segments and marker are named by."""
-        return self.spec.id if not self.retry_round else f"{self.spec.id}+r{self.retry_round}"
-
 
 _PIPELINES: dict[str, tuple[list[Op], list[str]]] = {}
 
-EventSink = Callable[[dict[str, Any]], None]
 _sink: EventSink | None = None
 
 
@@ -125,16 +65,6 @@ def pipeline_ops(pipeline: PipelineSpec) -> tuple[list[Op], list[str]]:
         ops = build_pipeline(pipeline.process, pipeline.text_key)
         cached = _PIPELINES[pipeline.key] = (ops, prefix_hashes(ops, pipeline.text_key, pipeline.id_field))
     return cached
-
-
-def pipeline_hash(pipeline: PipelineSpec) -> str:
-    """Identifies what a committed result was made by."""
-    _, hashes = pipeline_ops(pipeline)
-    tail = hashes[-1] if hashes else ""
-    blob = json.dumps(
-        [tail, pipeline.text_key, pipeline.id_field, pipeline.result_format, pipeline.keep_stats]
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: PartitionTask) -> pa.Table:
@@ -222,7 +152,7 @@ def _not_processed(
 
 def _only_failed(task: PartitionTask, table: pa.Table, bad: list[BadRow]) -> tuple[pa.Table, list[BadRow]]:
     """The rows of a retry round: those still in the partition's failed view."""
-    failed = ledger.failed_view(Path(task.pipeline.progress_dir), task.spec.id, task.spec.pid.index)
+    failed = segments.failed_view(Path(task.pipeline.progress_dir), task.spec.id, task.spec.pid.index)
     return _filter_ids(table, bad, task.pipeline.columns.id_column, failed, keep=True)
 
 
@@ -240,11 +170,11 @@ def _write_ledger(
     flags = pa.concat_arrays([pa.repeat(True, len(written)), pa.repeat(False, len(state.filtered_ids))])
     name = task.commit_id
     success = progress / ledger.SUCCESS_DIR
-    segment = ledger.success_table(ids, index, id_col, flags)
-    ledger.write_segment(success, name, segment)
+    segment = segments.success_table(ids, index, id_col, flags)
+    segments.write_segment(success, name, segment)
     sizes = {
         "success_bytes": (success / ledger.segment_name(name)).stat().st_size,
-        "processed_at": ledger.segment_time(segment),
+        "processed_at": segments.segment_time(segment),
     }
     if task.retry_round:
         recovered = ids.to_pylist()  # a round reruns failed records only
@@ -258,7 +188,7 @@ def _write_ledger(
     ] + state.quarantined
     failed_path = progress / ledger.FAILED_DIR / ledger.segment_name(name)
     if failed:
-        ledger.write_segment(failed_path.parent, name, ledger.failed_table(failed, id_col))
+        segments.write_segment(failed_path.parent, name, segments.failed_table(failed, id_col))
         sizes["failed_bytes"] = failed_path.stat().st_size
     else:
         failed_path.unlink(missing_ok=True)

@@ -15,13 +15,15 @@ import socket
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from datamill.config.models import EventLoggingConfig
-from datamill.events.read import EventReader
 from datamill.events.rotation import RotatingWriter
-from datamill.events.stats import EventStats
 from datamill.events.types import EVENT_FORMAT_VERSION, FIELDS, EventType
+
+if TYPE_CHECKING:  # folding events needs pyarrow; writing them does not
+    from datamill.config.models import EventLoggingConfig
+    from datamill.events.read import EventReader
+    from datamill.events.stats import EventStats
 
 SNAPSHOT_INTERVAL_S = 2.0
 EVENTS_FILE = "events.jsonl"

@@ -19,7 +19,12 @@ import pyarrow as pa
 import pyarrow.json as pajson
 
 from datamill.events.rotation import rotated_files
-from datamill.events.types import MONITOR_SCHEMA
+from datamill.events.types import FIELD_TYPES, MONITOR_FIELDS
+
+SCHEMA = pa.schema([(name, getattr(pa, kind)()) for name, kind in FIELD_TYPES.items()])
+"""Every field an event may have."""
+MONITOR_SCHEMA = pa.schema([SCHEMA.field(name) for name in MONITOR_FIELDS])
+"""The fields the monitor reads: parsing fewer fields is twice as fast."""
 
 
 @dataclass

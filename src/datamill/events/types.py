@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from enum import Enum
 
-import pyarrow as pa
-
 EVENT_FORMAT_VERSION = 1
 
 
@@ -45,42 +43,41 @@ FAILURE_TYPES = frozenset(
     }
 )
 
-SCHEMA = pa.schema(
-    [
-        ("format_version", pa.int32()),
-        ("event_id", pa.string()),
-        ("seq", pa.int64()),
-        ("time", pa.string()),
-        ("epoch", pa.float64()),
-        ("job_id", pa.string()),
-        ("type", pa.string()),
-        ("partition_id", pa.string()),
-        ("op_name", pa.string()),
-        ("op_index", pa.int32()),
-        ("attempt", pa.int32()),
-        ("pid", pa.int64()),
-        ("host", pa.string()),
-        ("duration_s", pa.float64()),
-        ("rows_in", pa.int64()),
-        ("rows_out", pa.int64()),
-        ("bytes", pa.int64()),
-        ("checkpoint_path", pa.string()),
-        ("error_type", pa.string()),
-        ("error_message", pa.string()),
-        ("traceback", pa.string()),
-        ("message", pa.string()),
-        ("metric", pa.string()),
-        ("value", pa.float64()),
-        ("cpu_percent", pa.float64()),
-        ("memory_mb", pa.float64()),
-        ("workers", pa.int32()),
-        ("workers_cpu_percent", pa.float64()),
-        ("workers_memory_mb", pa.float64()),
-    ]
-)
-"""Every field an event may have. Writers omit fields that do not apply."""
+FIELD_TYPES = {
+    "format_version": "int32",
+    "event_id": "string",
+    "seq": "int64",
+    "time": "string",
+    "epoch": "float64",
+    "job_id": "string",
+    "type": "string",
+    "partition_id": "string",
+    "op_name": "string",
+    "op_index": "int32",
+    "attempt": "int32",
+    "pid": "int64",
+    "host": "string",
+    "duration_s": "float64",
+    "rows_in": "int64",
+    "rows_out": "int64",
+    "bytes": "int64",
+    "checkpoint_path": "string",
+    "error_type": "string",
+    "error_message": "string",
+    "traceback": "string",
+    "message": "string",
+    "metric": "string",
+    "value": "float64",
+    "cpu_percent": "float64",
+    "memory_mb": "float64",
+    "workers": "int32",
+    "workers_cpu_percent": "float64",
+    "workers_memory_mb": "float64",
+}
+"""Every field an event may have, with its Arrow type (named, so that writing
+events needs no pyarrow). Writers omit fields that do not apply."""
 
-FIELDS = frozenset(SCHEMA.names)
+FIELDS = frozenset(FIELD_TYPES)
 
 MONITOR_FIELDS = (
     "time",
@@ -102,5 +99,3 @@ MONITOR_FIELDS = (
     "workers_cpu_percent",
     "workers_memory_mb",
 )
-MONITOR_SCHEMA = pa.schema([SCHEMA.field(name) for name in MONITOR_FIELDS])
-"""The fields the monitor reads: parsing fewer fields is twice as fast."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Protocol
 
-from datamill.engine.partition import EventSink, PartitionTask
 from datamill.engine.results import PartitionResult
+from datamill.engine.spec import EventSink, PartitionTask
 
 
 class Executor(Protocol):
@@ -14,6 +14,8 @@ class Executor(Protocol):
 
     slots: int
     """How many tasks it runs at once; the driver keeps about twice that queued."""
+    first_dispatch: float | None
+    """When (epoch seconds) the first task reached a worker; None until then."""
 
     def submit(self, task: PartitionTask) -> Future[PartitionResult]: ...
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from datamill.engine.partition import PartitionTask, run_partition, set_event_sink
+from datamill.engine.partition import run_partition, set_event_sink
 from datamill.engine.results import PartitionResult
+from datamill.engine.spec import PartitionTask
 
 
 class InlineExecutor:
@@ -17,9 +19,12 @@ class InlineExecutor:
 
     def __init__(self, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.on_event = on_event
+        self.first_dispatch: float | None = None
 
     def submit(self, task: PartitionTask) -> Future[PartitionResult]:
         future: Future[PartitionResult] = Future()
+        if self.first_dispatch is None:
+            self.first_dispatch = time.time()
         set_event_sink(self.on_event)
         try:
             future.set_result(run_partition(task))

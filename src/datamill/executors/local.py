@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable
@@ -25,13 +26,17 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from datamill.engine.partition import PartitionTask, run_partition, set_event_sink
 from datamill.engine.results import PartitionResult
+from datamill.engine.spec import PartitionTask
 from datamill.errors import PartitionError
 from datamill.prestart import FORKSERVER_PRELOAD
 
 
 def _worker_main(conn: Connection) -> None:
+    # Imported here, not by the driver: the fork server has loaded the
+    # engine already (FORKSERVER_PRELOAD), so this costs a worker nothing.
+    from datamill.engine.partition import run_partition, set_event_sink
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_event_sink(lambda event: conn.send(("event", event)))
     while True:
@@ -65,20 +70,45 @@ class _Worker:
 
 
 class LocalExecutor:
-    """``workers`` processes running partitions in parallel."""
+    """``workers`` processes running partitions in parallel.
+
+    Workers are started by the pool's thread, so the driver goes on (reading
+    the job's state, say) while the fork server finishes loading the engine;
+    tasks submitted meanwhile wait in the queue. ``first_dispatch`` is when
+    the first task was handed to a worker."""
 
     def __init__(self, workers: int, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.slots = workers
         self.on_event = on_event
+        self.first_dispatch: float | None = None
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
         self._queue: deque[tuple[PartitionTask, Future[PartitionResult]]] = deque()
         self._lock = threading.Lock()
         self._closed = False
+        self._broken: PartitionError | None = None
         self._wake_r, self._wake_w = os.pipe()
-        self._workers = [self._spawn() for _ in range(workers)]
-        self._thread = threading.Thread(target=self._loop, name="datamill-pool", daemon=True)
+        self._workers: list[_Worker] = []
+        self._thread = threading.Thread(target=self._run, name="datamill-pool", daemon=True)
         self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for _ in range(self.slots):
+                worker = self._spawn()
+                with self._lock:
+                    self._workers.append(worker)
+        except BaseException as exc:  # no workers: every task, queued or to come, fails with this
+            error = PartitionError(f"the worker processes could not be started: {exc}")
+            with self._lock:
+                self._broken = error
+                queued = list(self._queue)
+                self._queue.clear()
+            for _, future in queued:
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(error)
+            return
+        self._loop()
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
@@ -92,6 +122,8 @@ class LocalExecutor:
         with self._lock:
             if self._closed:
                 raise RuntimeError("executor is shut down")
+            if self._broken is not None:
+                raise self._broken
             self._queue.append((task, future))
         os.write(self._wake_w, b"x")
         return future
@@ -131,6 +163,8 @@ class LocalExecutor:
                     continue
                 w.job = (task, future)
                 w.conn.send(task)
+                if self.first_dispatch is None:
+                    self.first_dispatch = time.time()
 
     def _receive(self, w: _Worker) -> bool:
         """Deliver the worker's message; False if its pipe is closed (it died)."""
@@ -192,7 +226,9 @@ class LocalExecutor:
 
     def kill(self) -> None:
         """Stop at once: SIGKILL every worker. Nothing committed is lost."""
-        for w in self._workers:
+        with self._lock:
+            workers = list(self._workers)
+        for w in workers:
             if w.process.is_alive():
                 w.process.kill()
         self.shutdown()

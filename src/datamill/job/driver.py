@@ -26,9 +26,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow.parquet as pq
 import yaml
 from rich.console import Console
 
@@ -36,14 +35,12 @@ import datamill
 from datamill.atomic import TMP_PREFIX, atomic_open
 from datamill.config.models import FaultToleranceConfig, Recipe
 from datamill.control.procs import identity
-from datamill.engine.checkpoint import CheckpointPolicy
 from datamill.engine.commit import AnyResult, CommitIndex, base_id, retry_round
-from datamill.engine.partition import PartitionTask, PipelineSpec, SqlSink, pipeline_hash
 from datamill.engine.results import PartitionResult
+from datamill.engine.spec import CheckpointPolicy, PartitionTask, PipelineSpec, SqlSink, pipeline_hash
 from datamill.errors import ConfigError, DatamillError, InputError
 from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
-from datamill.io import writers
 from datamill.io.sources import discover
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
@@ -51,9 +48,11 @@ from datamill.job.progress import JobProgress
 from datamill.job.resources import ResourceSampler, peak_rss_mb
 from datamill.job.resume import prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
-from datamill.ledger.segments import FAILED_DIR
-from datamill.ledger.skip import SKIP_FILE, SkipJoin, archive_generation
+from datamill.ledger import FAILED_DIR
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
+
+if TYPE_CHECKING:
+    from datamill.ledger.skip import SkipJoin
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +182,8 @@ def retry_rounds(
     if folder.is_dir():
         for path in folder.glob("part-*.parquet"):
             with_failures.add(base_id(path.name.removeprefix("part-").removesuffix(".parquet")))
+        import pyarrow.parquet as pq
+
         by_index = {p.pid.index: p.id for p in plan.partitions}
         for path in folder.glob("compacted-*.parquet"):
             nums = pq.read_table(path, columns=["batch_num"]).column(0).unique().to_pylist()
@@ -333,6 +334,8 @@ class Driver:
             except InputError:
                 if not self.request.skip_processed:
                     raise
+            from datamill.ledger.skip import archive_generation
+
             gen = archive_generation(self.layout)
             self.summary.resume_notes.append(
                 f"The input changed: the previous run on this directory was archived as history/gen{gen}; "
@@ -340,6 +343,8 @@ class Driver:
             )
         sources = discover(self.recipe.dataset_path)
         if self.request.skip_processed:  # the anti-join runs while the input is staged
+            from datamill.ledger.skip import SkipJoin
+
             self._skip_join = SkipJoin(self.layout, sources, self.recipe.id_field)
         self.layout.staging.mkdir(parents=True, exist_ok=True)
         with self.console.status("Planning partitions…"):
@@ -361,8 +366,10 @@ class Driver:
             )
 
     def _prepare_skip(self, plan: Plan) -> None:
-        skip = self.layout.plan.parent / SKIP_FILE
+        skip = self.layout.skip_list
         if self.request.skip_processed and not skip.exists():
+            from datamill.ledger.skip import SkipJoin
+
             with self.console.status("Finding records already processed…"):
                 join = self._skip_join or SkipJoin(self.layout, plan.sources, self.recipe.id_field)
                 n = join.finish(plan)
@@ -401,7 +408,7 @@ class Driver:
 
     def _schedule(self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, AnyResult]) -> None:
         if not pending and not self._retries:
-            self._started_scheduling()
+            self._note_startup(time.time())
             return  # nothing to run: no workers to start
         executor = make_executor(self.recipe.executor_type, self.recipe.np, self._inbox.put)
         self._sampler = ResourceSampler(executor, self.recipe.event_logging.resource_interval_s)
@@ -419,12 +426,14 @@ class Driver:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             executor.shutdown()
+            self._note_startup(executor.first_dispatch)
             self._drain()
             self.index.close()
 
-    def _started_scheduling(self) -> None:
-        if self.summary.startup_seconds is None:
-            self.summary.startup_seconds = round(time.time() - datamill.STARTED, 3)
+    def _note_startup(self, first_dispatch: float | None) -> None:
+        """``startup_seconds``: from this process's start to its first partition in a worker's hands."""
+        if self.summary.startup_seconds is None and first_dispatch is not None:
+            self.summary.startup_seconds = round(first_dispatch - datamill.STARTED, 3)
 
     def _loop(
         self,
@@ -454,12 +463,12 @@ class Driver:
                     spec, attempt, k = queue.popleft()
                     task = PartitionTask(spec, self.pipeline, attempt, retry_round=k)
                     running[executor.submit(task)] = (spec, attempt, k)
-                    self._started_scheduling()
             timeout = 0.5 if not delayed else max(0.0, min(0.5, delayed[0][0] - time.monotonic()))
             if not running:
                 time.sleep(timeout)
                 continue
             finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+            self._note_startup(executor.first_dispatch)
             self._drain()
             for future in finished:
                 spec, attempt, k = running.pop(future)
@@ -545,6 +554,8 @@ class Driver:
     def _export(self, plan: Plan, committed: dict[str, AnyResult]) -> None:
         if self.pipeline.sink is not None:
             return  # every partition upserted its rows before it committed
+        from datamill.io import writers
+
         rounds: dict[str, list[AnyResult]] = {}
         for cid, result in committed.items():
             if retry_round(cid):

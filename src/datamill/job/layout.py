@@ -64,6 +64,11 @@ class JobLayout:
         return self.root / "metadata" / "commits.tsv"
 
     @property
+    def skip_list(self) -> Path:
+        """``--skip-processed``'s anti-join result (:mod:`datamill.ledger.skip`)."""
+        return self.root / "metadata" / "skip.parquet"
+
+    @property
     def lock(self) -> Path:
         return self.root / "job.lock"
 

@@ -15,20 +15,13 @@ from collections import Counter
 from pathlib import Path
 
 from datamill.atomic import TMP_PREFIX, sweep_temporaries
-from datamill.engine.checkpoint import CheckpointName
 from datamill.engine.commit import AnyResult, CommitIndex, marker_path, remove_uncommitted
-from datamill.engine.partition import PipelineSpec, pipeline_ops
+from datamill.engine.spec import CheckpointName, PipelineSpec
 from datamill.errors import InputError
 from datamill.io.sources import Fingerprint
 from datamill.job.layout import JobLayout
 from datamill.job.summary import JobSummary
-from datamill.ledger.segments import (
-    COMPACTED_INDEX,
-    FAILED_DIR,
-    SUCCESS_DIR,
-    compacted_partitions,
-    segment_name,
-)
+from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR, compacted_partitions, segment_name
 from datamill.plan.planner import Plan
 
 
@@ -71,12 +64,10 @@ def prepare_resume(
     index = CommitIndex(layout.commit_index)
     committed = index.load(results, markers)
     stale = [pid for pid, result in committed.items() if result.pipeline_hash != current]
-    compacted = compacted_partitions(layout.progress / COMPACTED_INDEX)
+    skip = compacted_partitions(layout.progress / COMPACTED_INDEX) | set(stale)
     sizes = _segment_sizes(layout)
     damaged = [
-        pid
-        for pid, result in committed.items()
-        if pid not in stale and pid not in compacted and not _ledger_intact(sizes, result)
+        pid for pid, result in committed.items() if pid not in skip and not _ledger_intact(sizes, result)
     ]
     index.drop(stale + damaged)
     for pid in stale + damaged:
@@ -138,6 +129,8 @@ def _sort_checkpoints(layout: JobLayout, pipeline: PipelineSpec, committed: set[
     root = layout.checkpoint_root
     if not root.is_dir():
         return []
+    from datamill.engine.partition import pipeline_ops  # the engine: only with checkpoints to sort
+
     ops, hashes = pipeline_ops(pipeline)
     keep_all = pipeline.checkpoint.keep_all
     kept: Counter[int] = Counter()

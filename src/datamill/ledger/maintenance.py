@@ -14,13 +14,8 @@ import pyarrow.parquet as pq
 from datamill.atomic import atomic_path, write_json_atomic
 from datamill.errors import JobError
 from datamill.job.lock import JobLock, is_locked
-from datamill.ledger.segments import (
-    COMPACTED_INDEX,
-    FAILED_DIR,
-    SUCCESS_DIR,
-    compacted_partitions,
-    write_ledger_file,
-)
+from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR, compacted_partitions
+from datamill.ledger.segments import write_ledger_file
 
 
 def compact(job_dir: Path) -> dict[str, int]:

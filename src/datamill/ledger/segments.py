@@ -19,17 +19,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from datamill.atomic import atomic_path
+from datamill.ledger import FAILED_DIR, SUCCESS_DIR, segment_name
 
-SUCCESS_DIR = "successful_tokens.parquet"
-FAILED_DIR = "failed_tokens.parquet"
-DERIVED_ID_COLUMN = "sample_id"
-COMPACTED_INDEX = "compacted.json"
-"""Beside a run's results: which partitions' segments were folded into compacted files."""
 TIMESTAMP = pa.timestamp("us", tz="UTC")
-
-
-def id_column(id_field: str | None) -> str:
-    return id_field or DERIVED_ID_COLUMN
 
 
 def success_schema(id_col: str) -> pa.Schema:
@@ -53,20 +45,6 @@ def failed_schema(id_col: str) -> pa.Schema:
             ("failed_at", TIMESTAMP),
         ]
     )
-
-
-def compacted_partitions(path: Path) -> set[str]:
-    """Partitions whose segments a ``compacted.json`` says were folded into a compacted file."""
-    import json
-
-    try:
-        return set(json.loads(path.read_text())["partitions"])
-    except (OSError, ValueError, KeyError):
-        return set()
-
-
-def segment_name(partition_id: str) -> str:
-    return f"part-{partition_id}.parquet"
 
 
 def success_table(ids: pa.Array, batch_num: int, id_col: str, written: pa.Array) -> pa.Table:

@@ -33,10 +33,8 @@ from datamill.atomic import atomic_path
 from datamill.errors import InputError
 from datamill.io.sources import SourceFile
 from datamill.job.layout import JobLayout
-from datamill.ledger.segments import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR
+from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR
 from datamill.plan.planner import Plan
-
-SKIP_FILE = "skip.parquet"
 
 
 def archive_generation(layout: JobLayout) -> int:
@@ -202,7 +200,7 @@ class SkipJoin:
         table = pa.concat_tables(tables) if tables else schema.empty_table()
         if len(tables) > 1:
             table = table.sort_by("partition")  # (one source's rows come in order already)
-        with atomic_path(self.layout.plan.parent / SKIP_FILE) as tmp:
+        with atomic_path(self.layout.skip_list) as tmp:
             pq.write_table(
                 table, tmp, row_group_size=65536, compression="none", use_dictionary=["partition", "skip"]
             )

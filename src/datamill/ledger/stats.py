@@ -30,15 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from datamill.engine.commit import AnyResult, CommitIndex
-from datamill.ledger.segments import (
-    COMPACTED_INDEX,
-    FAILED_DIR,
-    SUCCESS_DIR,
-    TIMESTAMP,
-    compacted_partitions,
-    latest_by_id,
-    segment_name,
-)
+from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR, compacted_partitions, segment_name
+from datamill.ledger.segments import TIMESTAMP, latest_by_id
 
 TOP_ERRORS = 10
 HOUR_US = 3_600_000_000

@@ -13,7 +13,7 @@ import yaml
 from datamill.config import load_recipe
 from datamill.errors import JobError
 from datamill.job.layout import JobLayout
-from datamill.ledger.segments import SUCCESS_DIR
+from datamill.ledger import SUCCESS_DIR
 
 EXAMPLES = 10
 

@@ -15,8 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import ConfigDict, ValidationError, create_model
 
-from datamill.config.loader import closest
-from datamill.errors import ConfigError
+from datamill.errors import ConfigError, closest
 from datamill.ops.base import IGNORED_COMMON_PARAMS, Filter, Mapper, Op
 
 _REGISTRY: dict[str, type[Op]] = {}
