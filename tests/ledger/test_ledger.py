@@ -302,3 +302,45 @@ def test_skip_processed_on_a_parquet_input_read_by_duckdb(datamill, tmp_path: Pa
     out = pd.read_json(tmp_path / "out.jsonl", lines=True)  # this input's new records only
     assert sorted(out["scene_token"]) == [f"t{i:04d}" for i in range(1, 300, 2)]
     assert stats_of(work)["successful"] == 300
+
+
+def test_skip_processed_on_parquet_reads_rows_back_by_number(datamill, tmp_path: Path) -> None:
+    """A Parquet input's skip list names rows by number: with bad rows among
+    them, and old failures to watch, each row is still matched to its id."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = {f"t{i:04d}": f"scene {i} with some text" for i in range(200)}
+    texts["t0150"] = texts["t0161"] = None  # type: ignore[assignment]  # new rows, bad: no text
+    first = write_jsonl(
+        tmp_path / "a.jsonl", [{"scene_token": t, "text": texts[t]} for t in list(texts)[:120]]
+    )
+    ids = list(texts)[::-1]
+    second = tmp_path / "b.parquet"
+    pq.write_table(
+        pa.table({"scene_token": ids, "text": [texts[t] for t in ids]}), second, row_group_size=64
+    )  # groups larger than a partition: staged, then read by row number
+    fixed = tmp_path / "fixed"
+    ops = [{"tests.job.user_ops:FailUntilFixedMapper": {"fixed": str(fixed)}}]
+    work = tmp_path / "w"
+    assert (
+        datamill("run", "--config", recipe(tmp_path, first, ops, partition={"size": 16}), "--work-dir", work)
+        == 0
+    )
+    failed = stats_of(work)["failed_unique"]
+    assert failed > 3
+
+    fixed.write_text("fixed")
+    path = recipe(tmp_path, second, ops, partition={"size": 16})
+    assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
+    counts = json.loads((work / "job_summary.json").read_text())["counts"]
+    assert counts["samples_skipped"] == 120 - failed
+    assert counts["samples_bad"] == 2 and counts["samples_read"] == 80 + failed
+    skip = pq.read_table(work / "metadata" / "skip.parquet")
+    assert skip.column("id").null_count == skip.num_rows  # rows by number, no ids stored
+    after = stats_of(work)  # the old failures were processed again, and succeeded
+    assert after["failed_unique"] == 2 and after["successful"] == 198  # left: the rows without text
+    bad = pd.read_parquet(work / "progress" / "failed_tokens.parquet")
+    assert {"t0150", "t0161"} <= set(bad["scene_token"])
+    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    assert sorted(ok["scene_token"]) == sorted(t for t in texts if texts[t] is not None)  # each once

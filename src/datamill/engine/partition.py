@@ -39,6 +39,7 @@ from datamill.io.writers import output_table, result_suffix, write_result
 from datamill.ledger import segments
 from datamill.ops.base import Op, OpResult
 from datamill.ops.registry import build_pipeline
+from datamill.plan.planner import PartitionSpec
 
 _PIPELINES: dict[str, tuple[list[Op], list[str]]] = {}
 
@@ -138,13 +139,13 @@ def _filter_ids(
 
 
 def _not_processed(
-    skip_file: str, index: int, table: pa.Table, bad: list[BadRow], pipeline: PipelineSpec
+    skip_file: str, spec: PartitionSpec, table: pa.Table, bad: list[BadRow], pipeline: PipelineSpec
 ) -> tuple[pa.Table, list[BadRow], pa.Array]:
     """Drop the rows whose ids the success ledger already holds; also return
     the partition's ids that failed in an earlier run, to see if they succeed."""
     from datamill.ledger.skip import skipped_ids
 
-    skip, watch = skipped_ids(skip_file, index)
+    skip, watch = skipped_ids(skip_file, spec, pipeline.columns)
     if len(skip) == 0:
         return table, bad, watch
     return (*_filter_ids(table, bad, pipeline.columns.id_column, skip, keep=False), watch)
@@ -215,9 +216,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
             table, bad_rows = _only_failed(task, table, bad_rows)
         before = table.num_rows + len(bad_rows)
         if pipeline.skip_file and not task.retry_round:
-            table, bad_rows, watched = _not_processed(
-                pipeline.skip_file, spec.pid.index, table, bad_rows, pipeline
-            )
+            table, bad_rows, watched = _not_processed(pipeline.skip_file, spec, table, bad_rows, pipeline)
             watch.append(watched)
         state = PartitionState(
             rows_read=table.num_rows + len(bad_rows),
@@ -250,7 +249,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     if resumed and pipeline.skip_file and not task.retry_round:
         from datamill.ledger.skip import skipped_ids
 
-        watch.append(skipped_ids(pipeline.skip_file, spec.pid.index)[1])
+        watch.append(skipped_ids(pipeline.skip_file, spec, pipeline.columns)[1])
     segments, recovered = _write_ledger(task, table, state, watch[0] if watch else None)
     result = PartitionResult(
         partition_id=task.commit_id,

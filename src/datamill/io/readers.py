@@ -147,7 +147,8 @@ def _columnar(rows: list[dict[str, Any]], cols: Columns) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _read_parquet(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:
+def _parquet_rows(spec: PartitionSpec, columns: list[str] | None = None) -> pa.Table:
+    """Rows ``row_start`` to ``row_stop`` of a Parquet file, reading only the row groups they span."""
     pf = pq.ParquetFile(spec.read_path)
     meta = pf.metadata
     groups, offset, first_offset = [], 0, None
@@ -157,8 +158,22 @@ def _read_parquet(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[Ba
             groups.append(g)
             first_offset = offset if first_offset is None else first_offset
         offset += n
-    table = pf.read_row_groups(groups)
-    table = table.slice(spec.row_start - (first_offset or 0), spec.rows)
+    table = pf.read_row_groups(groups, columns=columns)
+    return table.slice(spec.row_start - (first_offset or 0), spec.rows)
+
+
+def partition_ids(spec: PartitionSpec, cols: Columns) -> pa.Array:
+    """The id of each row of a partition read from Parquet, by position, bad
+    rows included (null where a row has no id)."""
+    if cols.id_field is None:
+        rows = pa.array(range(spec.row_start, spec.row_stop), pa.int64()).cast(pa.string())
+        return pc.binary_join_element_wise(spec.source_name, rows, "#")
+    column = _parquet_rows(spec, [cols.id_field]).column(0).combine_chunks()
+    return column.cast(pa.string())
+
+
+def _read_parquet(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:
+    table = _parquet_rows(spec)
     rows = range(spec.row_start, spec.row_stop)
     reasons = _parquet_problems(table, cols)
     bad = []

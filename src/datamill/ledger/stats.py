@@ -189,6 +189,9 @@ def ledger_stats(job_dir: Path, exact: bool = False) -> dict[str, Any]:
 
 def still_failed(job_dir: Path) -> pa.Array:
     """The ids of the failed view: failed, and not succeeded since."""
+    failed_dir = job_dir / "progress" / FAILED_DIR
+    if not failed_dir.is_dir() or next(failed_dir.rglob("*.parquet"), None) is None:
+        return pa.nulls(0, pa.string())  # nothing ever failed: no need to read the commits
     tally = _tally(job_dir)
     failed = tally.failures()
     ids = failed.column(0).combine_chunks()
