@@ -78,7 +78,9 @@ class EventLog:
         self._jsonl = RotatingWriter(directory / EVENTS_FILE, max_bytes, config.backup_count)
         self._human = RotatingWriter(directory / HUMAN_FILE, max_bytes, config.backup_count)
         self._folded: tuple[EventReader, EventStats] | None = None
-        self._next_snapshot = time.monotonic() + SNAPSHOT_INTERVAL_S
+        self._next_snapshot: float | None = None
+        """The first snapshot comes an interval after the first event, not
+        sooner: folding a long earlier log must not delay a job's start."""
 
     def emit(self, type_: EventType | str, **fields: Any) -> None:
         self.write(make_event(self.job_id, type_, **fields))
@@ -91,7 +93,10 @@ class EventLog:
         event = {**event, "event_id": f"{self._run}-{self._seq:08d}", "seq": self._seq}
         self._jsonl.write((json.dumps(event, ensure_ascii=False, default=str) + "\n").encode())
         self._human.write(human_line(event).encode())
-        if time.monotonic() >= self._next_snapshot:
+        now = time.monotonic()
+        if self._next_snapshot is None:
+            self._next_snapshot = now + SNAPSHOT_INTERVAL_S
+        elif now >= self._next_snapshot:
             self.snapshot()
 
     def snapshot(self) -> None:

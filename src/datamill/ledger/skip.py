@@ -198,20 +198,21 @@ class SkipJoin:
                     hits = hits.sort_by("rn")
             else:
                 ids = _input_ids(plan, i, self.id_field)
-                rn = pa.array(np.arange(len(ids), dtype=np.int64))
+                rn = _arrow(np.arange(len(ids), dtype=np.int64))
                 hits = self._hits(None, pa.Table.from_arrays([rn, ids], names=["rn", "id"]))
             if hits.num_rows == 0:
                 continue
             parts = [p for p in plan.partitions if p.source_name == source.name]
             starts = np.array([p.row_start for p in parts], dtype=np.int64)
             index = np.array([p.pid.index for p in parts], dtype=np.int32)
-            rn = hits.column("rn").combine_chunks()
-            which = np.searchsorted(starts, rn.to_numpy(), side="right") - 1
+            rn = hits.column("rn").combine_chunks()  # in order: each partition's hits are a run
+            first = np.searchsorted(_numpy(rn), starts)
+            which = np.repeat(np.arange(len(parts)), np.diff(first, append=len(rn)))
             by_row = parts[0].read_format == "parquet"  # a worker reads its rows' ids back by number
             tables.append(
                 pa.Table.from_arrays(
                     [
-                        pa.array(index[which]),
+                        _arrow(index[which]),
                         rn if by_row else pa.nulls(len(rn), pa.int64()),
                         pa.nulls(len(rn), pa.string()) if by_row else hits.column("id").combine_chunks(),
                         hits.column("skip").combine_chunks(),
@@ -240,6 +241,23 @@ def _still_failed(job_dir: Path) -> pa.Array:
     return still_failed(job_dir)
 
 
+def _arrow(values: np.ndarray) -> pa.Array:
+    """A numpy array of integers as an Arrow array, without a copy.
+
+    ``pa.array`` (and ``Array.to_numpy``) first look for pandas types, which
+    imports pandas: 0.2 to 0.3 s of the driver's time to its first partition."""
+    values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)])
+
+
+def _numpy(values: pa.Array) -> np.ndarray:
+    """An Arrow array of integers without nulls as a numpy array, without a copy (see :func:`_arrow`)."""
+    dtype = np.dtype(values.type.to_pandas_dtype())
+    return np.frombuffer(
+        values.buffers()[1], dtype=dtype, count=len(values), offset=values.offset * dtype.itemsize
+    )
+
+
 def _fingerprint(expr: str) -> str:
     """Columns ``h1, h2``: a 128-bit fingerprint of the string ``expr``, as two
     64-bit hashes (the second of the string with a prefix, so that a collision
@@ -263,7 +281,7 @@ def _input_ids(plan: Plan, source_index: int, id_field: str | None) -> pa.Array:
     rows = [p for p in plan.partitions if p.source_name == source.name]
     total = max((p.row_stop for p in rows), default=0)
     if id_field is None:
-        numbers = pa.array(np.arange(total, dtype=np.int64)).cast(pa.string())
+        numbers = _arrow(np.arange(total, dtype=np.int64)).cast(pa.string())
         return pc.binary_join_element_wise(source.name, numbers, "#")
     read = rows[0].read_path if rows else source.path
     try:
