@@ -9,7 +9,7 @@ partition sooner. This module imports nothing of datamill's.
 
 from __future__ import annotations
 
-FORKSERVER_PRELOAD = ["datamill.executors.preload"]
+FORKSERVER_PRELOAD = ["datamill.engine.preload"]
 
 
 def start_forkserver() -> None:

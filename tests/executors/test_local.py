@@ -46,3 +46,14 @@ def test_the_driver_imports_no_engine() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_fork_server_preloads_modules_that_exist() -> None:
+    """multiprocessing ignores a preload module that fails to import: workers
+    would then load the engine on their first partition, unnoticed."""
+    import importlib
+
+    from datamill.prestart import FORKSERVER_PRELOAD
+
+    for name in FORKSERVER_PRELOAD:
+        importlib.import_module(name)
