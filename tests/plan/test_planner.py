@@ -82,6 +82,18 @@ def test_plan_of_format_1_still_loads(tmp_path: Path) -> None:
         load_plan(tmp_path / "partitions.json")
 
 
+def test_plan_saved_before_a_field_was_added_still_loads(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "d.jsonl", [{"text": "a"}] * 5)
+    plan = plan_for(path, tmp_path)
+    plan.save(tmp_path / "partitions.json")
+    saved = json.loads((tmp_path / "partitions.json").read_text())
+    assert saved["partition_fields"][-1] == "read_offset"
+    saved["partition_fields"].pop()
+    saved["partitions"] = [row[:-1] for row in saved["partitions"]]
+    (tmp_path / "partitions.json").write_text(json.dumps(saved))
+    assert load_plan(tmp_path / "partitions.json").partitions == plan.partitions
+
+
 def test_directory_and_glob_inputs_in_stable_order(tmp_path: Path) -> None:
     for name in ("b.jsonl", "a.jsonl", "sub/c.jsonl"):
         write_jsonl(tmp_path / "in" / name, [{"text": name}])
@@ -110,11 +122,18 @@ def test_parquet_partitions_span_small_row_groups(tmp_path: Path) -> None:
     assert plan.partitions[0].read_path == str((tmp_path / "d.parquet").resolve())
 
 
-def test_parquet_with_huge_row_groups_is_regrouped(tmp_path: Path) -> None:
-    pq.write_table(pa.table({"text": [f"t{i}" for i in range(100)]}), tmp_path / "d.parquet")
+def test_parquet_with_huge_row_groups_is_cut_into_staged_pieces(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"text": [f"t{i}" for i in range(1000)]}), tmp_path / "d.parquet")
     plan = plan_for(tmp_path / "d.parquet", tmp_path, size=10)
-    assert len(plan.partitions) == 10
-    assert "st" in Path(plan.partitions[0].read_path).parts
+    assert [p.rows for p in plan.partitions] == [10] * 100
+    pieces = sorted({p.read_path for p in plan.partitions})
+    assert [Path(p).name for p in pieces] == [
+        "000000000000-000000000640.parquet",
+        "000000000640-000000001000.parquet",
+    ]
+    assert all(Path(p).parent.parent == tmp_path / "st" for p in pieces)
+    assert {p.read_offset for p in plan.partitions[64:]} == {640}
+    assert not (tmp_path / "st").exists() or not any((tmp_path / "st").rglob("*.parquet"))  # not yet written
 
 
 @pytest.mark.parametrize(

@@ -151,7 +151,7 @@ def _parquet_rows(spec: PartitionSpec, columns: list[str] | None = None) -> pa.T
     """Rows ``row_start`` to ``row_stop`` of a Parquet file, reading only the row groups they span."""
     pf = pq.ParquetFile(spec.read_path)
     meta = pf.metadata
-    groups, offset, first_offset = [], 0, None
+    groups, offset, first_offset = [], spec.read_offset, None
     for g in range(meta.num_row_groups):
         n = meta.row_group(g).num_rows
         if offset < spec.row_stop and offset + n > spec.row_start:
@@ -159,7 +159,8 @@ def _parquet_rows(spec: PartitionSpec, columns: list[str] | None = None) -> pa.T
             first_offset = offset if first_offset is None else first_offset
         offset += n
     table = pf.read_row_groups(groups, columns=columns)
-    return table.slice(spec.row_start - (first_offset or 0), spec.rows)
+    start = spec.read_offset if first_offset is None else first_offset
+    return table.slice(spec.row_start - start, spec.rows)
 
 
 def partition_ids(spec: PartitionSpec, cols: Columns) -> pa.Array:

@@ -1,10 +1,11 @@
 """Staging: a one-time copy of inputs that cannot be read by range.
 
 Compressed JSONL is decompressed to plain JSONL (same lines, so the same line
-numbers and ids); CSV/TSV and Parquet files with very large row groups are
-rewritten as Parquet with one row group per partition. Staged files are named
-after the input and its fingerprint and written atomically, so a finished
-staging is reused by a resumed job and never mistaken for another input's.
+numbers and ids); CSV/TSV files are rewritten as Parquet with one row group per
+partition. Staged files are named after the input and its fingerprint and
+written atomically, so a finished staging is reused by a resumed job and never
+mistaken for another input's. (Parquet files with very large row groups are
+staged in pieces while the job runs: :mod:`datamill.io.pieces`.)
 """
 
 from __future__ import annotations
@@ -97,22 +98,3 @@ def row_groups_too_large(path: Path, partition_size: int) -> bool:
     except Exception as exc:
         raise InputError(f"Cannot read Parquet file {path}: {exc}") from None
     return any(meta.row_group(g).num_rows > 2 * partition_size for g in range(meta.num_row_groups))
-
-
-def regroup_parquet(source: SourceFile, staging_dir: Path, row_group_size: int) -> Path:
-    """Parquet copy of ``source`` with one row group per partition."""
-    dest = staged_path(source, staging_dir, f"-{row_group_size}.parquet")
-    if dest.exists():
-        return dest
-    # Streamed a page at a time: by default Arrow reads whole row groups (and
-    # buffers ahead), which for a file of million-row groups took the driver
-    # from about 100 MB to 500 MB. This way it stays near 100 MB, and is faster.
-    # The copy is written for speed (lz4, no dictionaries): it is read once.
-    pf = pq.ParquetFile(source.path, buffer_size=1 << 20, pre_buffer=False)
-    with (
-        atomic_path(dest) as tmp,
-        pq.ParquetWriter(tmp, pf.schema_arrow, compression="none", use_dictionary=False) as writer,
-    ):
-        for batch in pf.iter_batches(batch_size=row_group_size, use_threads=False):
-            writer.write_batch(batch, row_group_size=row_group_size)
-    return dest

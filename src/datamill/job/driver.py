@@ -41,6 +41,7 @@ from datamill.engine.spec import CheckpointPolicy, PartitionTask, PipelineSpec, 
 from datamill.errors import ConfigError, DatamillError, InputError
 from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
+from datamill.io.pieces import PieceStager
 from datamill.io.sources import discover
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
@@ -410,6 +411,8 @@ class Driver:
         if not pending and not self._retries:
             self._note_startup(time.time())
             return  # nothing to run: no workers to start
+        # Pieces of the input still to stage are written beside the workers (datamill.io.pieces).
+        stager = PieceStager(plan, [*pending, *(spec for spec, _ in self._retries)])
         executor = make_executor(self.recipe.executor_type, self.recipe.np, self._inbox.put)
         self._sampler = ResourceSampler(executor, self.recipe.event_logging.resource_interval_s)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -418,13 +421,14 @@ class Driver:
             with JobProgress(
                 self.console, plan.total_rows, len(plan.partitions), len(committed), done_samples
             ) as bar:
-                self._loop(executor, pending, committed, bar)
+                self._loop(executor, stager, pending, committed, bar)
         except AbandonNow:
             self.console.print("[yellow]stopping at once; running partitions are abandoned.[/]")
             executor.kill()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            stager.close()
             executor.shutdown()
             self._note_startup(executor.first_dispatch)
             self._drain()
@@ -438,6 +442,7 @@ class Driver:
     def _loop(
         self,
         executor: Executor,
+        stager: PieceStager,
         pending: list[PartitionSpec],
         committed: dict[str, AnyResult],
         bar: JobProgress,
@@ -459,13 +464,15 @@ class Driver:
                 while delayed and delayed[0][0] <= now:
                     _, _, spec, attempt, k = heapq.heappop(delayed)
                     queue.append((spec, attempt, k))
-                while queue and len(running) < 2 * executor.slots:
+                while queue and len(running) < 2 * executor.slots and stager.ready(queue[0][0]):
                     spec, attempt, k = queue.popleft()
                     task = PartitionTask(spec, self.pipeline, attempt, retry_round=k)
                     running[executor.submit(task)] = (spec, attempt, k)
             timeout = 0.5 if not delayed else max(0.0, min(0.5, delayed[0][0] - time.monotonic()))
+            if queue and not stopping and not stager.ready(queue[0][0]):
+                timeout = min(timeout, 0.05)  # its piece is being staged
             if not running:
-                time.sleep(timeout)
+                stager.wait(timeout)  # (wakes as soon as a piece is staged)
                 continue
             finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
             self._note_startup(executor.first_dispatch)

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from datamill.config.models import PartitionConfig
 
 PLAN_FORMAT_VERSION = 2
-"""2: partitions as rows of values under ``partition_fields`` (1: one object each)."""
+"""2: partitions as rows of values under ``partition_fields`` (1: one object each).
+Fields added later have defaults, so a plan that lists fewer still loads."""
 
 
 class PartitionSpec(NamedTuple):
@@ -46,6 +47,9 @@ class PartitionSpec(NamedTuple):
     byte_stop: int = 0
     first_line: int = 1
     """Line number of the partition's first row in the original file."""
+    read_offset: int = 0
+    """The input row number of the first row of ``read_path`` (not 0 when it
+    is a staged piece of a larger file, :mod:`datamill.io.pieces`)."""
 
     @property
     def pid(self) -> PartitionId:
@@ -86,18 +90,24 @@ class Plan:
 
 
 def make_plan(sources: list[SourceFile], settings: PartitionConfig, staging_dir: Path) -> Plan:
-    """Cut ``sources`` into partitions, staging the files that need it."""
+    """Cut ``sources`` into partitions, staging the files that need it now.
+
+    Parquet files with row groups much larger than a partition are not copied
+    here: their partitions read staged pieces that :class:`~datamill.io.pieces.PieceStager`
+    writes while the job runs."""
     from datamill.plan.cuts import cuts  # numpy and pyarrow: a resume loads its plan without them
 
     max_bytes = int(settings.max_size_mb * 1024 * 1024)
     specs: list[PartitionSpec] = []
     for source in sources:
-        for start, stop, b0, b1, first_line, read_path, read_format in cuts(
+        for start, stop, b0, b1, first_line, read_path, read_format, offset in cuts(
             source, settings.size, max_bytes, staging_dir
         ):
             pid = PartitionId(len(specs), file_key(source.name), start, stop)
             specs.append(
-                PartitionSpec(str(pid), source.name, read_path, read_format, start, stop, b0, b1, first_line)
+                PartitionSpec(
+                    str(pid), source.name, read_path, read_format, start, stop, b0, b1, first_line, offset
+                )
             )
     if not specs:
         names = ", ".join(s.name for s in sources[:5])
@@ -111,8 +121,11 @@ def load_plan(path: Path) -> Plan:
 
     data = json.loads(path.read_text(encoding="utf-8"))
     version = data.get("format_version")
-    if version == PLAN_FORMAT_VERSION and data.get("partition_fields") == list(PartitionSpec._fields):
+    fields = data.get("partition_fields") or []
+    if version == PLAN_FORMAT_VERSION and fields == list(PartitionSpec._fields):
         partitions = list(map(PartitionSpec._make, data["partitions"]))
+    elif version == PLAN_FORMAT_VERSION and fields and fields == list(PartitionSpec._fields[: len(fields)]):
+        partitions = [PartitionSpec(*row) for row in data["partitions"]]  # saved before a field was added
     elif version == 1:
         partitions = [PartitionSpec(**p) for p in data["partitions"]]
     else:
