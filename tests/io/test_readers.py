@@ -95,3 +95,20 @@ def test_csv_and_tsv_are_read_with_line_numbers(tmp_path: Path) -> None:
     texts = [t for table in tables for t in table.column("text").to_pylist()]
     assert texts == ["hello, world", "two\nlines", "three"]
     assert bad == []
+
+
+def test_parquet_partitions_across_small_and_empty_row_groups(tmp_path: Path) -> None:
+    path = tmp_path / "d.parquet"
+    with pq.ParquetWriter(path, pa.schema([("text", pa.string())])) as writer:
+        for size in (7, 0, 7, 13, 0, 3, 7, 7, 6):  # 50 rows, two empty groups
+            writer.write_table(pa.table({"text": [f"t{i}" for i in range(size)]}).cast(writer.schema))
+    texts = [t for size in (7, 0, 7, 13, 0, 3, 7, 7, 6) for t in (f"t{i}" for i in range(size))]
+    cols = Columns(text_key="text", id_field=None)
+    plan = make_plan(discover(str(path)), PartitionConfig(size=10), tmp_path / "st")
+    assert [read_partition(p, cols)[0].column("text").to_pylist() for p in plan.partitions] == [
+        texts[i : i + 10] for i in range(0, 50, 10)
+    ]
+    # The same path rewritten (a worker keeps footers of files it read): the new rows are read.
+    pq.write_table(pa.table({"text": [f"new{i}" for i in range(50)]}), path, row_group_size=5)
+    read = read_partition(plan.partitions[1], cols)[0].column("text").to_pylist()
+    assert read == [f"new{i}" for i in range(10, 20)]

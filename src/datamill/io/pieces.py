@@ -44,6 +44,9 @@ piece is on disk a few hundredths of a second after the job starts."""
 
 FOLDER_SUFFIX = ".pieces"
 
+Piece = tuple[str, list[tuple[int, int]]]
+"""A piece's path, and the row range of each of its partitions (in the input)."""
+
 
 def piece_folder(source: SourceFile, staging_dir: Path) -> Path:
     """Where the pieces of ``source`` go: named after it and its fingerprint."""
@@ -119,7 +122,7 @@ class PieceStager:
         if self._thread is not None:
             self._thread.join()
 
-    def _run(self, jobs: list[tuple[str, list[tuple[str, list[tuple[int, int]]]]]]) -> None:
+    def _run(self, jobs: list[tuple[str, list[Piece]]]) -> None:
         try:
             for source_path, pieces in jobs:
                 write_pieces(source_path, pieces, on_written=self._written, cancelled=lambda: self._cancel)
@@ -136,7 +139,7 @@ class PieceStager:
             self._cond.notify_all()
 
 
-def _jobs(plan: Plan, missing: list[str]) -> list[tuple[str, list[tuple[str, list[tuple[int, int]]]]]]:
+def _jobs(plan: Plan, missing: list[str]) -> list[tuple[str, list[Piece]]]:
     """For each source in turn: its missing pieces, each with its partitions' row ranges.
 
     Sources come in the order of their first missing piece; each source's
@@ -149,7 +152,7 @@ def _jobs(plan: Plan, missing: list[str]) -> list[tuple[str, list[tuple[str, lis
             ranges.setdefault(spec.read_path, []).append((spec.row_start, spec.row_stop))
             source_of[spec.read_path] = spec.source_name
     paths = {s.name: s.path for s in plan.sources}
-    by_source: dict[str, list[tuple[str, list[tuple[int, int]]]]] = {}
+    by_source: dict[str, list[Piece]] = {}
     for piece in missing:
         by_source.setdefault(source_of[piece], []).append((piece, ranges[piece]))
     return [(paths[name], sorted(pieces, key=lambda p: p[1][0][0])) for name, pieces in by_source.items()]
@@ -157,7 +160,7 @@ def _jobs(plan: Plan, missing: list[str]) -> list[tuple[str, list[tuple[str, lis
 
 def write_pieces(
     source_path: str,
-    pieces: list[tuple[str, list[tuple[int, int]]]],
+    pieces: list[Piece],
     on_written: Callable[[str], None] = lambda path: None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> None:
@@ -176,9 +179,9 @@ def write_pieces(
     tables = _range_tables(pf, source_path, [r for _, ranges in pieces for r in ranges], cancelled)
     try:
         for path, ranges in pieces:
-            # Staged data can always be made again: no fsync, only the atomic rename.
+            # Durable: after a power cut, a piece on disk must be whole, as a resume trusts it.
             with (
-                atomic_path(Path(path), durable=False) as tmp,
+                atomic_path(Path(path)) as tmp,
                 pq.ParquetWriter(tmp, pf.schema_arrow, compression="none", use_dictionary=False) as writer,
             ):
                 for _ in ranges:

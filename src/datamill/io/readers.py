@@ -11,7 +11,10 @@ from 0 in the input file) in the column :data:`ID_COLUMN`.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import json
+import os
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -149,18 +152,27 @@ def _columnar(rows: list[dict[str, Any]], cols: Columns) -> pa.Table:
 
 def _parquet_rows(spec: PartitionSpec, columns: list[str] | None = None) -> pa.Table:
     """Rows ``row_start`` to ``row_stop`` of a Parquet file, reading only the row groups they span."""
-    pf = pq.ParquetFile(spec.read_path)
-    meta = pf.metadata
-    groups, offset, first_offset = [], spec.read_offset, None
+    stat = os.stat(spec.read_path)
+    meta, starts = _row_groups(spec.read_path, stat.st_size, stat.st_mtime_ns)
+    start, stop = spec.row_start - spec.read_offset, spec.row_stop - spec.read_offset
+    first = bisect.bisect_right(starts, start) - 1
+    last = bisect.bisect_left(starts, stop)
+    table = pq.ParquetFile(spec.read_path, metadata=meta).read_row_groups(range(first, last), columns=columns)
+    return table.slice(start - starts[first], spec.rows)
+
+
+@functools.lru_cache(maxsize=4)
+def _row_groups(path: str, size: int, mtime_ns: int) -> tuple[pq.FileMetaData, list[int]]:
+    """A Parquet file's footer and the first row of each row group (and the row count).
+
+    A worker reads many partitions of the same file, and a staged CSV of ten
+    million rows has ten thousand row groups: parsing its footer and walking
+    its groups for each partition took longer than reading the partition."""
+    meta = pq.read_metadata(path)
+    starts = [0]
     for g in range(meta.num_row_groups):
-        n = meta.row_group(g).num_rows
-        if offset < spec.row_stop and offset + n > spec.row_start:
-            groups.append(g)
-            first_offset = offset if first_offset is None else first_offset
-        offset += n
-    table = pf.read_row_groups(groups, columns=columns)
-    start = spec.read_offset if first_offset is None else first_offset
-    return table.slice(spec.row_start - start, spec.rows)
+        starts.append(starts[-1] + meta.row_group(g).num_rows)
+    return meta, starts
 
 
 def partition_ids(spec: PartitionSpec, cols: Columns) -> pa.Array:
