@@ -252,6 +252,26 @@ def test_skip_processed_on_a_superset_input(datamill, tmp_path: Path, capsys) ->
     assert json.loads((work / "job_summary.json").read_text())["counts"]["partitions_skipped"] == 3
 
 
+@pytest.mark.parametrize("odd_line", ["", "{not json"])
+def test_skip_processed_on_jsonl_with_blank_or_malformed_lines(
+    datamill, tmp_path: Path, odd_line: str
+) -> None:
+    """Each id is skipped in the partition of its own line, though Arrow's JSON
+    reader skips blank lines and stops at malformed ones."""
+    rows = [{"scene_token": f"t{i:04d}", "text": "x" * 30} for i in range(150)]
+    first = write_jsonl(tmp_path / "a.jsonl", rows[:100])
+    superset = write_jsonl(tmp_path / "b.jsonl", [odd_line] * 5 + rows[::-1])  # lines 100-104: old ids
+    work = tmp_path / "w"
+    assert datamill("run", "--config", recipe(tmp_path, first, []), "--work-dir", work) == 0
+    path = recipe(tmp_path, superset, [])
+    assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
+    counts = json.loads((work / "job_summary.json").read_text())["counts"]
+    assert counts["samples_skipped"] == 100
+    assert counts["samples_read"] - counts["samples_bad"] == 50  # the new ids, each once
+    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    assert sorted(ok["scene_token"]) == [f"t{i:04d}" for i in range(150)]  # none processed twice
+
+
 def test_skip_processed_takes_records_that_now_succeed_out_of_the_failed_view(
     datamill, tmp_path: Path
 ) -> None:

@@ -197,8 +197,7 @@ class SkipJoin:
                     hits = pa.concat_tables([hits, self._hits(source.path, None, watch_only=True)])
                     hits = hits.sort_by("rn")
             else:
-                ids = _input_ids(plan, i, self.id_field)
-                rn = _arrow(np.arange(len(ids), dtype=np.int64))
+                rn, ids = _input_ids(plan, i, self.id_field)
                 hits = self._hits(None, pa.Table.from_arrays([rn, ids], names=["rn", "id"]))
             if hits.num_rows == 0:
                 continue
@@ -276,25 +275,56 @@ def _sql_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _input_ids(plan: Plan, source_index: int, id_field: str | None) -> pa.Array:
+def _input_ids(plan: Plan, source_index: int, id_field: str | None) -> tuple[pa.Array, pa.Array]:
+    """The row number and id of each row of an input that has an id."""
     source = plan.sources[source_index]
     rows = [p for p in plan.partitions if p.source_name == source.name]
     total = max((p.row_stop for p in rows), default=0)
+    every_row = _arrow(np.arange(total, dtype=np.int64))
     if id_field is None:
-        numbers = _arrow(np.arange(total, dtype=np.int64)).cast(pa.string())
-        return pc.binary_join_element_wise(source.name, numbers, "#")
-    read = rows[0].read_path if rows else source.path
+        return every_row, pc.binary_join_element_wise(source.name, every_row.cast(pa.string()), "#")
+    # A Parquet input is read whole (not its staged pieces); CSV's staged copy has its rows.
+    read = source.path if source.format == "parquet" or not rows else rows[0].read_path
     try:
-        if rows and rows[0].read_format == "parquet":
-            return pq.read_table(read, columns=[id_field]).column(0).combine_chunks().cast(pa.string())
-        import pyarrow.json as pajson
-
-        table = pajson.read_json(read)
-        return table.column(id_field).combine_chunks().cast(pa.string())
+        if source.format == "parquet" or (rows and rows[0].read_format == "parquet"):
+            ids = pq.read_table(read, columns=[id_field]).column(0).combine_chunks().cast(pa.string())
+            return every_row, ids
+        return _jsonl_ids(read, id_field, total)
     except (pa.ArrowInvalid, KeyError) as exc:
         raise InputError(
             f"--skip-processed could not read the '{id_field}' of every row of {source.path}: {exc}"
         ) from None
+
+
+def _jsonl_ids(path: str, id_field: str, lines: int) -> tuple[pa.Array, pa.Array]:
+    """Line number and id of each line of a JSONL file that has an id.
+
+    Arrow's reader is fast, but skips blank lines (so its row numbers are not
+    the lines') and stops at a malformed one. Then the file is read again,
+    line by line; slower, but every id lands in the partition of its line."""
+    import pyarrow.json as pajson
+
+    try:
+        table = pajson.read_json(path)
+        if table.num_rows == lines and id_field in table.column_names:
+            ids = table.column(id_field).combine_chunks().cast(pa.string())
+            return _arrow(np.arange(lines, dtype=np.int64)), ids
+    except pa.ArrowInvalid:
+        pass
+    import json
+
+    numbers: list[int] = []
+    found: list[str] = []
+    with open(path, "rb") as fh:
+        for line, raw in enumerate(fh):
+            try:
+                value = json.loads(raw).get(id_field) if raw.strip() else None
+            except (ValueError, AttributeError):  # malformed, or not an object: a bad row
+                continue
+            if value is not None:
+                numbers.append(line)
+                found.append(value if isinstance(value, str) else str(value))
+    return _arrow(np.array(numbers, dtype=np.int64)), pa.array(found, pa.string())
 
 
 def skipped_ids(skip_file: str, spec: PartitionSpec, cols: Columns) -> tuple[pa.Array, pa.Array]:
