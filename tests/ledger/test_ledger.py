@@ -40,6 +40,16 @@ def recipe(tmp_path: Path, data: Path, process: list | None = None, **keys) -> P
     return path
 
 
+@pytest.fixture
+def small_head(monkeypatch) -> int:
+    """``--skip-processed`` writes the skip list of its first two partitions
+    first (the head), and starts them while the rest of the join goes on."""
+    from datamill.ledger import skip
+
+    monkeypatch.setattr(skip, "HEAD_PARTITIONS", 2)
+    return 2
+
+
 def stats_of(work: Path) -> dict:
     """The default statistics, after checking that the exact scan agrees with them."""
     from datamill.ledger.stats import ledger_stats
@@ -254,7 +264,7 @@ def test_skip_processed_on_a_superset_input(datamill, tmp_path: Path, capsys) ->
 
 @pytest.mark.parametrize("odd_line", ["", "{not json"])
 def test_skip_processed_on_jsonl_with_blank_or_malformed_lines(
-    datamill, tmp_path: Path, odd_line: str
+    datamill, tmp_path: Path, odd_line: str, small_head: int
 ) -> None:
     """Each id is skipped in the partition of its own line, though Arrow's JSON
     reader skips blank lines and stops at malformed ones."""
@@ -297,7 +307,7 @@ def test_skip_processed_takes_records_that_now_succeed_out_of_the_failed_view(
     assert stats_of(work) == after
 
 
-def test_skip_processed_on_a_parquet_input_read_by_duckdb(datamill, tmp_path: Path) -> None:
+def test_skip_processed_on_a_parquet_input_read_by_duckdb(datamill, tmp_path: Path, small_head: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -321,10 +331,16 @@ def test_skip_processed_on_a_parquet_input_read_by_duckdb(datamill, tmp_path: Pa
     assert sorted(ok["scene_token"]) == [f"t{i:04d}" for i in range(300)]  # each once
     out = pd.read_json(tmp_path / "out.jsonl", lines=True)  # this input's new records only
     assert sorted(out["scene_token"]) == [f"t{i:04d}" for i in range(1, 300, 2)]
+    skip = pq.read_table(work / "metadata" / "skip.parquet")
+    head = pq.read_table(work / "metadata" / "skip-head.parquet")  # rows of ids 299 to 268
+    assert head.num_rows == 16 and set(head.column("partition").to_pylist()) == {0, 1}
+    assert head.to_pylist() == [r for r in skip.to_pylist() if r["partition"] < small_head]
     assert stats_of(work)["successful"] == 300
 
 
-def test_skip_processed_on_parquet_reads_rows_back_by_number(datamill, tmp_path: Path) -> None:
+def test_skip_processed_on_parquet_reads_rows_back_by_number(
+    datamill, tmp_path: Path, small_head: int
+) -> None:
     """A Parquet input's skip list names rows by number: with bad rows among
     them, and old failures to watch, each row is still matched to its id."""
     import pyarrow as pa
@@ -364,3 +380,29 @@ def test_skip_processed_on_parquet_reads_rows_back_by_number(datamill, tmp_path:
     assert {"t0150", "t0161"} <= set(bad["scene_token"])
     ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
     assert sorted(ok["scene_token"]) == sorted(t for t in texts if texts[t] is not None)  # each once
+
+
+def test_a_run_stopped_during_the_skip_join_does_it_again(datamill, tmp_path: Path, small_head: int) -> None:
+    """Stopped after its head partitions committed, before the whole skip
+    list was written: the next run (flag or not) matches the rest again."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = [f"t{i:04d}" for i in range(300)]
+    first = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"scene_token": ids[:200], "text": ["x" * 30] * 200}), first)
+    second = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"scene_token": ids[::-1], "text": ["x" * 30] * 300}), second)
+    work = tmp_path / "w"
+    assert datamill("run", "--config", recipe(tmp_path, first, []), "--work-dir", work) == 0
+    path = recipe(tmp_path, second, [])
+    assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
+    (work / "metadata" / "skip.parquet").unlink()  # what a stop during the join leaves:
+    for marker in sorted((work / "results").glob("*.commit"))[small_head:]:
+        marker.unlink()  # the head's partitions committed, no other
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    assert (work / "metadata" / "skip.parquet").exists()
+    counts = json.loads((work / "job_summary.json").read_text())["counts"]
+    assert counts["samples_skipped"] == 200 and counts["samples_read"] == 100
+    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    assert sorted(ok["scene_token"]) == ids  # each once

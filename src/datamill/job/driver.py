@@ -49,7 +49,7 @@ from datamill.job.progress import JobProgress
 from datamill.job.resources import ResourceSampler, peak_rss_mb
 from datamill.job.resume import prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
-from datamill.ledger import FAILED_DIR
+from datamill.ledger import FAILED_DIR, skip_head
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
 
 if TYPE_CHECKING:
@@ -343,10 +343,6 @@ class Driver:
                 "its ledger stays, and records it processed are skipped."
             )
         sources = discover(self.recipe.dataset_path)
-        if self.request.skip_processed:  # the anti-join runs while the input is staged
-            from datamill.ledger.skip import SkipJoin
-
-            self._skip_join = SkipJoin(self.layout, sources, self.recipe.id_field)
         self.layout.staging.mkdir(parents=True, exist_ok=True)
         with self.console.status("Planning partitions…"):
             plan = make_plan(sources, self.recipe.partition, self.layout.staging)
@@ -368,16 +364,20 @@ class Driver:
 
     def _prepare_skip(self, plan: Plan) -> None:
         skip = self.layout.skip_list
-        if self.request.skip_processed and not skip.exists():
+        stopped = skip_head(skip).exists() and not skip.exists()  # during the join: it is done again
+        if (self.request.skip_processed or stopped) and not skip.exists():
             from datamill.ledger.skip import SkipJoin
 
             with self.console.status("Finding records already processed…"):
-                join = self._skip_join or SkipJoin(self.layout, plan.sources, self.recipe.id_field)
-                n = join.finish(plan)
+                join = self._skip_join = SkipJoin(self.layout, plan, self.recipe.id_field)
+                join.wait_head()
             self.summary.resume_notes.append(
-                f"--skip-processed: {n:,} input records are already in the ledger."
+                f"--skip-processed: the first {join.head_end} partitions start while the rest of the input "
+                "is matched with the ledger."
+                if join.head_end
+                else f"--skip-processed: {join.skipped:,} input records are already in the ledger."
             )
-        if skip.exists():
+        if skip.exists() or self._skip_join is not None:
             self.pipeline = replace(self.pipeline, skip_file=str(skip))
 
     def _count(self, result: AnyResult) -> None:
@@ -429,6 +429,8 @@ class Driver:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             stager.close()
+            if self._skip_join is not None:
+                self._skip_join.close()
             executor.shutdown()
             self._note_startup(executor.first_dispatch)
             self._drain()
@@ -464,13 +466,13 @@ class Driver:
                 while delayed and delayed[0][0] <= now:
                     _, _, spec, attempt, k = heapq.heappop(delayed)
                     queue.append((spec, attempt, k))
-                while queue and len(running) < 2 * executor.slots and stager.ready(queue[0][0]):
+                while queue and len(running) < 2 * executor.slots and self._can_start(stager, queue[0]):
                     spec, attempt, k = queue.popleft()
                     task = PartitionTask(spec, self.pipeline, attempt, retry_round=k)
                     running[executor.submit(task)] = (spec, attempt, k)
             timeout = 0.5 if not delayed else max(0.0, min(0.5, delayed[0][0] - time.monotonic()))
-            if queue and not stopping and not stager.ready(queue[0][0]):
-                timeout = min(timeout, 0.05)  # its piece is being staged
+            if queue and not stopping and not self._can_start(stager, queue[0]):
+                timeout = min(timeout, 0.05)  # its piece is being staged, or its skip list made
             if not running:
                 stager.wait(timeout)  # (wakes as soon as a piece is staged)
                 continue
@@ -492,6 +494,12 @@ class Driver:
                         bar.advance(spec.rows)
             self._sampler.maybe_emit(self.events)
             self.summary.write(self.layout.summary, force=False)
+
+    def _can_start(self, stager: PieceStager, item: tuple[PartitionSpec, int, int]) -> bool:
+        """Whether the partition's input piece and skip list are on disk (a retry round skips nothing)."""
+        spec, _, k = item
+        join = self._skip_join
+        return stager.ready(spec) and (join is None or bool(k) or join.ready(spec))
 
     def _drain(self) -> None:
         """Write the events workers sent since the last call."""

@@ -24,6 +24,11 @@ def segment_name(partition_id: str) -> str:
     return f"part-{partition_id}.parquet"
 
 
+def skip_head(skip_list: Path) -> Path:
+    """``--skip-processed``'s skip list of the first partitions, written before the whole one."""
+    return skip_list.with_name(skip_list.stem + "-head.parquet")
+
+
 def compacted_partitions(path: Path) -> set[str]:
     """Partitions whose segments a ``compacted.json`` says were folded into a compacted file."""
     try:

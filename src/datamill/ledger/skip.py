@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -36,7 +37,7 @@ from datamill.errors import InputError
 from datamill.io.readers import Columns, partition_ids
 from datamill.io.sources import SourceFile
 from datamill.job.layout import JobLayout
-from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR
+from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR, skip_head
 from datamill.plan.planner import PartitionSpec, Plan
 
 
@@ -82,52 +83,87 @@ DUCKDB_MEMORY = "1000MB"
 driver stays near 1 GB with ten million ids on each side."""
 
 
+HEAD_PARTITIONS = 64
+"""Partitions whose skip list is written first (the *head*), so that workers
+start on them while the join of the rest of the input goes on."""
+
+
 class SkipJoin:
-    """The anti-join of ``--skip-processed``, run by DuckDB.
+    """The anti-join of ``--skip-processed``, run by DuckDB in a thread.
 
     It reads the ids straight from the Parquet files on disk (the new input
     and every ledger segment, all generations) on DuckDB's own threads, with
     its memory capped, and matches them by fingerprint (:func:`_fingerprint`).
-    For a Parquet input it starts before the input is planned and runs
-    beside the staging of the input; :meth:`finish` then maps each row to
-    its partition and writes ``metadata/skip.parquet``.
+    The ledger's fingerprints are gathered once; the first
+    :data:`HEAD_PARTITIONS` partitions are matched against them first and
+    their skip list written to ``metadata/skip-head.parquet``, then the whole
+    input, to ``metadata/skip.parquet``. :meth:`ready` tells the scheduler
+    which partitions may go to a worker meanwhile.
     """
 
-    def __init__(self, layout: JobLayout, sources: list[SourceFile], id_field: str | None) -> None:
+    def __init__(self, layout: JobLayout, plan: Plan, id_field: str | None) -> None:
         import threading
 
-        self.layout, self.sources, self.id_field = layout, sources, id_field
-        self.failed = pa.nulls(0, pa.string())  # the failed view: read in finish()
+        self.layout, self.plan, self.id_field = layout, plan, id_field
+        self.failed = pa.nulls(0, pa.string())  # the failed view: read in the thread
         self.done_files = _ledger_files(layout.progress / SUCCESS_DIR)
-        self._early: dict[str, pa.Table] = {}
+        first = plan.partitions[0].source_name
+        head = [p for p in plan.partitions[:HEAD_PARTITIONS] if p.source_name == first]
+        self.head_end = len(head) if len(head) < len(plan.partitions) else 0  # (0: no head)
+        self._head_rows = head[-1].row_stop if self.head_end else 0
+        self.skipped = 0
+        self._ids: dict[int, pa.Table] = {}
+        self._head = threading.Event()
+        self._whole = threading.Event()
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run_early, name="datamill-skip", daemon=True)
+        self._con: Any = None
+        self._thread = threading.Thread(target=self._run, name="datamill-skip", daemon=True)
         self._thread.start()
 
-    def _direct(self, source: SourceFile) -> bool:
-        """Whether DuckDB reads the source's ids itself (row numbers are the file's)."""
-        return self.id_field is not None and source.format == "parquet"
+    def wait_head(self) -> None:
+        """Wait until the head's skip list (or the whole one) is written."""
+        self._head.wait()
+        if self._error is not None:
+            raise self._error
 
-    def _run_early(self) -> None:
+    def ready(self, spec: PartitionSpec) -> bool:
+        """Whether the skip list that covers ``spec`` is written."""
+        if self._whole.is_set() or (self._head.is_set() and spec.pid.index < self.head_end):
+            if self._error is not None:
+                raise self._error
+            return True
+        return False
+
+    def close(self) -> None:
+        """Stop the join if it is still running (the job is stopping)."""
+        if self._thread.is_alive() and self._con is not None:
+            self._con.interrupt()
+        self._thread.join()
+
+    def _run(self) -> None:
         try:
-            for source in self.sources:
-                if self._direct(source):
-                    self._early[source.name] = self._hits(source.path, None)
-        except BaseException as exc:  # raised again by finish(), in the driver's thread
+            self.failed = _still_failed(self.layout.root)
+            con = self._con = self._connect()
+            try:
+                if self.head_end:
+                    table = self._skip_table(con, 0, self._head_rows, self.plan.partitions[: self.head_end])
+                    _write_skip(table, skip_head(self.layout.skip_list))
+                    self._head.set()
+                table = self._skip_table(con, 0, None, self.plan.partitions)
+                self.skipped = int(pc.sum(table.column("skip")).as_py() or 0)
+                _write_skip(table, self.layout.skip_list)
+            finally:
+                con.close()
+        except BaseException as exc:  # raised again by ready() and wait_head(), in the driver's thread
             self._error = exc
+        finally:
+            self._head.set()
+            self._whole.set()
 
-    def _hits(self, parquet: str | None, ids: pa.Table | None, watch_only: bool = False) -> pa.Table:
-        """Rows (``rn``, ``id``, ``skip``) of the input whose ids are in the
-        success ledger (skip) or in the failed view (watched, not skipped):
-        from the Parquet file ``parquet``, or from ``ids`` (``rn``, ``id``).
-        Read from ``parquet``, the rows are given by number alone (``id`` is
-        null): the workers read their ids back, and the join is much cheaper
-        without carrying millions of strings to its end."""
+    def _connect(self) -> Any:
+        """A DuckDB connection with the ledger's fingerprints in table ``done``."""
         import duckdb
 
-        schema = pa.schema([("rn", pa.int64()), ("id", pa.string()), ("skip", pa.bool_())])
-        if not self.done_files and not len(self.failed):
-            return schema.empty_table()
         con = duckdb.connect()
         try:
             con.execute(f"SET memory_limit='{DUCKDB_MEMORY}'")
@@ -136,17 +172,7 @@ class SkipJoin:
             con.execute("SET preserve_insertion_order=false")
             con.execute("SET enable_progress_bar=false")
             con.execute("SET threads=2")
-            if ids is not None:
-                con.register("input_ids", ids)
-                source, out = "SELECT rn, id FROM input_ids", "rn, id"
-            else:
-                source = (
-                    f"SELECT file_row_number AS rn, CAST({_sql_name(self.id_field or '')} AS VARCHAR) AS id "
-                    f"FROM read_parquet({_sql_str(parquet)}, file_row_number=true)"
-                )
-                out = "rn, NULL::VARCHAR AS id"
-            parts = []
-            if self.done_files and not watch_only:
+            if self.done_files:
                 # A glob is much faster for DuckDB than a list of ten thousand names.
                 pattern = _sql_str(self.layout.progress / SUCCESS_DIR / "**" / "*.parquet")
                 names = {pq.read_schema(f).names[0] for f in self._first_per_folder()}
@@ -155,25 +181,90 @@ class SkipJoin:
                     ids = _sql_name(names.pop())
                 else:  # each row has exactly one of the names
                     ids = " || ".join(f"coalesce(CAST({_sql_name(n)} AS VARCHAR), '')" for n in sorted(names))
-                parts.append(
-                    f"SELECT {out}, TRUE AS skip FROM (SELECT *, {_fingerprint('id')} FROM ({source}) "
-                    f"WHERE id IS NOT NULL) n SEMI JOIN (SELECT {_fingerprint(ids)} "
-                    f"FROM read_parquet({pattern}{by_name})) s USING (h1, h2)"
-                )
+                ledger = f"read_parquet({pattern}{by_name})"
+                con.execute(f"CREATE TEMP TABLE done AS SELECT {_fingerprint(ids)} FROM {ledger}")
             if len(self.failed):
                 con.register("failed_ids", pa.Table.from_arrays([self.failed], names=["id"]))
-                parts.append(
-                    f"SELECT {out}, FALSE AS skip FROM ({source}) n SEMI JOIN failed_ids f USING (id)"
-                )
-            # ordered by row number, so by partition: no sort of the ids afterwards
-            query = " UNION ALL ".join(parts) + " ORDER BY rn"
+        except duckdb.Error as exc:
+            con.close()
+            raise InputError(f"--skip-processed could not read the success ledger: {exc}") from None
+        return con
+
+    def _direct(self, source: SourceFile) -> bool:
+        """Whether DuckDB reads the source's ids itself (row numbers are the file's)."""
+        return self.id_field is not None and source.format == "parquet"
+
+    def _skip_table(
+        self, con: Any, start: int, stop: int | None, partitions: list[PartitionSpec]
+    ) -> pa.Table:
+        """The skip list (:data:`SKIP_SCHEMA`) of ``partitions``; for the first
+        source, only its rows ``start`` to ``stop``."""
+        tables = []
+        first = partitions[0].source_name
+        for i, source in enumerate(self.plan.sources):
+            parts = [p for p in partitions if p.source_name == source.name]
+            if not parts:
+                continue
+            rows = (start, stop) if source.name == first else (0, None)
+            if self._direct(source):
+                hits = self._hits(con, source.path, None, rows)
+            else:
+                if i not in self._ids:  # (read once for the head and the whole)
+                    rn, ids = _input_ids(self.plan, i, self.id_field)
+                    self._ids[i] = pa.Table.from_arrays([rn, ids], names=["rn", "id"])
+                hits = self._hits(con, None, self._ids[i], rows)
+            if hits.num_rows:
+                tables.append(_by_partition(hits, parts))
+        table = pa.concat_tables(tables) if tables else SKIP_SCHEMA.empty_table()
+        if len(tables) > 1:
+            table = table.sort_by("partition")  # (one source's rows come in order already)
+        return table
+
+    def _hits(
+        self, con: Any, parquet: str | None, ids: pa.Table | None, rows: tuple[int, int | None]
+    ) -> pa.Table:
+        """Rows (``rn``, ``id``, ``skip``) of the input whose ids are in the
+        success ledger (skip) or in the failed view (watched, not skipped):
+        from the Parquet file ``parquet``, or from ``ids`` (``rn``, ``id``);
+        only the rows numbered ``rows[0]`` to ``rows[1]``. Read from
+        ``parquet``, the rows are given by number alone (``id`` is null): the
+        workers read their ids back, and the join is much cheaper without
+        carrying millions of strings to its end."""
+        import duckdb
+
+        schema = pa.schema([("rn", pa.int64()), ("id", pa.string()), ("skip", pa.bool_())])
+        if not self.done_files and not len(self.failed):
+            return schema.empty_table()
+        where = f"rn >= {int(rows[0])}" + (f" AND rn < {int(rows[1])}" if rows[1] is not None else "")
+        if ids is not None:
+            con.register("input_ids", ids)
+            source, out = f"SELECT rn, id FROM input_ids WHERE {where}", "rn, id"
+        else:
+            id_text = f"CAST({_sql_name(self.id_field or '')} AS VARCHAR)"
+            source = (
+                f"SELECT * FROM (SELECT file_row_number AS rn, {id_text} AS id "
+                f"FROM read_parquet({_sql_str(parquet)}, file_row_number=true)) WHERE {where}"
+            )
+            out = "rn, NULL::VARCHAR AS id"
+        parts = []
+        if self.done_files:
+            parts.append(
+                f"SELECT {out}, TRUE AS skip FROM (SELECT *, {_fingerprint('id')} FROM ({source}) "
+                "WHERE id IS NOT NULL) n SEMI JOIN done USING (h1, h2)"
+            )
+        if len(self.failed):
+            parts.append(f"SELECT {out}, FALSE AS skip FROM ({source}) n SEMI JOIN failed_ids f USING (id)")
+        # ordered by row number, so by partition: no sort of the ids afterwards
+        query = " UNION ALL ".join(parts) + " ORDER BY rn"
+        try:
             table = pa.RecordBatchReader.from_stream(con.sql(query)).read_all()
         except duckdb.Error as exc:
             raise InputError(
                 f"--skip-processed could not compare the input's '{self.id_field}' with the ledger: {exc}"
             ) from None
         finally:
-            con.close()
+            if ids is not None:
+                con.unregister("input_ids")
         return table.cast(schema)
 
     def _first_per_folder(self) -> list[Path]:
@@ -183,55 +274,36 @@ class SkipJoin:
             seen.setdefault(f.parent, f)
         return list(seen.values())
 
-    def finish(self, plan: Plan) -> int:
-        """Write ``metadata/skip.parquet`` for ``plan``; return how many rows are skipped."""
-        self.failed = _still_failed(self.layout.root)  # (while DuckDB may still be busy)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        tables = []
-        for i, source in enumerate(plan.sources):
-            if source.name in self._early:
-                hits = self._early[source.name]
-                if len(self.failed):  # the early join looked at the success ledger only
-                    hits = pa.concat_tables([hits, self._hits(source.path, None, watch_only=True)])
-                    hits = hits.sort_by("rn")
-            else:
-                rn, ids = _input_ids(plan, i, self.id_field)
-                hits = self._hits(None, pa.Table.from_arrays([rn, ids], names=["rn", "id"]))
-            if hits.num_rows == 0:
-                continue
-            parts = [p for p in plan.partitions if p.source_name == source.name]
-            starts = np.array([p.row_start for p in parts], dtype=np.int64)
-            index = np.array([p.pid.index for p in parts], dtype=np.int32)
-            rn = hits.column("rn").combine_chunks()  # in order: each partition's hits are a run
-            first = np.searchsorted(_numpy(rn), starts)
-            which = np.repeat(np.arange(len(parts)), np.diff(first, append=len(rn)))
-            by_row = parts[0].read_format == "parquet"  # a worker reads its rows' ids back by number
-            tables.append(
-                pa.Table.from_arrays(
-                    [
-                        _arrow(index[which]),
-                        rn if by_row else pa.nulls(len(rn), pa.int64()),
-                        pa.nulls(len(rn), pa.string()) if by_row else hits.column("id").combine_chunks(),
-                        hits.column("skip").combine_chunks(),
-                    ],
-                    schema=SKIP_SCHEMA,
-                )
-            )
-        table = pa.concat_tables(tables) if tables else SKIP_SCHEMA.empty_table()
-        if len(tables) > 1:
-            table = table.sort_by("partition")  # (one source's rows come in order already)
-        with atomic_path(self.layout.skip_list) as tmp:
-            pq.write_table(
-                table,
-                tmp,
-                row_group_size=65536,
-                compression="none",
-                use_dictionary=["partition", "skip"],
-                column_encoding={"row": "DELTA_BINARY_PACKED"},
-            )
-        return int(pc.sum(table.column("skip")).as_py() or 0)
+
+def _by_partition(hits: pa.Table, parts: list[PartitionSpec]) -> pa.Table:
+    """Hits of one source (in row order) as skip-list rows of its partitions."""
+    starts = np.array([p.row_start for p in parts], dtype=np.int64)
+    index = np.array([p.pid.index for p in parts], dtype=np.int32)
+    rn = hits.column("rn").combine_chunks()  # in order: each partition's hits are a run
+    first = np.searchsorted(_numpy(rn), starts)
+    which = np.repeat(np.arange(len(parts)), np.diff(first, append=len(rn)))
+    by_row = parts[0].read_format == "parquet"  # a worker reads its rows' ids back by number
+    return pa.Table.from_arrays(
+        [
+            _arrow(index[which]),
+            rn if by_row else pa.nulls(len(rn), pa.int64()),
+            pa.nulls(len(rn), pa.string()) if by_row else hits.column("id").combine_chunks(),
+            hits.column("skip").combine_chunks(),
+        ],
+        schema=SKIP_SCHEMA,
+    )
+
+
+def _write_skip(table: pa.Table, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        pq.write_table(
+            table,
+            tmp,
+            row_group_size=65536,
+            compression="none",
+            use_dictionary=["partition", "skip"],
+            column_encoding={"row": "DELTA_BINARY_PACKED"},
+        )
 
 
 def _still_failed(job_dir: Path) -> pa.Array:
@@ -328,7 +400,12 @@ def _jsonl_ids(path: str, id_field: str, lines: int) -> tuple[pa.Array, pa.Array
 
 
 def skipped_ids(skip_file: str, spec: PartitionSpec, cols: Columns) -> tuple[pa.Array, pa.Array]:
-    """A partition's ids to skip, and its ids that failed in an earlier run."""
+    """A partition's ids to skip, and its ids that failed in an earlier run.
+
+    Until the whole skip list is written, the driver hands out only the
+    partitions of its head (:class:`SkipJoin`)."""
+    if not os.path.exists(skip_file):
+        skip_file = str(skip_head(Path(skip_file)))
     table = pq.read_table(skip_file, filters=[("partition", "=", spec.pid.index)])
     if "row" in table.column_names and table.num_rows and spec.read_format == "parquet":
         rows = pc.subtract(table.column("row").combine_chunks(), spec.row_start)
