@@ -160,6 +160,55 @@ def test_compact_keeps_every_record_and_resume_still_skips(datamill, tmp_path: P
     assert summary["counts"]["partitions_skipped"] == 4
 
 
+@pytest.mark.parametrize("stop_at", ["writing", "removing"])
+def test_a_compaction_stopped_halfway_is_undone_or_completed(
+    datamill, tmp_path: Path, monkeypatch, stop_at: str
+) -> None:
+    """Stopped after writing the compacted file (before its commit), or while
+    removing the segments it replaced: the next run reads each id once."""
+    from datamill.ledger import maintenance
+
+    data = scenes(tmp_path)
+    work = tmp_path / "w"
+    path = recipe(tmp_path, data, [])
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    ledger = work / "progress" / "successful_tokens.parquet"
+    ok = sorted(pd.read_parquet(ledger)["scene_token"])
+
+    class Stopped(Exception):
+        pass
+
+    def stop(*args) -> None:
+        raise Stopped
+
+    if stop_at == "writing":  # the compacted file is in place, the index does not say so yet
+        writes = []
+        real = maintenance.write_json_atomic
+
+        def commit(index, data) -> None:
+            writes.append(data)
+            if len(writes) == 2:
+                stop()
+            real(index, data)
+
+        monkeypatch.setattr(maintenance, "write_json_atomic", commit)
+    else:  # committed; one of the replaced segments removed
+        monkeypatch.setattr(
+            maintenance, "_remove", lambda progress, names: ((progress / names[0]).unlink(), stop())
+        )
+    with pytest.raises(Stopped):
+        maintenance.compact(work)
+    monkeypatch.undo()
+    assert len(pd.read_parquet(ledger)) > len(ok)  # some rows twice, until the next run
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    assert sorted(pd.read_parquet(ledger)["scene_token"]) == ok  # each once
+    assert stats_of(work)["successful"] == len(ok)
+    assert not json.loads((work / "progress" / "compacted.json").read_text()).keys() - {"partitions"}
+    assert datamill("ledger", "compact", work) == 0
+    assert sorted(pd.read_parquet(ledger)["scene_token"]) == ok
+    assert [p.name.startswith("compacted-") for p in ledger.iterdir()] == [True]
+
+
 def test_merge_deduplicates_by_id_latest_wins(datamill, tmp_path: Path) -> None:
     first = write_jsonl(tmp_path / "a.jsonl", [{"scene_token": f"t{i}", "text": "x" * 30} for i in range(10)])
     second = write_jsonl(

@@ -49,7 +49,7 @@ from datamill.job.progress import JobProgress
 from datamill.job.resources import ResourceSampler, peak_rss_mb
 from datamill.job.resume import prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
-from datamill.ledger import FAILED_DIR, skip_head
+from datamill.ledger import FAILED_DIR, finish_compaction, skip_head
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
 
 if TYPE_CHECKING:
@@ -252,6 +252,7 @@ class Driver:
     def run(self) -> JobOutcome:
         layout = self.layout
         with JobLock(layout.lock, layout.job_id):
+            finish_compaction(layout.progress)  # (a `ledger compact` stopped halfway)
             plan = self._plan()
             layout.create()
             committed = prepare_resume(

@@ -6,6 +6,7 @@ import json
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -14,15 +15,23 @@ import pyarrow.parquet as pq
 from datamill.atomic import atomic_path, write_json_atomic
 from datamill.errors import JobError
 from datamill.job.lock import JobLock, is_locked
-from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR, compacted_partitions
+from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR, finish_compaction
 from datamill.ledger.segments import write_ledger_file
 
 
 def compact(job_dir: Path) -> dict[str, int]:
-    """Fold every segment of each ledger folder into one file; return rows per folder."""
+    """Fold every segment of each ledger folder into one file; return rows per folder.
+
+    Safe to stop at any point: ``compacted.json`` names the file being
+    written before it is written, and the files it replaces before any of
+    them is removed. :func:`~datamill.ledger.finish_compaction` completes or
+    undoes a compaction that stopped halfway (this command and every run
+    call it first)."""
     progress = job_dir / "progress"
     with JobLock(job_dir / "job.lock", job_dir.name):
-        covered = compacted_partitions(progress / COMPACTED_INDEX)
+        finish_compaction(progress)
+        index = progress / COMPACTED_INDEX
+        state: dict[str, Any] = json.loads(index.read_text()) if index.exists() else {"partitions": []}
         rows = {}
         for name in (SUCCESS_DIR, FAILED_DIR):
             folder = progress / name
@@ -30,20 +39,36 @@ def compact(job_dir: Path) -> dict[str, int]:
             if not segments:
                 continue
             table = pa.concat_tables([pq.read_table(p) for p in segments], promote_options="permissive")
-            dest = folder / f"compacted-{time.strftime('%Y%m%d%H%M%S')}.parquet"
+            dest = _new_name(folder)
+            write_json_atomic(index, state | {"writing": [f"{name}/{dest.name}"]})
             with atomic_path(dest) as tmp:
                 write_ledger_file(table, tmp)
-            covered |= {
+            folded = {
                 p.name.removeprefix("part-").removesuffix(".parquet")
                 for p in segments
                 if p.name.startswith("part-")
             }
-            write_json_atomic(progress / COMPACTED_INDEX, {"partitions": sorted(covered)})
-            for p in segments:
-                if p != dest:
-                    p.unlink()
+            state["partitions"] = sorted(set(state["partitions"]) | folded)
+            replaced = [f"{name}/{p.name}" for p in segments]
+            write_json_atomic(index, state | {"replaced": replaced})  # the commit point
+            _remove(progress, replaced)
+            write_json_atomic(index, state)
             rows[name] = table.num_rows
         return rows
+
+
+def _new_name(folder: Path) -> Path:
+    """A compacted file's name: its time, and a number if that time is taken."""
+    stem = f"compacted-{time.strftime('%Y%m%d%H%M%S')}"
+    dest, n = folder / f"{stem}.parquet", 1
+    while dest.exists():
+        dest, n = folder / f"{stem}-{n}.parquet", n + 1
+    return dest
+
+
+def _remove(progress: Path, names: list[str]) -> None:
+    for name in names:
+        (progress / name).unlink(missing_ok=True)
 
 
 def merge(job_dirs: list[Path], out: Path) -> dict[str, int]:
