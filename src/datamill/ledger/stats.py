@@ -90,6 +90,8 @@ class _Tally:
         self.id_column: str | None = None
 
     def success(self, rows: int, at_us: int) -> None:
+        if rows <= 0:
+            return  # (a commit whose every row was skipped: its segment is empty, it has no time)
         self.successful += rows
         hour = at_us // HOUR_US
         self.hours[hour] = self.hours.get(hour, 0) + rows
