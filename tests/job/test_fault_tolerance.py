@@ -305,3 +305,71 @@ def test_preserve_intermediate_data_keeps_every_ops_output(datamill, recipe_file
             "op_002_text_length_filter.arrow",
         ]
         assert len(list((job / "checkpoints" / pid).iterdir())) == 2  # after ops 0 and 1, all kept
+
+
+def _kill_at_random(recipe: Path, job_dir: Path, rng: random.Random, *args: str) -> int:
+    """Run ``recipe`` until it completes, SIGKILLing it at random moments
+    (sometimes before its first commit: while it stages or joins); return the kills."""
+    for kills in range(30):
+        proc = jobproc.start(recipe, *args)
+        before = jobproc.committed(job_dir) if (job_dir / "results").is_dir() else 0
+        if rng.random() < 0.4:
+            jobproc.wait_for(lambda: False, rng.uniform(0.3, 1.5), proc)
+        else:
+            target = before + rng.randint(1, 40)
+            jobproc.wait_for(lambda n=target: jobproc.committed(job_dir) >= n, 60, proc)
+        if proc.poll() is not None:
+            assert proc.returncode == 0, proc.stdout.read().decode() if proc.stdout else ""
+            return kills
+        jobproc.kill_group(proc)
+    raise AssertionError("the job did not complete in 30 runs")
+
+
+@pytest.mark.slow
+def test_chaos_kills_while_a_parquet_input_is_staged_in_pieces(datamill, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 30_000
+    data = tmp_path / "one_group.parquet"  # one row group: partitions read staged pieces
+    pq.write_table(
+        pa.table({"id": [f"r{i:06d}" for i in range(n)], "text": [f"text {i} " * 8 for i in range(n)]}), data
+    )
+    recipe = make_recipe(tmp_path, data, "chaos", [{"text_length_filter": {"min_len": 10}}], id_field="id")
+    job_dir = tmp_path / "jobs" / "chaos"
+    kills = _kill_at_random(recipe, job_dir, random.Random(5), "--job_id", "chaos")
+    assert kills >= 5, f"only {kills} kills: make the job longer"
+    s = jobproc.summary(job_dir)
+    assert s["status"] == "completed" and s["counts"]["samples_read"] == n
+    assert (tmp_path / "chaos.jsonl").read_bytes() == reference_output(
+        datamill, tmp_path, data, [{"text_length_filter": {"min_len": 10}}]
+    )
+
+
+@pytest.mark.slow
+def test_chaos_kills_during_skip_processed_skip_and_redo_nothing(datamill, tmp_path: Path) -> None:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = [f"r{i:06d}" for i in range(30_000)]
+    first = tmp_path / "first.parquet"
+    pq.write_table(pa.table({"id": ids[:18_000], "text": ["some text here"] * 18_000}), first)
+    superset = tmp_path / "superset.parquet"
+    pq.write_table(pa.table({"id": ids[::-1], "text": ["some text here"] * 30_000}), superset)
+    job_dir = tmp_path / "w"
+    assert (
+        datamill(
+            "run", "--config", make_recipe(tmp_path, first, "first", [], id_field="id"), "--work-dir", job_dir
+        )
+        == 0
+    )
+    recipe = make_recipe(tmp_path, superset, "chaos", [], id_field="id")
+    kills = _kill_at_random(
+        recipe, job_dir, random.Random(11), "--work-dir", str(job_dir), "--skip-processed"
+    )
+    assert kills >= 5, f"only {kills} kills: make the job longer"
+    ok = pd.read_parquet(job_dir / "progress" / "successful_tokens.parquet")
+    assert sorted(ok["id"]) == ids  # every id once: none skipped wrongly, none processed twice
+    out = pd.read_json(tmp_path / "chaos.jsonl", lines=True)
+    assert sorted(out["id"]) == ids[18_000:]  # this input's new records, each once
