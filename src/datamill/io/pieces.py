@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from datamill.errors import InputError
-from datamill.plan.ids import file_key
+from datamill.io.sources import staged_path
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -50,8 +50,7 @@ Piece = tuple[str, list[tuple[int, int]]]
 
 def piece_folder(source: SourceFile, staging_dir: Path) -> Path:
     """Where the pieces of ``source`` go: named after it and its fingerprint."""
-    tag = source.fingerprint.head_tail_sha256[:8]
-    return staging_dir / f"{file_key(source.name)}-{tag}{FOLDER_SUFFIX}"
+    return staged_path(source, staging_dir, FOLDER_SUFFIX)
 
 
 def piece_path(folder: Path, start: int, stop: int) -> Path:

@@ -118,3 +118,12 @@ def _expand(dataset_path: str) -> tuple[Path, list[Path]]:
             return Path(os.path.commonpath([p.parent for p in files])), files
         raise InputError(f"dataset_path '{dataset_path}': the pattern matches no file.")
     raise InputError(f"dataset_path '{dataset_path}' does not exist. Give a file, a directory or a glob.")
+
+
+def staged_path(source: SourceFile, staging_dir: Path, suffix: str) -> Path:
+    """Where a staged copy of ``source`` goes: named after the file and its fingerprint,
+    so a resumed job reuses it and never mistakes another input's for it."""
+    from datamill.plan.ids import file_key  # (datamill.plan imports this module)
+
+    tag = source.fingerprint.head_tail_sha256[:8]
+    return staging_dir / f"{file_key(source.name)}-{tag}{suffix}"

@@ -21,13 +21,7 @@ import pyarrow.parquet as pq
 
 from datamill.atomic import atomic_path
 from datamill.errors import InputError
-from datamill.io.sources import SourceFile
-from datamill.plan.ids import file_key
-
-
-def staged_path(source: SourceFile, staging_dir: Path, suffix: str) -> Path:
-    tag = source.fingerprint.head_tail_sha256[:8]
-    return staging_dir / f"{file_key(source.name)}-{tag}{suffix}"
+from datamill.io.sources import SourceFile, staged_path
 
 
 def _open_compressed(source: SourceFile) -> IO[bytes]:

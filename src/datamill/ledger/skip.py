@@ -145,11 +145,13 @@ class SkipJoin:
             self.failed = _still_failed(self.layout.root)
             con = self._con = self._connect()
             try:
+                head = SKIP_SCHEMA.empty_table()
                 if self.head_end:
-                    table = self._skip_table(con, 0, self._head_rows, self.plan.partitions[: self.head_end])
-                    _write_skip(table, skip_head(self.layout.skip_list))
+                    head = self._skip_table(con, self.plan.partitions[: self.head_end], (0, self._head_rows))
+                    _write_skip(head, skip_head(self.layout.skip_list))
                     self._head.set()
-                table = self._skip_table(con, 0, None, self.plan.partitions)
+                rest = self._skip_table(con, self.plan.partitions[self.head_end :], (self._head_rows, None))
+                table = pa.concat_tables([head, rest])  # (the head's partitions come first)
                 self.skipped = int(pc.sum(table.column("skip")).as_py() or 0)
                 _write_skip(table, self.layout.skip_list)
             finally:
@@ -195,17 +197,16 @@ class SkipJoin:
         return self.id_field is not None and source.format == "parquet"
 
     def _skip_table(
-        self, con: Any, start: int, stop: int | None, partitions: list[PartitionSpec]
+        self, con: Any, partitions: list[PartitionSpec], first_rows: tuple[int, int | None]
     ) -> pa.Table:
-        """The skip list (:data:`SKIP_SCHEMA`) of ``partitions``; for the first
-        source, only its rows ``start`` to ``stop``."""
+        """The skip list (:data:`SKIP_SCHEMA`) of ``partitions``, a run of the
+        plan's; of the plan's first input, only the rows ``first_rows``."""
         tables = []
-        first = partitions[0].source_name
         for i, source in enumerate(self.plan.sources):
             parts = [p for p in partitions if p.source_name == source.name]
             if not parts:
                 continue
-            rows = (start, stop) if source.name == first else (0, None)
+            rows = first_rows if i == 0 else (0, None)
             if self._direct(source):
                 hits = self._hits(con, source.path, None, rows)
             else:
