@@ -114,3 +114,17 @@ def test_dropped_commits_leave_the_index_before_their_markers_go(job) -> None:
     assert "000001_k_0-10" not in index.path.read_text()
     # so a marker written again later, even on a reused inode number, is read from disk
     assert len(index.path.read_text().splitlines()) == 4
+
+
+def test_removing_what_a_crash_left_spares_the_files_of_busy_partitions(job) -> None:
+    results, _ = job
+    for cid in ("000007_k_0-10", "000008_k_0-10"):  # uncommitted: a result and a temporary each
+        (results / f"part-{cid}.jsonl").write_text("{}\n")
+        (results / f".tmp-part-{cid}.commit.x1y2").write_text("")
+    scan = commit.ResultsScan.of(results)  # listed as the job starts; then 000008 goes to a worker
+    markers = remove_uncommitted(results, scan, busy={"000008_k_0-10"})
+    assert len(markers) == 5 and len(list(results.glob("part-*.jsonl"))) == 6
+    assert sorted(p.name for p in results.glob("*00000[78]*")) == [
+        ".tmp-part-000008_k_0-10.commit.x1y2",
+        "part-000008_k_0-10.jsonl",
+    ]

@@ -143,6 +143,71 @@ def test_a_truncated_segment_is_detected_and_rebuilt(datamill, tmp_path: Path, c
     assert summary["counts"]["partitions_skipped"] == 3 and summary["counts"]["partitions_redone"] == 1
 
 
+def test_a_resume_starts_partitions_before_reading_its_state_and_still_repairs_it(
+    datamill, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """The first partitions without a marker go to workers before the commits and
+    the ledger are read; that reading still redoes a damaged partition, removes
+    what crashes left, and leaves the busy partitions' files to their workers."""
+    from datamill.job import driver
+
+    data = scenes(tmp_path)
+    work = tmp_path / "w"
+    path = recipe(tmp_path, data, partition={"size": 20})  # 10 partitions
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    before = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    markers = sorted((work / "results").glob("*.commit"))
+    for marker in markers[:5]:
+        marker.unlink()  # as if killed before these five committed: their segments stay, orphaned
+    ok = work / "progress" / "successful_tokens.parquet"
+    orphan = ok / f"part-{markers[0].name[len('part-') : -len('.commit')]}.parquet"
+    orphan.write_bytes(b"torn")  # an orphan a reader would choke on, were it kept
+    damaged = ok / f"part-{markers[7].name[len('part-') : -len('.commit')]}.parquet"
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    seen: list[set[str]] = []
+    real = driver.prepare_resume
+
+    def spy(*args, **kwargs):
+        seen.append(set(args[6]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(driver, "prepare_resume", spy)
+    capsys.readouterr()
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    first = [m.name[len("part-") : -len(".commit")] for m in markers[:4]]
+    assert seen == [set(first)]  # two workers, two partitions each in flight
+    assert "ledger segments of 1 committed partitions are damaged" in capsys.readouterr().err
+    after = pd.read_parquet(ok)
+    assert sorted(after["scene_token"]) == sorted(before["scene_token"])  # each once
+    summary = json.loads((work / "job_summary.json").read_text())
+    assert summary["counts"]["partitions_skipped"] == 4 and summary["counts"]["partitions_redone"] == 1
+    events = [json.loads(line) for line in (work / "event_logs" / "events.jsonl").open()]
+    kinds = [e["type"] for e in events]
+    resumed, ended = kinds.index("JOB_RESUME"), kinds.index("JOB_COMPLETE")
+    assert not any(k.startswith("PARTITION_") for k in kinds[ended:resumed])  # the log stays in order
+    done = {e["partition_id"] for e in events[resumed:] if e["type"] == "PARTITION_COMPLETE"}
+    assert done == {*first, markers[4].name[len("part-") : -len(".commit")], damaged.stem[len("part-") :]}
+
+
+def test_a_partition_started_early_that_fails_leaves_no_segment_of_a_crashed_run(
+    datamill, tmp_path: Path
+) -> None:
+    data = scenes(tmp_path, 100)
+    work = tmp_path / "w"
+    assert (
+        datamill("run", "--config", recipe(tmp_path, data, [], partition={"size": 20}), "--work-dir", work)
+        == 0
+    )
+    marker = sorted((work / "results").glob("*.commit"))[0]
+    marker.unlink()  # killed before it committed: its segment stays behind
+    die = {"tests.job.user_ops:AlwaysDieMapper": {"needle": "scene number 3 has some text"}}
+    ft = {"max_retries": 0, "retry_delay_s": 0}
+    again = recipe(tmp_path, data, [die], partition={"size": 20}, fault_tolerance=ft)
+    assert datamill("run", "--config", again, "--work-dir", work) == 1  # the first partition fails
+    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    assert len(ok) == 80 and "tok0003" not in set(ok["scene_token"])
+
+
 def test_compact_keeps_every_record_and_resume_still_skips(datamill, tmp_path: Path, capsys) -> None:
     data = scenes(tmp_path)
     work = tmp_path / "w"

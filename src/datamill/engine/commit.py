@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -68,20 +70,50 @@ def _marker_entries(entries: list[os.DirEntry[str]]) -> dict[str, os.DirEntry[st
     }
 
 
-def remove_uncommitted(results_dir: Path) -> dict[str, MarkerStamp]:
+def part_id(name: str) -> str:
+    """The commit id in a file name of the results or ledger folders:
+    ``part-{id}.commit``, ``part-{id}.parquet``, and their temporaries
+    (``.tmp-part-{id}.parquet.xyz``)."""
+    return name.removeprefix(TMP_PREFIX).split(".", 1)[0].removeprefix("part-")
+
+
+@dataclass(frozen=True)
+class ResultsScan:
+    """One listing of a results folder, taken as a job starts: which commits
+    were on disk then, before any partition of this run could add one."""
+
+    entries: list[os.DirEntry[str]]
+    markers: dict[str, os.DirEntry[str]]
+    """Commit id -> its marker's entry."""
+
+    @classmethod
+    def of(cls, results_dir: Path) -> ResultsScan:
+        try:
+            with os.scandir(results_dir) as it:
+                entries = list(it)
+        except FileNotFoundError:
+            entries = []
+        return cls(entries, _marker_entries(entries))
+
+
+def remove_uncommitted(
+    results_dir: Path, scan: ResultsScan | None = None, busy: Collection[str] = ()
+) -> dict[str, MarkerStamp]:
     """Delete temporary files and results that have no marker; return the markers found.
 
     One pass over the folder (it holds two files per partition, so tens of
-    thousands of entries on a big job)."""
-    if not results_dir.is_dir():
-        return {}
-    with os.scandir(results_dir) as it:
-        entries = list(it)
-    markers = _marker_entries(entries)
-    for e in entries:
-        if e.name.startswith(TMP_PREFIX) or (
-            not e.name.endswith(MARKER_SUFFIX) and e.name.split(".")[0][len("part-") :] not in markers
-        ):
+    thousands of entries on a big job), or over ``scan`` if it was listed
+    already. The files of ``busy`` partitions, handed to workers since that
+    listing, are left alone: their workers are writing them."""
+    if scan is None:
+        scan = ResultsScan.of(results_dir)
+    markers = scan.markers
+    for e in scan.entries:
+        name = e.name
+        leftover = name.startswith(TMP_PREFIX) or (
+            not name.endswith(MARKER_SUFFIX) and name.split(".")[0][len("part-") :] not in markers
+        )
+        if leftover and (not busy or part_id(name) not in busy):
             os.unlink(e.path)
     return {cid: e.inode() for cid, e in markers.items()}
 
@@ -174,12 +206,7 @@ class CommitIndex:
         """The committed partitions, for a reader: nothing on disk is changed,
         and a job running meanwhile is no problem (a torn or missing line
         means reading that marker)."""
-        try:
-            with os.scandir(results_dir) as it:
-                entries = list(it)
-        except FileNotFoundError:
-            return {}
-        markers = {cid: e.inode() for cid, e in _marker_entries(entries).items()}
+        markers = {cid: e.inode() for cid, e in ResultsScan.of(results_dir).markers.items()}
         return self.load(results_dir, markers, readonly=True)
 
     def load(

@@ -17,6 +17,7 @@ import hashlib
 import heapq
 import json
 import logging
+import os
 import queue
 import shlex
 import signal
@@ -35,19 +36,19 @@ import datamill
 from datamill.atomic import TMP_PREFIX, atomic_open
 from datamill.config.models import FaultToleranceConfig, Recipe
 from datamill.control.procs import identity
-from datamill.engine.commit import AnyResult, CommitIndex, base_id, retry_round
+from datamill.engine.commit import AnyResult, CommitIndex, ResultsScan, base_id, retry_round
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import CheckpointPolicy, PartitionTask, PipelineSpec, SqlSink, pipeline_hash
 from datamill.errors import ConfigError, DatamillError, InputError
 from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
-from datamill.io.pieces import PieceStager
+from datamill.io.pieces import PieceStager, is_piece
 from datamill.io.sources import discover
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
 from datamill.job.progress import JobProgress
 from datamill.job.resources import ResourceSampler, peak_rss_mb
-from datamill.job.resume import prepare_resume, verify_inputs
+from datamill.job.resume import clear_segments, prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
 from datamill.ledger import FAILED_DIR, finish_compaction, skip_head
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
@@ -243,6 +244,8 @@ class Driver:
         self._stop_deadline: float | None = None
         self._retries: list[tuple[PartitionSpec, int]] = []
         self._skip_join: SkipJoin | None = None
+        self._executor: Executor | None = None
+        self._early: dict[Future[PartitionResult], tuple[PartitionSpec, int, int]] = {}
         self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.events = EventLog(self.layout.event_logs, job_id, recipe.event_logging)
         self.index = CommitIndex(self.layout.commit_index)
@@ -255,43 +258,97 @@ class Driver:
             finish_compaction(layout.progress)  # (a `ledger compact` stopped halfway)
             plan = self._plan()
             layout.create()
-            committed = prepare_resume(
-                layout, plan, self.pipeline, pipeline_hash(self.pipeline), self.summary
-            )
-            self._prepare_skip(plan)
-            for note in self.summary.resume_notes:
-                self.console.print(note, highlight=False)
-            with atomic_open(layout.config, "w") as fh:
-                yaml.safe_dump(
-                    self.recipe.model_dump(mode="json") | {"job_id": layout.job_id}, fh, sort_keys=False
-                )
-            pending = [p for p in plan.partitions if p.id not in committed]
-            counts = self.summary.counts
-            counts.partitions_total = len(plan.partitions)
-            counts.samples_total = plan.total_rows
-            counts.partitions_skipped = len(plan.partitions) - len(pending)
-            self._retries = retry_rounds(layout, plan, committed) if self.request.retry_failed else []
-            for result in committed.values():
-                self._count(result)
-            self.summary.samples_at_run_start = counts.samples_read
-            self.summary.write(layout.summary)
-            kind = EventType.JOB_RESUME if committed or self.summary.resume_notes else EventType.JOB_START
-            self.events.emit(
-                kind,
-                message=f"{len(pending)} of {len(plan.partitions)} partitions to run",
-            )
-            for note in self.summary.resume_notes:
-                self.events.emit(EventType.WARNING, message=note)
+            scan = ResultsScan.of(layout.results)
+            join = self._skip_join_needed()
+            if not join and layout.skip_list.exists():
+                self.pipeline = replace(self.pipeline, skip_file=str(layout.skip_list))
+            self._start_early(plan, scan, join)
             try:
-                outcome = self._finish(plan, pending, committed)
-            except BaseException as exc:
-                self.summary.error = f"{type(exc).__name__}: {exc}"
-                self.summary.finish(JobStatus.FAILED, layout.summary)
-                self.events.emit(EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=str(exc))
-                self.events.close()
-                raise
-            self._emit_end(outcome)
-            return outcome
+                return self._run(plan, scan, join)
+            finally:
+                if self._executor is not None:  # (only if _run failed before scheduling)
+                    self._executor.kill()
+
+    def _run(self, plan: Plan, scan: ResultsScan, join: bool) -> JobOutcome:
+        layout = self.layout
+        busy = {spec.id for spec, _, _ in self._early.values()}
+        committed = prepare_resume(
+            layout, plan, self.pipeline, pipeline_hash(self.pipeline), self.summary, scan, busy
+        )
+        if join:
+            self._start_skip_join(plan)
+        for note in self.summary.resume_notes:
+            self.console.print(note, highlight=False)
+        with atomic_open(layout.config, "w") as fh:
+            yaml.safe_dump(
+                self.recipe.model_dump(mode="json") | {"job_id": layout.job_id}, fh, sort_keys=False
+            )
+        pending = [p for p in plan.partitions if p.id not in committed and p.id not in busy]
+        counts = self.summary.counts
+        counts.partitions_total = len(plan.partitions)
+        counts.samples_total = plan.total_rows
+        counts.partitions_skipped = len(plan.partitions) - len(pending) - len(busy)
+        self._retries = retry_rounds(layout, plan, committed) if self.request.retry_failed else []
+        for result in committed.values():
+            self._count(result)
+        self.summary.samples_at_run_start = counts.samples_read
+        self.summary.write(layout.summary)
+        kind = EventType.JOB_RESUME if committed or self.summary.resume_notes else EventType.JOB_START
+        self.events.emit(
+            kind,
+            message=f"{len(pending) + len(busy)} of {len(plan.partitions)} partitions to run",
+        )
+        for note in self.summary.resume_notes:
+            self.events.emit(EventType.WARNING, message=note)
+        try:
+            outcome = self._finish(plan, pending, committed)
+        except BaseException as exc:
+            self.summary.error = f"{type(exc).__name__}: {exc}"
+            self.summary.finish(JobStatus.FAILED, layout.summary)
+            self.events.emit(EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=str(exc))
+            self.events.close()
+            raise
+        self._emit_end(outcome)
+        return outcome
+
+    def _start_early(self, plan: Plan, scan: ResultsScan, join: bool) -> None:
+        """Hand the first partitions to workers before the job's state is read.
+
+        Reading what earlier runs committed (ten thousand commits, their
+        ledger segments, the counts) takes a good part of a second on a big
+        job, and none of it changes what a partition without a commit marker
+        does: such a partition runs from its input either way. So, on a plain
+        run, the first of them (as many as the loop keeps in flight) go to
+        workers at once, and the reading happens while they run, leaving
+        their files alone (``busy`` in :func:`prepare_resume`).
+
+        Not when the run must first change the job's state: ``--retry-failed``
+        (its rounds are cut from the committed results), the ``--skip-processed``
+        join (it reads the ledger that resuming cleans), or checkpoints
+        ``disabled`` (the state is wiped); nor with one worker in the driver's
+        own process, where a partition would run before anything else."""
+        recipe = self.recipe
+        if (
+            join
+            or self.request.retry_failed
+            or self.pipeline.checkpoint.strategy == "disabled"
+            or (recipe.executor_type == "local" and recipe.np == 1)
+        ):
+            return
+        early: list[PartitionSpec] = []
+        for spec in plan.partitions:
+            if spec.id in scan.markers:
+                continue
+            if is_piece(spec) and not os.path.exists(spec.read_path):
+                break  # the stager writes it, once the job's state is read
+            early.append(spec)
+            if len(early) == 2 * recipe.np:
+                break
+        if early:
+            clear_segments(self.layout, [spec.id for spec in early])
+            self._executor = executor = make_executor(recipe.executor_type, recipe.np, self._inbox.put)
+            for spec in early:
+                self._early[executor.submit(PartitionTask(spec, self.pipeline, 1))] = (spec, 1, 0)
 
     def _emit_end(self, outcome: JobOutcome) -> None:
         s = outcome.summary
@@ -363,23 +420,25 @@ class Driver:
                 "job, or pass --skip-processed to process the new input, skipping what is done."
             )
 
-    def _prepare_skip(self, plan: Plan) -> None:
+    def _skip_join_needed(self) -> bool:
+        """Whether this run matches its input with the ledger (``--skip-processed``,
+        or a run stopped during that join: a head list without the whole one)."""
         skip = self.layout.skip_list
-        stopped = skip_head(skip).exists() and not skip.exists()  # during the join: it is done again
-        if (self.request.skip_processed or stopped) and not skip.exists():
-            from datamill.ledger.skip import SkipJoin
+        return not skip.exists() and (self.request.skip_processed or skip_head(skip).exists())
 
-            with self.console.status("Finding records already processed…"):
-                join = self._skip_join = SkipJoin(self.layout, plan, self.recipe.id_field)
-                join.wait_head()
-            self.summary.resume_notes.append(
-                f"--skip-processed: the first {join.head_end} partitions start while the rest of the input "
-                "is matched with the ledger."
-                if join.head_end
-                else f"--skip-processed: {join.skipped:,} input records are already in the ledger."
-            )
-        if skip.exists() or self._skip_join is not None:
-            self.pipeline = replace(self.pipeline, skip_file=str(skip))
+    def _start_skip_join(self, plan: Plan) -> None:
+        from datamill.ledger.skip import SkipJoin
+
+        with self.console.status("Finding records already processed…"):
+            join = self._skip_join = SkipJoin(self.layout, plan, self.recipe.id_field)
+            join.wait_head()
+        self.summary.resume_notes.append(
+            f"--skip-processed: the first {join.head_end} partitions start while the rest of the input "
+            "is matched with the ledger."
+            if join.head_end
+            else f"--skip-processed: {join.skipped:,} input records are already in the ledger."
+        )
+        self.pipeline = replace(self.pipeline, skip_file=str(self.layout.skip_list))
 
     def _count(self, result: AnyResult) -> None:
         counts = self.summary.counts
@@ -409,12 +468,13 @@ class Driver:
         )
 
     def _schedule(self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, AnyResult]) -> None:
-        if not pending and not self._retries:
+        if not pending and not self._retries and not self._early:
             self._note_startup(time.time())
             return  # nothing to run: no workers to start
         # Pieces of the input still to stage are written beside the workers (datamill.io.pieces).
         stager = PieceStager(plan, [*pending, *(spec for spec, _ in self._retries)])
-        executor = make_executor(self.recipe.executor_type, self.recipe.np, self._inbox.put)
+        executor = self._executor or make_executor(self.recipe.executor_type, self.recipe.np, self._inbox.put)
+        self._executor = None  # closed below, whatever happens
         self._sampler = ResourceSampler(executor, self.recipe.event_logging.resource_interval_s)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         done_samples = sum(p.rows for p in plan.partitions if p.id in committed)
@@ -454,7 +514,7 @@ class Driver:
         queue: deque[tuple[PartitionSpec, int, int]] = deque((spec, 1, 0) for spec in pending)
         queue.extend((spec, 1, k) for spec, k in self._retries)
         delayed: list[tuple[float, int, PartitionSpec, int, int]] = []
-        running: dict[Future[PartitionResult], tuple[PartitionSpec, int, int]] = {}
+        running, self._early = self._early, {}  # (handed out while the job's state was read)
         while queue or delayed or running:
             stopping = self._stop_deadline is not None
             if stopping:

@@ -12,10 +12,18 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 
 from datamill.atomic import TMP_PREFIX, sweep_temporaries
-from datamill.engine.commit import AnyResult, CommitIndex, marker_path, remove_uncommitted
+from datamill.engine.commit import (
+    AnyResult,
+    CommitIndex,
+    ResultsScan,
+    marker_path,
+    part_id,
+    remove_uncommitted,
+)
 from datamill.engine.spec import CheckpointName, PipelineSpec
 from datamill.errors import InputError
 from datamill.io.sources import Fingerprint
@@ -47,18 +55,30 @@ def verify_inputs(plan: Plan, force: bool, job_id: str) -> None:
 
 
 def prepare_resume(
-    layout: JobLayout, plan: Plan, pipeline: PipelineSpec, current: str, summary: JobSummary
+    layout: JobLayout,
+    plan: Plan,
+    pipeline: PipelineSpec,
+    current: str,
+    summary: JobSummary,
+    scan: ResultsScan | None = None,
+    busy: Collection[str] = (),
 ) -> dict[str, AnyResult]:
-    """Clean what a crash left, drop what the recipe no longer makes; return the committed."""
+    """Clean what a crash left, drop what the recipe no longer makes; return the committed.
+
+    ``scan`` is the results folder as listed when the job started; ``busy``
+    are the partitions handed to workers since (none had a marker then).
+    Their files are theirs: nothing of theirs is removed here."""
     notes = summary.resume_notes
     results = layout.results
     if pipeline.checkpoint.strategy == "disabled" and any(results.glob("part-*")):
+        assert not busy, "a job that keeps no state starts no partition before it is wiped"
         shutil.rmtree(results)
         shutil.rmtree(layout.checkpoint_root, ignore_errors=True)
         shutil.rmtree(layout.progress, ignore_errors=True)
         results.mkdir(parents=True)
         notes.append("Checkpoint strategy 'disabled': starting the job over.")
-    markers = remove_uncommitted(results)
+        scan = None
+    markers = remove_uncommitted(results, scan, busy)
     for folder in (layout.staging, layout.plan.parent, layout.root):
         sweep_temporaries(folder)
     index = CommitIndex(layout.commit_index)
@@ -74,7 +94,7 @@ def prepare_resume(
         result = committed.pop(pid)
         marker_path(results, pid).unlink()
         (results / result.result_file).unlink(missing_ok=True)
-    _remove_orphan_segments(layout, sizes, set(committed))
+    _remove_orphan_segments(layout, sizes, set(committed), busy)
     summary.counts.partitions_redone = len(stale) + len(damaged)
     if committed:
         notes.append(
@@ -88,8 +108,17 @@ def prepare_resume(
             f"The ledger segments of {len(damaged)} committed partitions are damaged or missing "
             f"({', '.join(damaged[:3])}{'…' if len(damaged) > 3 else ''}); those partitions are redone."
         )
-    notes.extend(_sort_checkpoints(layout, pipeline, set(committed)))
+    notes.extend(_sort_checkpoints(layout, pipeline, set(committed), busy))
     return committed
+
+
+def clear_segments(layout: JobLayout, partition_ids: Collection[str]) -> None:
+    """Remove the ledger segments of partitions without a commit marker, which a
+    crash left: each is about to run again, and a run that fails it must not
+    leave its records in the success or failed view."""
+    for pid in partition_ids:
+        for folder in (SUCCESS_DIR, FAILED_DIR):
+            (layout.progress / folder / segment_name(pid)).unlink(missing_ok=True)
 
 
 SegmentSizes = dict[str, dict[str, int]]
@@ -116,16 +145,23 @@ def _ledger_intact(sizes: SegmentSizes, result: AnyResult) -> bool:
     return True
 
 
-def _remove_orphan_segments(layout: JobLayout, sizes: SegmentSizes, committed: set[str]) -> None:
-    """Segments without a commit marker belong to no finished partition."""
+def _remove_orphan_segments(
+    layout: JobLayout, sizes: SegmentSizes, committed: set[str], busy: Collection[str]
+) -> None:
+    """Segments without a commit marker belong to no finished partition
+    (those of ``busy`` partitions are being written)."""
     for folder, files in sizes.items():
         for name in files:
-            pid = name.removeprefix("part-").removesuffix(".parquet")
+            pid = part_id(name)
+            if pid in busy:
+                continue
             if name.startswith(TMP_PREFIX) or (name.startswith("part-") and pid not in committed):
                 (layout.progress / folder / name).unlink(missing_ok=True)
 
 
-def _sort_checkpoints(layout: JobLayout, pipeline: PipelineSpec, committed: set[str]) -> list[str]:
+def _sort_checkpoints(
+    layout: JobLayout, pipeline: PipelineSpec, committed: set[str], busy: Collection[str]
+) -> list[str]:
     root = layout.checkpoint_root
     if not root.is_dir():
         return []
@@ -140,15 +176,19 @@ def _sort_checkpoints(layout: JobLayout, pipeline: PipelineSpec, committed: set[
             if not keep_all:
                 shutil.rmtree(folder, ignore_errors=True)
             continue
+        # A busy partition's checkpoints are counted but left to its worker,
+        # which reads only those matching the recipe and replaces the others.
+        mine = folder.name not in busy
         for path in folder.iterdir() if folder.is_dir() else ():
             name = CheckpointName.parse(path.name)
             if path.name.startswith(TMP_PREFIX) or name is None:
-                path.unlink(missing_ok=True)
+                if mine:
+                    path.unlink(missing_ok=True)
             elif name.op_index < len(hashes) and hashes[name.op_index] == name.prefix_hash:
                 kept[name.op_index] += 1
             else:
                 dropped[name.op_index] += 1
-                if not keep_all:
+                if mine and not keep_all:
                     path.unlink(missing_ok=True)
 
     def label(index: int) -> str:
