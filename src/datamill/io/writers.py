@@ -78,7 +78,11 @@ def merge_jsonl(parts: Sequence[Path], dest: Path) -> None:
 
 def merge_parquet(parts: Sequence[Path], dest: Path) -> None:
     """Concatenate Parquet parts, in order, into ``dest`` atomically."""
-    schemas = [pq.read_schema(p) for p in parts]
+    schemas: list[pa.Schema] = []  # the distinct ones: ten thousand parts share a few
+    for part in parts:
+        s = pq.read_schema(part)
+        if not any(s.equals(t) for t in schemas):
+            schemas.append(s)
     schema = _unified(schemas)
     with atomic_path(dest) as tmp, pq.ParquetWriter(tmp, schema, compression="snappy") as writer:
         for part in parts:
