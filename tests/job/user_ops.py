@@ -107,3 +107,20 @@ class FailUntilFixedMapper(Mapper):
         if zlib.crc32(text.encode()) % 10 == 0 and not Path(self.fixed).exists():
             raise LookupError("no metadata for this scene")
         return text
+
+
+class HoldWhileFileMapper(Mapper):
+    """Waits, up to a minute, while the file ``hold`` exists: keeps a worker busy on demand."""
+
+    def __init__(self, hold: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.hold = hold
+
+    def process_batch(self, table):  # type: ignore[no-untyped-def]
+        import time
+        from pathlib import Path
+
+        deadline = time.monotonic() + 60
+        while Path(self.hold).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -206,6 +207,50 @@ def test_a_partition_started_early_that_fails_leaves_no_segment_of_a_crashed_run
     assert datamill("run", "--config", again, "--work-dir", work) == 1  # the first partition fails
     ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
     assert len(ok) == 80 and "tok0003" not in set(ok["scene_token"])
+
+
+def test_a_resume_that_fails_while_reading_its_state_stops_its_early_partitions(
+    datamill, tmp_path: Path, monkeypatch
+) -> None:
+    import psutil
+
+    from datamill.job import driver
+
+    data = scenes(tmp_path)
+    work = tmp_path / "w"
+    hold = tmp_path / "hold"  # while it exists, a partition's worker waits
+    path = recipe(tmp_path, data, [{"tests.job.user_ops:HoldWhileFileMapper": {"hold": str(hold)}}])
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    before = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    for marker in sorted((work / "results").glob("*.commit"))[:3]:
+        marker.unlink()
+    hold.touch()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the state could not be read")
+
+    def alive() -> set[int]:
+        pids = set()
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if child.status() != psutil.STATUS_ZOMBIE:
+                    pids.add(child.pid)
+        return pids
+
+    monkeypatch.setattr(driver, "prepare_resume", crash)
+    shared = alive()  # the fork server and multiprocessing's resource tracker stay
+    with pytest.raises(RuntimeError):
+        datamill("run", "--config", path, "--work-dir", work)
+    time.sleep(1)  # time enough for a pool left running to start its workers
+    deadline = time.monotonic() + 10
+    while alive() - shared and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive() - shared, "the partitions started early are still running"
+    hold.unlink()
+    monkeypatch.undo()
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    after = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    assert sorted(after["scene_token"]) == sorted(before["scene_token"])  # each once
 
 
 def test_compact_keeps_every_record_and_resume_still_skips(datamill, tmp_path: Path, capsys) -> None:
