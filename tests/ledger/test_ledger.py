@@ -51,6 +51,11 @@ def small_head(monkeypatch) -> int:
     return 2
 
 
+def pid_of(marker: Path) -> str:
+    """The partition a commit marker (``part-{id}.commit``) belongs to."""
+    return marker.name[len("part-") : -len(".commit")]
+
+
 def stats_of(work: Path) -> dict:
     """The default statistics, after checking that the exact scan agrees with them."""
     from datamill.ledger.stats import ledger_stats
@@ -161,9 +166,9 @@ def test_a_resume_starts_partitions_before_reading_its_state_and_still_repairs_i
     for marker in markers[:5]:
         marker.unlink()  # as if killed before these five committed: their segments stay, orphaned
     ok = work / "progress" / "successful_tokens.parquet"
-    orphan = ok / f"part-{markers[0].name[len('part-') : -len('.commit')]}.parquet"
+    orphan = ok / f"part-{pid_of(markers[0])}.parquet"
     orphan.write_bytes(b"torn")  # an orphan a reader would choke on, were it kept
-    damaged = ok / f"part-{markers[7].name[len('part-') : -len('.commit')]}.parquet"
+    damaged = ok / f"part-{pid_of(markers[7])}.parquet"
     damaged.write_bytes(damaged.read_bytes()[:100])
     seen: list[set[str]] = []
     real = driver.prepare_resume
@@ -175,7 +180,7 @@ def test_a_resume_starts_partitions_before_reading_its_state_and_still_repairs_i
     monkeypatch.setattr(driver, "prepare_resume", spy)
     capsys.readouterr()
     assert datamill("run", "--config", path, "--work-dir", work) == 0
-    first = [m.name[len("part-") : -len(".commit")] for m in markers[:4]]
+    first = [pid_of(m) for m in markers[:4]]
     assert seen == [set(first)]  # two workers, two partitions each in flight
     assert "ledger segments of 1 committed partitions are damaged" in capsys.readouterr().err
     after = pd.read_parquet(ok)
@@ -187,7 +192,7 @@ def test_a_resume_starts_partitions_before_reading_its_state_and_still_repairs_i
     resumed, ended = kinds.index("JOB_RESUME"), kinds.index("JOB_COMPLETE")
     assert not any(k.startswith("PARTITION_") for k in kinds[ended:resumed])  # the log stays in order
     done = {e["partition_id"] for e in events[resumed:] if e["type"] == "PARTITION_COMPLETE"}
-    assert done == {*first, markers[4].name[len("part-") : -len(".commit")], damaged.stem[len("part-") :]}
+    assert done == {*first, pid_of(markers[4]), pid_of(markers[7])}
 
 
 def test_a_partition_started_early_that_fails_leaves_no_segment_of_a_crashed_run(

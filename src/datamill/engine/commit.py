@@ -110,10 +110,9 @@ def remove_uncommitted(
     markers = scan.markers
     for e in scan.entries:
         name = e.name
-        leftover = name.startswith(TMP_PREFIX) or (
-            not name.endswith(MARKER_SUFFIX) and name.split(".")[0][len("part-") :] not in markers
-        )
-        if leftover and (not busy or part_id(name) not in busy):
+        cid = part_id(name)
+        leftover = name.startswith(TMP_PREFIX) or (not name.endswith(MARKER_SUFFIX) and cid not in markers)
+        if leftover and cid not in busy:
             os.unlink(e.path)
     return {cid: e.inode() for cid, e in markers.items()}
 

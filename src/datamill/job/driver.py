@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 
 BAD_ROW_EXAMPLES = 20
 MAX_BACKOFF_S = 60.0
+IN_FLIGHT_PER_WORKER = 2
+"""Partitions handed to the executor per worker: one running, one queued behind it."""
 STOPPED_EXIT_CODE = 130
 
 
@@ -342,13 +344,13 @@ class Driver:
             if is_piece(spec) and not os.path.exists(spec.read_path):
                 break  # the stager writes it, once the job's state is read
             early.append(spec)
-            if len(early) == 2 * recipe.np:
+            if len(early) == IN_FLIGHT_PER_WORKER * recipe.np:
                 break
         if early:
             clear_segments(self.layout, [spec.id for spec in early])
             self._executor = executor = make_executor(recipe.executor_type, recipe.np, self._inbox.put)
             for spec in early:
-                self._early[executor.submit(PartitionTask(spec, self.pipeline, 1))] = (spec, 1, 0)
+                self._submit(executor, (spec, 1, 0), self._early)
 
     def _emit_end(self, outcome: JobOutcome) -> None:
         s = outcome.summary
@@ -527,10 +529,12 @@ class Driver:
                 while delayed and delayed[0][0] <= now:
                     _, _, spec, attempt, k = heapq.heappop(delayed)
                     queue.append((spec, attempt, k))
-                while queue and len(running) < 2 * executor.slots and self._can_start(stager, queue[0]):
-                    spec, attempt, k = queue.popleft()
-                    task = PartitionTask(spec, self.pipeline, attempt, retry_round=k)
-                    running[executor.submit(task)] = (spec, attempt, k)
+                while (
+                    queue
+                    and len(running) < IN_FLIGHT_PER_WORKER * executor.slots
+                    and self._can_start(stager, queue[0])
+                ):
+                    self._submit(executor, queue.popleft(), running)
             timeout = 0.5 if not delayed else max(0.0, min(0.5, delayed[0][0] - time.monotonic()))
             if queue and not stopping and not self._can_start(stager, queue[0]):
                 timeout = min(timeout, 0.05)  # its piece is being staged, or its skip list made
@@ -555,6 +559,16 @@ class Driver:
                         bar.advance(spec.rows)
             self._sampler.maybe_emit(self.events)
             self.summary.write(self.layout.summary, force=False)
+
+    def _submit(
+        self,
+        executor: Executor,
+        item: tuple[PartitionSpec, int, int],
+        running: dict[Future[PartitionResult], tuple[PartitionSpec, int, int]],
+    ) -> None:
+        """Hand ``item`` (a partition, its attempt and retry round) to ``executor``."""
+        spec, attempt, k = item
+        running[executor.submit(PartitionTask(spec, self.pipeline, attempt, retry_round=k))] = item
 
     def _can_start(self, stager: PieceStager, item: tuple[PartitionSpec, int, int]) -> bool:
         """Whether the partition's input piece and skip list are on disk (a retry round skips nothing)."""
