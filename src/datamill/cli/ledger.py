@@ -27,14 +27,27 @@ def add_parser(sub: Any) -> None:
         help="scan every id in the ledger instead of reading the commit index (slower; also "
         "catches an id that appears twice in the input, once failed and once succeeded)",
     )
+    s.add_argument(
+        "--history",
+        action="store_true",
+        help="every failure ever recorded (failed_history.parquet and newer segments), not only the "
+        "records that are failed now",
+    )
     s.set_defaults(handler=stats)
 
     led = sub.add_parser("ledger", help="compact or merge record ledgers")
     verbs = led.add_subparsers(dest="verb", metavar="VERB", required=True)
-    c = verbs.add_parser("compact", help="fold a job's ledger segments into one file per ledger")
+    c = verbs.add_parser(
+        "compact",
+        help="fold a job's ledger segments into successful_tokens.parquet and failed_tokens.parquet now",
+    )
     c.add_argument("job_dir", type=Path)
     c.set_defaults(handler=compact)
-    m = verbs.add_parser("merge", help="one ledger from several, deduplicated by id (latest wins)")
+    m = verbs.add_parser(
+        "merge",
+        help="one ledger from several: each id once (latest wins); failed = failed in the latest "
+        "record of it, and not succeeded since in any of them",
+    )
     m.add_argument("job_dirs", type=Path, nargs="+")
     m.add_argument("--out", type=Path, required=True, help="directory to write the merged ledger to")
     m.set_defaults(handler=merge)
@@ -55,12 +68,26 @@ def add_parser(sub: Any) -> None:
     cl.set_defaults(handler=cleanup)
 
 
-def show_stats(job_dir: Path, as_json: bool, out: Console, exact: bool = False) -> None:
-    from datamill.ledger.stats import format_stats, ledger_stats
+def show_stats(
+    job_dir: Path, as_json: bool, out: Console, exact: bool = False, history: bool = False
+) -> None:
+    from datamill.ledger import LEDGER_DIR, SUCCESS_FILE, upgrade_layout
+    from datamill.ledger.stats import failure_history, format_history, format_stats, ledger_stats
 
-    progress = job_dir / "progress"
-    if not progress.is_dir():
-        raise JobError(f"{job_dir} has no ledger (no progress/ folder). Is it a job directory?")
+    upgrade_layout(job_dir)
+    if not (job_dir / LEDGER_DIR).is_dir() and not (job_dir / SUCCESS_FILE).exists():
+        raise JobError(
+            f"{job_dir} has no record ledger (no {LEDGER_DIR}/ folder, no {SUCCESS_FILE}). "
+            "Give the --work-dir of a run, or a job directory."
+        )
+    if history:
+        report = failure_history(job_dir)
+        if as_json:
+            print(json.dumps(report, indent=2, default=str))
+        else:
+            for line in format_history(report):
+                out.print(line, highlight=False)
+        return
     result = ledger_stats(job_dir, exact=exact)
     if as_json:
         print(json.dumps(result, indent=2, default=str))
@@ -71,7 +98,7 @@ def show_stats(job_dir: Path, as_json: bool, out: Console, exact: bool = False) 
 
 def stats(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     reject_extra(extra)
-    show_stats(args.job_dir, args.json, Console(soft_wrap=True), exact=args.exact)
+    show_stats(args.job_dir, args.json, Console(soft_wrap=True), exact=args.exact, history=args.history)
     return 0
 
 
@@ -79,9 +106,14 @@ def compact(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     from datamill.ledger.maintenance import compact as do_compact
 
     reject_extra(extra)
-    rows = do_compact(args.job_dir)
-    for name, n in rows.items():
-        print(f"{name}: {n:,} records in one file")
+    report = do_compact(args.job_dir)
+    if report is None:
+        print(f"{args.job_dir}: the root files are up to date; nothing to fold.")
+    else:
+        print(
+            f"folded {report.commits:,} commits: successful_tokens.parquet {report.successful:,} records, "
+            f"failed_tokens.parquet {report.failed:,}, failed_history.parquet {report.history:,}"
+        )
     return 0
 
 
@@ -91,7 +123,7 @@ def merge(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     reject_extra(extra)
     rows = do_merge(args.job_dirs, args.out)
     for name, n in rows.items():
-        print(f"{name}: {n:,} records -> {args.out / 'progress' / name}")
+        print(f"{name}: {n:,} records -> {args.out / name}")
     return 0
 
 
@@ -122,5 +154,16 @@ def verify(args: argparse.Namespace, extra: list[str], err: Console) -> int:
         print(
             f"in the ledger but not in the table: {r['in_ledger_not_in_sink']:,} {r['examples_ledger_only']}"
         )
+        from datamill.ledger import SUCCESS_FILE
+        from datamill.ledger.verify import explain
+
+        root = args.job_dir / SUCCESS_FILE
+        rows = None
+        if root.exists() and not any((args.job_dir / "ledger" / "success").glob("*.parquet")):
+            import pyarrow.parquet as pq
+
+            rows = pq.read_metadata(root).num_rows
+        for line in explain(result, rows):
+            print(line)
         print("clean" if result["clean"] else "NOT clean")
     return 0 if result["clean"] else 1

@@ -131,6 +131,15 @@ class EventLoggingConfig(Section):
     """How often to log the CPU and memory of the driver and its workers."""
 
 
+class LedgerConfig(Section):
+    fold_interval_s: float = Field(default=60.0, ge=0)
+    """How often, while a job runs, the record ledger's segments are folded
+    into ``successful_tokens.parquet`` and ``failed_tokens.parquet`` at the job's
+    root (they are always folded at the end of a run and on a graceful stop).
+    Folds are never closer than 20 times the last fold's duration; 0 folds only
+    at the end. Seed 000's ``LightweightProgressTracker._buffer_size`` maps here."""
+
+
 class SqlExportConfig(Section):
     type: Literal["sql"] = "sql"
     """The sink kind; only ``sql`` for now."""
@@ -226,6 +235,9 @@ class Recipe(Section):
 
     event_logging: EventLoggingConfig = Field(default_factory=EventLoggingConfig)
     """The machine-readable and human event logs."""
+
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    """The record ledger's root files (seed 000's state files)."""
 
     event_log_dir: str | None = None
     """Parent of ``{job_id}/event_logs/``; default: the job directory."""

@@ -44,13 +44,14 @@ from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
 from datamill.io.pieces import PieceStager, is_piece
 from datamill.io.sources import discover
+from datamill.job.folding import Folder
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
 from datamill.job.progress import JobProgress
 from datamill.job.resources import ResourceSampler, peak_rss_mb
 from datamill.job.resume import clear_segments, prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
-from datamill.ledger import FAILED_DIR, finish_compaction, skip_head
+from datamill.ledger import FAILED_DIR, FAILED_FILE, finish_fold, id_column, skip_head, upgrade_layout
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
 
 if TYPE_CHECKING:
@@ -183,15 +184,16 @@ def retry_rounds(
     """Committed partitions with failed samples on record, each with its next round."""
     folder = layout.progress / FAILED_DIR
     with_failures: set[str] = set()
-    if folder.is_dir():
+    if folder.is_dir():  # committed since the last fold
         for path in folder.glob("part-*.parquet"):
             with_failures.add(base_id(path.name.removeprefix("part-").removesuffix(".parquet")))
+    current = layout.ledger_file(FAILED_FILE)  # the failed set as of the last fold
+    if current.exists():
         import pyarrow.parquet as pq
 
         by_index = {p.pid.index: p.id for p in plan.partitions}
-        for path in folder.glob("compacted-*.parquet"):
-            nums = pq.read_table(path, columns=["batch_num"]).column(0).unique().to_pylist()
-            with_failures |= {by_index[n] for n in nums if n in by_index}
+        nums = pq.read_table(current, columns=["batch_num"]).column(0).unique().to_pylist()
+        with_failures |= {by_index[n] for n in nums if n in by_index}
     last: dict[str, int] = {}
     for cid in committed:
         last[base_id(cid)] = max(last.get(base_id(cid), 0), retry_round(cid))
@@ -251,13 +253,16 @@ class Driver:
         self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.events = EventLog(self.layout.event_logs, job_id, recipe.event_logging)
         self.index = CommitIndex(self.layout.commit_index)
+        self.folder = Folder(self.layout.root, id_column(recipe.id_field), recipe.ledger.fold_interval_s)
+        self._abandoned = False
         me = identity()
         self.summary.driver_create_time, self.summary.driver_cmdline = me["create_time"], me["cmdline"]
 
     def run(self) -> JobOutcome:
         layout = self.layout
         with JobLock(layout.lock, layout.job_id):
-            finish_compaction(layout.progress)  # (a `ledger compact` stopped halfway)
+            upgrade_layout(layout.root)  # (a job directory of an older release)
+            finish_fold(layout.root)  # (a fold stopped halfway)
             plan = self._plan()
             layout.create()
             scan = ResultsScan.of(layout.results)
@@ -305,6 +310,7 @@ class Driver:
         try:
             outcome = self._finish(plan, pending, committed)
         except BaseException as exc:
+            self.folder.kill()
             self.summary.error = f"{type(exc).__name__}: {exc}"
             self.summary.finish(JobStatus.FAILED, layout.summary)
             self.events.emit(EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=str(exc))
@@ -375,6 +381,8 @@ class Driver:
         """Run the pending partitions, then export (or record that the job stopped)."""
         layout, counts = self.layout, self.summary.counts
         self._schedule(plan, pending, committed)
+        if not self._abandoned:
+            self._fold()
         if self._stop_deadline is not None and counts.partitions_done < counts.partitions_total:
             self._aggregate(plan, committed)
             self.summary.finish(JobStatus.STOPPED, layout.summary)
@@ -384,6 +392,28 @@ class Driver:
         status = JobStatus.COMPLETED_WITH_FAILURES if counts.partitions_failed else JobStatus.COMPLETED
         self.summary.finish(status, layout.summary)
         return JobOutcome(self.summary, layout, self.target.path, committed)
+
+    def _fold(self) -> None:
+        """Bring the ledger's root files up to date (the end of a run, or a graceful stop)."""
+        from datamill.ledger import read_fold_index
+
+        with self.console.status("Writing successful_tokens.parquet and failed_tokens.parquet…"):
+            report = self.folder.finish()
+        ledger = self.summary.ledger
+        if report is not None:
+            ledger.update(
+                successful=report["successful"], failed=report["failed"], failures_on_record=report["history"]
+            )
+        ledger["folds"] = self.folder.folds
+        ledger["duplicate_ids"] = read_fold_index(self.layout.fold_index).get("duplicate_ids", 0)
+        if self.folder.error:
+            ledger["fold_error"] = self.folder.error
+            note = (
+                f"The ledger's root files could not be brought up to date ({self.folder.error}); "
+                "its segments under ledger/ hold every record, and the next run folds them."
+            )
+            self.console.print(f"[yellow]{note}[/]", highlight=False)
+            self.events.emit(EventType.WARNING, message=note)
 
     def _plan(self) -> Plan:
         if self.layout.plan.exists():
@@ -487,6 +517,8 @@ class Driver:
                 self._loop(executor, stager, pending, committed, bar)
         except AbandonNow:
             self.console.print("[yellow]stopping at once; running partitions are abandoned.[/]")
+            self._abandoned = True
+            self.folder.kill()
             executor.kill()
         finally:
             for sig, handler in previous.items():
@@ -558,6 +590,7 @@ class Driver:
                     if not k:
                         bar.advance(spec.rows)
             self._sampler.maybe_emit(self.events)
+            self.folder.maybe_start()
             self.summary.write(self.layout.summary, force=False)
 
     def _submit(

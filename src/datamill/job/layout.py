@@ -10,6 +10,7 @@ from pathlib import Path
 
 from datamill.config.models import Recipe
 from datamill.errors import ConfigError
+from datamill.ledger import FOLD_INDEX, LEDGER_DIR, PROGRESS_FILE
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -78,7 +79,21 @@ class JobLayout:
 
     @property
     def progress(self) -> Path:
-        return self.root / "progress"
+        """The ledger's segments and fold index (:mod:`datamill.ledger`)."""
+        return self.root / LEDGER_DIR
+
+    @property
+    def fold_index(self) -> Path:
+        return self.progress / FOLD_INDEX
+
+    @property
+    def progress_json(self) -> Path:
+        """Seed 000's ``progress.json``, beside its two ledger files at the root."""
+        return self.root / PROGRESS_FILE
+
+    def ledger_file(self, name: str) -> Path:
+        """A root file of the ledger: ``successful_tokens.parquet``, ``failed_tokens.parquet``, …"""
+        return self.root / name
 
     @property
     def intermediate(self) -> Path:

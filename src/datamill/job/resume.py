@@ -29,7 +29,8 @@ from datamill.errors import InputError
 from datamill.io.sources import Fingerprint
 from datamill.job.layout import JobLayout
 from datamill.job.summary import JobSummary
-from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR, compacted_partitions, segment_name
+from datamill.ledger import FAILED_DIR, SUCCESS_DIR, folded_partitions, segment_name
+from datamill.ledger.state import reset_fold, root_files_damaged
 from datamill.plan.planner import Plan
 
 
@@ -75,6 +76,7 @@ def prepare_resume(
         shutil.rmtree(results)
         shutil.rmtree(layout.checkpoint_root, ignore_errors=True)
         shutil.rmtree(layout.progress, ignore_errors=True)
+        reset_fold(layout.root)
         results.mkdir(parents=True)
         notes.append("Checkpoint strategy 'disabled': starting the job over.")
         scan = None
@@ -84,7 +86,12 @@ def prepare_resume(
     index = CommitIndex(layout.commit_index)
     committed = index.load(results, markers)
     stale = [pid for pid, result in committed.items() if result.pipeline_hash != current]
-    skip = compacted_partitions(layout.progress / COMPACTED_INDEX) | set(stale)
+    folded = folded_partitions(layout.fold_index)
+    lost = root_files_damaged(layout.root)
+    if lost:
+        notes.append(lost)
+        reset_fold(layout.root)
+    skip = set(stale) if lost else folded | set(stale)
     sizes = _segment_sizes(layout)
     damaged = [
         pid for pid, result in committed.items() if pid not in skip and not _ledger_intact(sizes, result)

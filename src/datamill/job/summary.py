@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from datamill.atomic import write_json_atomic
+from datamill.ledger import PROGRESS_FILE
 
 SUMMARY_FORMAT_VERSION = 1
 
@@ -84,6 +85,8 @@ class JobSummary:
     ops: list[dict[str, Any]] = field(default_factory=list)
     bad_rows: dict[str, Any] = field(default_factory=dict)
     failed_partitions: list[dict[str, Any]] = field(default_factory=list)
+    ledger: dict[str, Any] = field(default_factory=dict)
+    """The root files' last fold: rows of each, ids seen twice (``duplicate_ids``), a fold's error."""
     error: str | None = None
     resume_notes: list[str] = field(default_factory=list)
     startup_seconds: float | None = None
@@ -113,15 +116,14 @@ class JobSummary:
         }
 
     def write(self, path: Path, force: bool = True) -> None:
-        """Write the summary (and ``progress/progress.json`` beside it);
+        """Write the summary (and seed 000's ``progress.json`` beside it);
         without ``force``, at most about once a second."""
         now = time.monotonic()
         if not force and now - self._last_write < 1.0:
             return
         self.duration_seconds = round(now - self._started, 3)
         write_json_atomic(path, self.to_json(), durable=force)
-        if (path.parent / "progress").is_dir():
-            write_json_atomic(path.parent / "progress" / "progress.json", self.progress_json(), durable=force)
+        write_json_atomic(path.parent / PROGRESS_FILE, self.progress_json(), durable=force)
         self._last_write = now
 
     def finish(self, status: JobStatus, path: Path) -> None:

@@ -1,21 +1,41 @@
 """The record ledger: which samples succeeded and which failed, in Parquet.
 
-This module holds the ledger's names on disk, which the driver needs without
-loading pyarrow; :mod:`datamill.ledger.segments` writes and reads the files.
+Two layers (see :mod:`datamill.ledger.fold`):
+
+- ``ledger/success/`` and ``ledger/failed/`` hold one segment per commit,
+  written with the commit (the unit of the commit protocol);
+- at the job's root, seed 000's files: ``successful_tokens.parquet`` (one row
+  per record processed), ``failed_tokens.parquet`` (the *current* failed set:
+  one row per record that failed and has not succeeded since, its latest
+  failure) and ``failed_history.parquet`` (every failure ever recorded). The
+  segments of committed partitions are folded into them at the end of every
+  run, on a graceful stop and periodically while a run goes on.
+
+This module holds the names on disk, which the driver needs without loading
+pyarrow; the folding and reading live in the submodules.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
-SUCCESS_DIR = "successful_tokens.parquet"
-FAILED_DIR = "failed_tokens.parquet"
+LEDGER_DIR = "ledger"
+SUCCESS_DIR = "success"
+FAILED_DIR = "failed"
+SUCCESS_FILE = "successful_tokens.parquet"
+FAILED_FILE = "failed_tokens.parquet"
+HISTORY_FILE = "failed_history.parquet"
+PROGRESS_FILE = "progress.json"
 DERIVED_ID_COLUMN = "sample_id"
-COMPACTED_INDEX = "compacted.json"
-"""In ``progress/``: which partitions' segments were folded into compacted files
-(``partitions``); while ``ledger compact`` runs, also the file it is writing
-and the files that file replaces (see :func:`finish_compaction`)."""
+FOLD_INDEX = "folded.json"
+"""In ``ledger/``: which commits' segments were folded into the root files
+(``partitions``), the root files' sizes when they were written (``files``),
+and, while a fold is being committed, what it renames and removes
+(``pending``: see :func:`finish_fold`)."""
+FOLD_FORMAT_VERSION = 1
 
 
 def id_column(id_field: str | None) -> str:
@@ -31,32 +51,65 @@ def skip_head(skip_list: Path) -> Path:
     return skip_list.with_name(skip_list.stem + "-head.parquet")
 
 
-def compacted_partitions(path: Path) -> set[str]:
-    """Partitions whose segments a ``compacted.json`` says were folded into a compacted file."""
+def read_fold_index(path: Path) -> dict[str, Any]:
+    """The fold index, or an empty one (never folded, or unreadable)."""
     try:
-        return set(json.loads(path.read_text())["partitions"])
-    except (OSError, ValueError, KeyError):
-        return set()
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"format_version": FOLD_FORMAT_VERSION, "partitions": []}
+    return data if isinstance(data, dict) else {"format_version": FOLD_FORMAT_VERSION, "partitions": []}
 
 
-def finish_compaction(progress: Path) -> None:
-    """Complete, or undo, a ``ledger compact`` that was stopped halfway.
+def folded_partitions(path: Path) -> set[str]:
+    """Commits whose segments a fold index says are in the root files."""
+    return set(read_fold_index(path).get("partitions", []))
 
-    Compact records in ``compacted.json`` the file it is about to write
-    (``writing``), then, as its commit point, the files that file replaces
-    (``replaced``). A file still marked ``writing`` never committed: it is
-    removed, and the segments it would have replaced are all still there.
-    Files marked ``replaced`` are in a committed compacted file: they are
-    removed, else their rows would be read twice."""
+
+def finish_fold(job_dir: Path) -> None:
+    """Complete, or undo, a fold that was stopped halfway.
+
+    A fold names in the index the temporary files it is about to write
+    (``writing``), then, as its commit point, the renames of those files into
+    place and the segments they replace (``pending``). Temporaries of a fold
+    that never committed are removed; a committed one is carried out (each
+    step can be repeated)."""
     from datamill.atomic import write_json_atomic
 
-    index = progress / COMPACTED_INDEX
-    try:
-        data = json.loads(index.read_text())
-    except (OSError, ValueError):
-        return  # no compaction ever started (or an unreadable index: left as it is)
-    if not (data.get("writing") or data.get("replaced")):
+    index_path = job_dir / LEDGER_DIR / FOLD_INDEX
+    data = read_fold_index(index_path)
+    pending, writing = data.pop("pending", None), data.pop("writing", None)
+    if not (pending or writing):
         return
-    for name in [*data.pop("writing", []), *data.pop("replaced", [])]:
-        (progress / name).unlink(missing_ok=True)
-    write_json_atomic(index, data)
+    if pending:
+        for tmp, dest in pending.get("rename", []):
+            if (job_dir / tmp).exists():
+                os.replace(job_dir / tmp, job_dir / dest)
+        for name in pending.get("remove", []):
+            (job_dir / name).unlink(missing_ok=True)
+    else:
+        for name in writing or []:
+            (job_dir / name).unlink(missing_ok=True)
+    write_json_atomic(index_path, data)
+
+
+OLD_PROGRESS = "progress"
+_OLD_NAMES = {"successful_tokens.parquet": SUCCESS_DIR, "failed_tokens.parquet": FAILED_DIR}
+
+
+def upgrade_layout(job_dir: Path) -> None:
+    """Move a job directory made before the root files existed to today's layout.
+
+    Its ``progress/`` folder held the segment folders (named like the root
+    files) and ``compacted.json``; they become ``ledger/success``,
+    ``ledger/failed`` and ``ledger/folded.json``, whose compacted files the
+    next fold takes in."""
+    old = job_dir / OLD_PROGRESS
+    if not (old / "successful_tokens.parquet").is_dir() or (job_dir / LEDGER_DIR).exists():
+        return
+    for old_name, new_name in _OLD_NAMES.items():
+        if (old / old_name).is_dir():
+            os.rename(old / old_name, old / new_name)
+    if (old / "compacted.json").exists():
+        os.rename(old / "compacted.json", old / FOLD_INDEX)
+    (old / "progress.json").unlink(missing_ok=True)
+    os.rename(old, job_dir / LEDGER_DIR)

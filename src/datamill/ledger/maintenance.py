@@ -1,4 +1,4 @@
-"""Keeping ledgers tidy: compact a job's segments, merge ledgers, clean old jobs."""
+"""Keeping ledgers tidy: fold a job's segments now, merge ledgers, clean old jobs."""
 
 from __future__ import annotations
 
@@ -6,101 +6,64 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-
-from datamill.atomic import atomic_path, write_json_atomic
+from datamill.atomic import TMP_PREFIX, atomic_path
 from datamill.errors import JobError
 from datamill.job.lock import JobLock, is_locked
-from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR, finish_compaction
-from datamill.ledger.segments import write_ledger_file
+from datamill.ledger import (
+    DERIVED_ID_COLUMN,
+    FAILED_FILE,
+    HISTORY_FILE,
+    SUCCESS_FILE,
+    upgrade_layout,
+)
+from datamill.ledger.fold import ROOT_FILES, FoldReport, fold, write_root_files
 
 
-def compact(job_dir: Path) -> dict[str, int]:
-    """Fold every segment of each ledger folder into one file; return rows per folder.
+def compact(job_dir: Path) -> FoldReport | None:
+    """Fold the job's segments into its root files now (a run does it at its end).
 
-    Safe to stop at any point: ``compacted.json`` names the file being
-    written before it is written, and the files it replaces before any of
-    them is removed. :func:`~datamill.ledger.finish_compaction` completes or
-    undoes a compaction that stopped halfway (this command and every run
-    call it first)."""
-    progress = job_dir / "progress"
+    Safe to stop at any point: the fold index names what a fold is writing
+    before it writes it, and what it replaces before any of it is removed
+    (:func:`~datamill.ledger.finish_fold`)."""
+    if not (job_dir / "job_summary.json").exists():
+        raise JobError(f"{job_dir} is not a job directory (no job_summary.json).")
     with JobLock(job_dir / "job.lock", job_dir.name):
-        finish_compaction(progress)
-        index = progress / COMPACTED_INDEX
-        state: dict[str, Any] = json.loads(index.read_text()) if index.exists() else {"partitions": []}
-        rows = {}
-        for name in (SUCCESS_DIR, FAILED_DIR):
-            folder = progress / name
-            segments = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-            if not segments:
-                continue
-            table = pa.concat_tables([pq.read_table(p) for p in segments], promote_options="permissive")
-            dest = _new_name(folder)
-            write_json_atomic(index, state | {"writing": [f"{name}/{dest.name}"]})
-            with atomic_path(dest) as tmp:
-                write_ledger_file(table, tmp)
-            folded = {
-                p.name.removeprefix("part-").removesuffix(".parquet")
-                for p in segments
-                if p.name.startswith("part-")
-            }
-            state["partitions"] = sorted(set(state["partitions"]) | folded)
-            replaced = [f"{name}/{p.name}" for p in segments]
-            write_json_atomic(index, state | {"replaced": replaced})  # the commit point
-            _remove(progress, replaced)
-            write_json_atomic(index, state)
-            rows[name] = table.num_rows
-        return rows
-
-
-def _new_name(folder: Path) -> Path:
-    """A compacted file's name: its time, and a number if that time is taken."""
-    stem = f"compacted-{time.strftime('%Y%m%d%H%M%S')}"
-    dest, n = folder / f"{stem}.parquet", 1
-    while dest.exists():
-        dest, n = folder / f"{stem}-{n}.parquet", n + 1
-    return dest
-
-
-def _remove(progress: Path, names: list[str]) -> None:
-    for name in names:
-        (progress / name).unlink(missing_ok=True)
+        upgrade_layout(job_dir)
+        return fold(job_dir, DERIVED_ID_COLUMN)
 
 
 def merge(job_dirs: list[Path], out: Path) -> dict[str, int]:
-    """One ledger from several, deduplicated by id; the latest record wins."""
-    import pyarrow.dataset as ds  # imports pandas: only where it is needed
+    """One ledger from several: each id once in the success file (its latest
+    record), every failure in the history, and the failed set of the whole:
+    each id's latest failure, unless it succeeded since in any of them.
 
-    rows = {}
-    for name, time_col in ((SUCCESS_DIR, "processed_at"), (FAILED_DIR, "failed_at")):
-        folders = [d / "progress" / name if (d / "progress").is_dir() else d / name for d in job_dirs]
-        tables = [
-            ds.dataset(f, format="parquet").to_table()
-            for f in folders
-            if f.is_dir() and any(f.glob("*.parquet"))
-        ]
-        if not tables:
-            continue
-        table = pa.concat_tables(tables, promote_options="permissive")
-        id_col = table.column_names[0]
-        table = table.sort_by([(id_col, "ascending"), (time_col, "descending")])
-        ids = table.column(id_col).combine_chunks()
-        first = (
-            pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1))
-            if len(ids) > 1
-            else pa.array([], pa.bool_())
-        )
-        keep = pa.concat_arrays([pa.array([True] * min(1, len(ids))), first.fill_null(True)])
-        table = table.filter(keep)
-        dest = out / "progress" / name / "part-merged.parquet"
-        with atomic_path(dest) as tmp:
-            write_ledger_file(table, tmp)
-        rows[name] = table.num_rows
-    return rows
+    A job directory is folded first, unless it is running (then its root
+    files are taken as they are)."""
+    success, history = [], []
+    for d in job_dirs:
+        if (d / "job_summary.json").exists() and not is_locked(d / "job.lock"):
+            compact(d)
+        if not (d / SUCCESS_FILE).exists():
+            raise JobError(f"{d} holds no {SUCCESS_FILE}: give job directories, or merged ledgers.")
+        success.append(d / SUCCESS_FILE)
+        history.append(d / HISTORY_FILE if (d / HISTORY_FILE).exists() else d / FAILED_FILE)
+    out.mkdir(parents=True, exist_ok=True)
+    import pyarrow.parquet as pq
+
+    id_col = str(pq.read_schema(success[0]).names[0])
+    temps = {name: out / f"{TMP_PREFIX}merge-{name}" for name in ROOT_FILES}
+    spill = f"{TMP_PREFIX}merge-spill"
+    try:
+        rows = write_root_files(success, history, temps, id_col, out / spill)
+        for name, tmp in temps.items():
+            with atomic_path(out / name) as dest_tmp:
+                tmp.replace(dest_tmp)
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+        shutil.rmtree(out / spill, ignore_errors=True)
+    return {SUCCESS_FILE: rows["successful"], FAILED_FILE: rows["failed"], HISTORY_FILE: rows["history"]}
 
 
 FINISHED = {"completed", "completed_with_failures", "failed", "stopped"}

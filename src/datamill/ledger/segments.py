@@ -1,11 +1,11 @@
-"""Ledger segments: one pair of Parquet files per committed partition.
+"""Ledger segments: one pair of Parquet files per commit.
 
-``progress/successful_tokens.parquet/`` and ``progress/failed_tokens.parquet/``
-are Parquet datasets: folders of segments, so ``pandas.read_parquet(folder)``
-reads each whole. A partition's segments are written atomically after its
-result and before its commit marker; a replayed partition rewrites the same
-segment names, so nothing is ever counted twice. The id column is named after
-``id_field`` (``sample_id`` for derived ids).
+``ledger/success/`` and ``ledger/failed/`` hold a segment per committed
+partition (and per retry round), written atomically after its result and
+before its commit marker; a replayed partition rewrites the same segment
+names, so nothing is ever counted twice. Folds move them into the root files
+(:mod:`datamill.ledger.fold`). The id column is named after ``id_field``
+(``sample_id`` for derived ids).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from datamill.atomic import atomic_path
-from datamill.ledger import FAILED_DIR, SUCCESS_DIR, segment_name
+from datamill.ledger import FAILED_DIR, FAILED_FILE, SUCCESS_DIR, segment_name
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -79,25 +79,26 @@ def failed_table(records: list[dict[str, Any]], id_col: str) -> pa.Table:
     )
 
 
-def write_ledger_file(table: pa.Table, path: Path, **options: Any) -> None:
-    """Write a ledger table the compact way.
+def ledger_write_options(schema: pa.Schema) -> dict[str, Any]:
+    """How ledger files are written, the compact way.
 
     Ids are mostly unique, so a dictionary and min/max statistics only cost
     space on them: they are stored as plain lengths and bytes (zstd does the
     rest), about 10% smaller than the defaults for random tokens. The other
     columns keep both. No Arrow schema in the footer: Parquet's own types
     read back the same."""
-    id_col, *others = table.column_names
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        use_dictionary=others,
-        write_statistics=others,
-        column_encoding={id_col: "DELTA_LENGTH_BYTE_ARRAY"},
-        store_schema=False,
-        **options,
-    )
+    id_col, *others = schema.names
+    return {
+        "compression": "zstd",
+        "use_dictionary": others,
+        "write_statistics": others,
+        "column_encoding": {id_col: "DELTA_LENGTH_BYTE_ARRAY"},
+        "store_schema": False,
+    }
+
+
+def write_ledger_file(table: pa.Table, path: Path, **options: Any) -> None:
+    pq.write_table(table, path, **ledger_write_options(table.schema), **options)
 
 
 def write_segment(folder: Path, partition_id: str, table: pa.Table) -> None:
@@ -105,23 +106,40 @@ def write_segment(folder: Path, partition_id: str, table: pa.Table) -> None:
         write_ledger_file(table, tmp)
 
 
-def failed_view(progress: Path, partition_id: str, batch_num: int) -> pa.Array:
-    """Ids of a partition that failed and have not succeeded since."""
-    failed = _ids(progress / FAILED_DIR, partition_id, batch_num)
-    if len(failed) == 0:
-        return failed
-    succeeded = _ids(progress / SUCCESS_DIR, partition_id, batch_num)
-    return pc.unique(failed.filter(pc.invert(pc.is_in(failed, value_set=succeeded))))
+def failed_view(ledger_dir: Path, partition_id: str, batch_num: int) -> pa.Array:
+    """Ids of a partition that failed and have not succeeded since.
+
+    The root ``failed_tokens.parquet`` is the failed set as of the last fold;
+    segments on disk were committed after it (their successes count against
+    it). A fold running meanwhile moves segments into the root files: a
+    segment gone between listing and reading means reading again."""
+    for _ in range(3):
+        try:
+            failed = pa.concat_arrays(
+                [_ids(ledger_dir / FAILED_DIR, partition_id), _root_failed(ledger_dir.parent, batch_num)]
+            )
+            if len(failed) == 0:
+                return failed
+            succeeded = _ids(ledger_dir / SUCCESS_DIR, partition_id)
+        except FileNotFoundError:
+            continue
+        return pc.unique(failed.filter(pc.invert(pc.is_in(failed, value_set=succeeded))))
+    raise FileNotFoundError(f"the ledger under {ledger_dir} kept changing while it was read")
 
 
-def _ids(folder: Path, partition_id: str, batch_num: int) -> pa.Array:
-    """The ids a partition recorded in one ledger, across retry rounds and compaction."""
+def _ids(folder: Path, partition_id: str) -> pa.Array:
+    """The ids a partition's segments hold in one ledger folder, across retry rounds."""
     files = [folder / segment_name(partition_id), *folder.glob(f"part-{partition_id}+r*.parquet")]
-    arrays = [pq.read_table(f).column(0).combine_chunks() for f in files if f.exists()]
-    for compacted in folder.glob("compacted-*.parquet"):
-        table = pq.read_table(compacted, filters=[("batch_num", "=", batch_num)])
-        arrays.append(table.column(0).combine_chunks())
+    arrays = [pq.read_table(f).column(0).combine_chunks().cast(pa.string()) for f in files if f.exists()]
     return pa.concat_arrays(arrays) if arrays else pa.array([], pa.string())
+
+
+def _root_failed(job_dir: Path, batch_num: int) -> pa.Array:
+    path = job_dir / FAILED_FILE
+    if not path.exists():
+        return pa.array([], pa.string())
+    table = pq.read_table(path, filters=[("batch_num", "=", batch_num)])
+    return table.column(0).combine_chunks().cast(pa.string())
 
 
 def latest_by_id(table: pa.Table, time_col: str) -> pa.Table:

@@ -16,8 +16,8 @@ set of ids is ever built.
 When the job directory already holds a job on another input, that job is
 archived first, by renaming: its results, markers, commit index and plan
 move to ``history/gen{n}/`` and its ledger segments into a ``gen{n}/``
-folder inside each ledger folder, so ``pandas.read_parquet`` still reads
-them as part of the ledger.
+folder inside each ledger folder; the root files keep its records (the next
+fold takes in its segments too).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from datamill.errors import InputError
 from datamill.io.readers import Columns, partition_ids
 from datamill.io.sources import SourceFile
 from datamill.job.layout import JobLayout
-from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR, skip_head
+from datamill.ledger import FAILED_DIR, FOLD_INDEX, SUCCESS_DIR, SUCCESS_FILE, skip_head
 from datamill.plan.planner import PartitionSpec, Plan
 
 
@@ -60,9 +60,15 @@ def archive_generation(layout: JobLayout) -> int:
         source = layout.root / name
         if source.exists():
             shutil.move(str(source), dest / name)
-    compacted = layout.progress / COMPACTED_INDEX
-    if compacted.exists():
-        compacted.rename(dest / COMPACTED_INDEX)
+    folded = layout.fold_index  # its partitions are the archived run's; the root files stay
+    if folded.exists():
+        import json
+
+        from datamill.atomic import write_json_atomic
+
+        index = json.loads(folded.read_text())
+        folded.rename(dest / FOLD_INDEX)
+        write_json_atomic(folded, {k: v for k, v in index.items() if k != "partitions"} | {"partitions": []})
     return gen
 
 
@@ -106,7 +112,10 @@ class SkipJoin:
 
         self.layout, self.plan, self.id_field = layout, plan, id_field
         self.failed = pa.nulls(0, pa.string())  # the failed view: read in the thread
-        self.done_files = _ledger_files(layout.progress / SUCCESS_DIR)
+        self.root_file = layout.ledger_file(SUCCESS_FILE)
+        self.done_files = (
+            _ledger_files(layout.progress / SUCCESS_DIR) + [self.root_file] * self.root_file.exists()
+        )
         first = plan.partitions[0].source_name
         head = [p for p in plan.partitions[:HEAD_PARTITIONS] if p.source_name == first]
         self.head_end = len(head) if len(head) < len(plan.partitions) else 0  # (0: no head)
@@ -176,7 +185,12 @@ class SkipJoin:
             con.execute("SET threads=2")
             if self.done_files:
                 # A glob is much faster for DuckDB than a list of ten thousand names.
-                pattern = _sql_str(self.layout.progress / SUCCESS_DIR / "**" / "*.parquet")
+                globs: list[Path] = []
+                if any(f != self.root_file for f in self.done_files):
+                    globs.append(self.layout.progress / SUCCESS_DIR / "**" / "*.parquet")
+                if self.root_file in self.done_files:
+                    globs.append(self.root_file)
+                pattern = "[" + ", ".join(_sql_str(g) for g in globs) + "]"
                 names = {pq.read_schema(f).names[0] for f in self._first_per_folder()}
                 by_name = ", union_by_name=true" if len(names) > 1 else ""
                 if len(names) == 1:

@@ -8,7 +8,9 @@ Two ways to compute it, which agree (the tests hold them to it):
 
 - the default reads the commit index of each generation of the job (one
   small file, :class:`~datamill.engine.commit.CommitIndex`) plus whatever
-  ledger files no commit accounts for (compacted, archived or merged ones).
+  ledger files no commit accounts for (merged ones). Whether a commit's
+  segments were folded into the root files does not matter: its counts are
+  in the index either way.
   Success counts and per-hour rates come from each commit's counts, failures
   from the commits that had any, and the records that recovered from each
   commit's ``recovered`` list. Ten million records take well under a second.
@@ -30,7 +32,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from datamill.engine.commit import AnyResult, CommitIndex
-from datamill.ledger import COMPACTED_INDEX, FAILED_DIR, SUCCESS_DIR, compacted_partitions, segment_name
+from datamill.ledger import (
+    FAILED_DIR,
+    FAILED_FILE,
+    HISTORY_FILE,
+    LEDGER_DIR,
+    SUCCESS_DIR,
+    SUCCESS_FILE,
+    segment_name,
+)
 from datamill.ledger.segments import TIMESTAMP, latest_by_id
 
 TOP_ERRORS = 10
@@ -44,27 +54,17 @@ class Generation:
 
     results: Path
     index: Path
-    compacted: Path
     subdir: str
     """Its segments' folder inside each ledger folder ("" for the current run)."""
 
 
 def generations(job_dir: Path) -> list[Generation]:
     """The current run of ``job_dir`` and the ones ``--skip-processed`` archived."""
-    gens = [
-        Generation(
-            job_dir / "results",
-            job_dir / "metadata" / "commits.tsv",
-            job_dir / "progress" / COMPACTED_INDEX,
-            "",
-        )
-    ]
+    gens = [Generation(job_dir / "results", job_dir / "metadata" / "commits.tsv", "")]
     history = job_dir / "history"
     if history.is_dir():
         for gen in sorted(history.glob("gen*")):
-            gens.append(
-                Generation(gen / "results", gen / "metadata" / "commits.tsv", gen / COMPACTED_INDEX, gen.name)
-            )
+            gens.append(Generation(gen / "results", gen / "metadata" / "commits.tsv", gen.name))
     return gens
 
 
@@ -101,10 +101,10 @@ class _Tally:
         self.first_us = first if self.first_us is None else min(first, self.first_us)
         self.last_us = last if self.last_us is None else max(last, self.last_us)
 
-    def commit(self, result: AnyResult, progress: Path, gen: Generation) -> None:
+    def commit(self, result: AnyResult, ledger: Path, gen: Generation) -> None:
         at = result.ledger.get("processed_at")
         if at is None:  # a marker from before the ledger recorded its time
-            at = _segment_time(progress / SUCCESS_DIR / gen.subdir / segment_name(result.partition_id))
+            at = _segment_time(ledger / SUCCESS_DIR / gen.subdir / segment_name(result.partition_id))
         self.success(result.rows_read - result.n_bad - result.n_quarantined, at)
         if result.n_bad or result.n_quarantined:
             full = result.full()
@@ -185,14 +185,16 @@ def _segment_time(path: Path) -> int:
 def ledger_stats(job_dir: Path, exact: bool = False) -> dict[str, Any]:
     """The statistics of the job in ``job_dir`` (see the module's docstring)."""
     if exact:
-        return exact_ledger_stats(job_dir / "progress")
+        return exact_ledger_stats(job_dir)
     return _summarise(_tally(job_dir))
 
 
 def still_failed(job_dir: Path) -> pa.Array:
     """The ids of the failed view: failed, and not succeeded since."""
-    failed_dir = job_dir / "progress" / FAILED_DIR
-    if not failed_dir.is_dir() or next(failed_dir.rglob("*.parquet"), None) is None:
+    failed_dir = job_dir / LEDGER_DIR / FAILED_DIR
+    history = job_dir / HISTORY_FILE
+    never = not history.exists() or pq.read_metadata(history).num_rows == 0
+    if never and (not failed_dir.is_dir() or next(failed_dir.rglob("*.parquet"), None) is None):
         return pa.nulls(0, pa.string())  # nothing ever failed: no need to read the commits
     tally = _tally(job_dir)
     failed = tally.failures()
@@ -201,32 +203,44 @@ def still_failed(job_dir: Path) -> pa.Array:
 
 
 def _tally(job_dir: Path) -> _Tally:
-    progress = job_dir / "progress"
+    ledger = job_dir / LEDGER_DIR
     tally = _Tally()
+    any_commit = False
     for gen in generations(job_dir):
         commits = CommitIndex(gen.index).peek(gen.results)
-        compacted = compacted_partitions(gen.compacted)
-        for cid, result in commits.items():
-            if cid in compacted:  # its rows are counted from the compacted file
-                tally.recovered_only(result)
-            else:
-                tally.commit(result, progress, gen)
-        accounted = {segment_name(cid) for cid in commits if cid not in compacted}
-        for name in _files(progress / SUCCESS_DIR / gen.subdir):
-            if name not in accounted:
-                tally.success_file(progress / SUCCESS_DIR / gen.subdir / name)
-        for name in _files(progress / FAILED_DIR / gen.subdir):
-            if name not in accounted:
-                tally.failed_file(progress / FAILED_DIR / gen.subdir / name)
-        if tally.id_column is None and commits:
-            tally.id_column = _id_column(progress, gen)
+        any_commit = any_commit or bool(commits)
+        for result in commits.values():
+            tally.commit(result, ledger, gen)
+        accounted = {segment_name(cid) for cid in commits}
+        for name in _files(ledger / SUCCESS_DIR / gen.subdir):
+            if name not in accounted and not name.startswith("compacted-"):
+                tally.success_file(ledger / SUCCESS_DIR / gen.subdir / name)
+        for name in _files(ledger / FAILED_DIR / gen.subdir):
+            if name not in accounted and not name.startswith("compacted-"):
+                tally.failed_file(ledger / FAILED_DIR / gen.subdir / name)
+    if not any_commit:  # a ledger made by `ledger merge`: its root files are all there is
+        if (job_dir / SUCCESS_FILE).exists():
+            tally.success_file(job_dir / SUCCESS_FILE)
+        if (job_dir / FAILED_FILE).exists():
+            tally.failed_file(job_dir / FAILED_FILE)
+    tally.id_column = tally.id_column or _id_column(job_dir)
     return tally
 
 
-def _id_column(progress: Path, gen: Generation) -> str | None:
-    for name in _files(progress / SUCCESS_DIR / gen.subdir)[:1]:
-        return str(pq.read_schema(progress / SUCCESS_DIR / gen.subdir / name).names[0])
+def _id_column(job_dir: Path) -> str | None:
+    for path in [job_dir / SUCCESS_FILE, *ledger_files(job_dir, SUCCESS_DIR)[:1]]:
+        if path.exists():
+            return str(pq.read_schema(path).names[0])
     return None
+
+
+def ledger_files(job_dir: Path, kind: str) -> list[Path]:
+    """Every file holding records of one ledger (``success`` or ``failed``): the
+    root file a fold wrote, and the segments (all generations) not folded yet."""
+    root = job_dir / (SUCCESS_FILE if kind == SUCCESS_DIR else HISTORY_FILE)
+    folder = job_dir / LEDGER_DIR / kind
+    segs = sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
+    return [root] * root.exists() + [f for f in segs if not f.name.startswith((".", "_"))]
 
 
 def _summarise(tally: _Tally) -> dict[str, Any]:
@@ -271,21 +285,21 @@ def _hours(hours: dict[int, int], first_us: int, last_us: int) -> dict[str, Any]
     return {"rate": round(total / seconds * 3600, 1), "hours": {labels[h]: hours[h] for h in labels}}
 
 
-def _load(folder: Path, columns: list[str] | None = None) -> pa.Table | None:
+def _load(files: list[Path], columns: list[str] | None = None) -> pa.Table | None:
     import pyarrow.dataset as ds  # imports pandas: only for the exact scan
 
-    if not folder.is_dir() or not any(folder.rglob("*.parquet")):
+    if not files:
         return None
-    dataset = ds.dataset(folder, format="parquet")
+    dataset = ds.dataset([str(f) for f in files], format="parquet")
     names = dataset.schema.names
     cols = [names[0], *[c for c in (columns or []) if c in names]]
     return dataset.to_table(columns=cols)
 
 
-def exact_ledger_stats(progress_dir: Path) -> dict[str, Any]:
+def exact_ledger_stats(job_dir: Path) -> dict[str, Any]:
     """The statistics from a scan of every id in the ledger (all generations)."""
-    success = _load(progress_dir / SUCCESS_DIR, ["processed_at"])
-    failed = _load(progress_dir / FAILED_DIR, ["error_msg", "step", "failed_at"])
+    success = _load(ledger_files(job_dir, SUCCESS_DIR), ["processed_at"])
+    failed = _load(ledger_files(job_dir, FAILED_DIR), ["error_msg", "step", "failed_at"])
     out: dict[str, Any] = {
         "successful": 0,
         "failed_unique": 0,
@@ -294,7 +308,7 @@ def exact_ledger_stats(progress_dir: Path) -> dict[str, Any]:
         "top_errors": [],
     }
     succeeded = pa.array([], pa.string())
-    if success is not None:
+    if success is not None and success.num_rows:
         succeeded = success.column(0).combine_chunks().cast(pa.string())
         out["successful"] = len(pc.unique(succeeded))  # unique() is far faster than count_distinct()
         out["id_column"] = success.column_names[0]
@@ -306,6 +320,38 @@ def exact_ledger_stats(progress_dir: Path) -> dict[str, Any]:
         failed = failed.rename_columns(["id", "error_msg", "step", "failed_at"])
         _failed_view(failed.set_column(0, "id", failed.column(0).cast(pa.string())), succeeded, out)
     return out
+
+
+def failure_history(job_dir: Path) -> dict[str, Any]:
+    """Every failure ever recorded (``stats --history``): attempts, by step and by record."""
+    failed = _load(ledger_files(job_dir, FAILED_DIR), ["step", "failed_at"])
+    out: dict[str, Any] = {"failures": 0, "records": 0, "failed_more_than_once": 0, "by_step": {}, "days": {}}
+    if failed is None or failed.num_rows == 0:
+        return out
+    ids = failed.column(0).combine_chunks().cast(pa.string())
+    per_id = pc.value_counts(ids).field("counts")
+    out["failures"] = failed.num_rows
+    out["records"] = len(per_id)
+    out["failed_more_than_once"] = int(pc.sum(pc.greater(per_id, 1)).as_py() or 0)
+    out["by_step"] = _counts(failed.column("step"))
+    day = pc.strftime(failed.column("failed_at"), format="%Y-%m-%d")
+    out["days"] = dict(sorted(_counts(day).items()))
+    return out
+
+
+def format_history(history: dict[str, Any]) -> list[str]:
+    lines = [
+        "=== Failure history (every attempt on record) ===",
+        f"failures: {history['failures']:,} of {history['records']:,} records "
+        f"({history['failed_more_than_once']:,} failed more than once)",
+    ]
+    if history["by_step"]:
+        lines.append("failures by step:")
+        lines += [f"  {step}: {n:,}" for step, n in history["by_step"].items()]
+    if history["days"]:
+        lines.append("failures by day:")
+        lines += [f"  {day}: {n:,}" for day, n in history["days"].items()]
+    return lines
 
 
 def _counts(column: pa.ChunkedArray) -> dict[str, int]:
