@@ -382,7 +382,7 @@ def test_chaos_kills_during_skip_processed_skip_and_redo_nothing(datamill, tmp_p
         recipe, job_dir, random.Random(11), "--work-dir", str(job_dir), "--skip-processed"
     )
     assert kills >= 5, f"only {kills} kills: make the job longer"
-    ok = pd.read_parquet(job_dir / "progress" / "successful_tokens.parquet")
+    ok = pd.read_parquet(job_dir / "successful_tokens.parquet")
     assert sorted(ok["id"]) == ids  # every id once: none skipped wrongly, none processed twice
     out = pd.read_json(tmp_path / "chaos.jsonl", lines=True)
     assert sorted(out["id"]) == ids[18_000:]  # this input's new records, each once

@@ -1,4 +1,4 @@
-"""The record ledger: Parquet datasets seed 000's snippets read unchanged."""
+"""The record ledger: seed 000's files at the job's root, which its snippets read unchanged."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +52,21 @@ def small_head(monkeypatch) -> int:
     return 2
 
 
+@pytest.fixture
+def killed_before_fold(monkeypatch) -> Callable[..., contextlib.AbstractContextManager[object]]:
+    """Runs inside it end as a SIGKILL before the end-of-run fold would leave
+    them: their commits' segments stay under ledger/, not folded."""
+    from datamill.job.driver import Driver
+
+    @contextlib.contextmanager
+    def unfolded() -> Iterator[object]:
+        with monkeypatch.context() as m:
+            m.setattr(Driver, "_fold", lambda self: None)
+            yield m
+
+    return unfolded
+
+
 def pid_of(marker: Path) -> str:
     """The partition a commit marker (``part-{id}.commit``) belongs to."""
     return marker.name[len("part-") : -len(".commit")]
@@ -70,8 +86,8 @@ def test_ledger_is_what_the_seed_snippets_read(datamill, tmp_path: Path) -> None
     work = tmp_path / "logs" / "import_1"
     assert datamill("run", "--config", recipe(tmp_path, data), "--work-dir", work) == 0
     assert (work / "job_summary.json").exists()  # the job lives exactly in --work-dir
-    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
-    bad = pd.read_parquet(work / "progress" / "failed_tokens.parquet")
+    ok = pd.read_parquet(work / "successful_tokens.parquet")
+    bad = pd.read_parquet(work / "failed_tokens.parquet")
     assert list(ok.columns) == ["scene_token", "processed_at", "batch_num", "written"]
     assert list(bad.columns) == ["scene_token", "error_msg", "batch_num", "step", "failed_at"]
     # seed 000's analysis snippets, unchanged
@@ -86,7 +102,7 @@ def test_ledger_is_what_the_seed_snippets_read(datamill, tmp_path: Path) -> None
     assert flaky and not flaky & set(ok["scene_token"])
     assert len(ok) + len(bad) == 200  # every input row exactly once
     assert ok["scene_token"].is_unique
-    progress = json.loads((work / "progress" / "progress.json").read_text())
+    progress = json.loads((work / "progress.json").read_text())
     assert set(progress) == {
         "total_scenes",
         "processed_scenes",
@@ -110,13 +126,13 @@ def test_show_stats_and_stats_command(datamill, tmp_path: Path, capsys) -> None:
     shown = capsys.readouterr().out
     assert datamill("stats", work, "--json") == 0
     stats = json.loads(capsys.readouterr().out)
-    bad = pd.read_parquet(work / "progress" / "failed_tokens.parquet")
+    bad = pd.read_parquet(work / "failed_tokens.parquet")
     assert stats["failed_unique"] == bad["scene_token"].nunique()
     assert stats["by_step"] == bad["step"].value_counts().to_dict()
     assert f"failed: {stats['failed_unique']:,} unique records" in shown
     assert "failures by step:" in shown and "tests.job.user_ops:FlakyMapper" in shown
     assert stats == stats_of(work)
-    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    ok = pd.read_parquet(work / "successful_tokens.parquet")
     assert stats["successful"] == len(ok) and stats["failed_records"] == len(bad)
     assert datamill("stats", work) == 0
     report = capsys.readouterr().out
@@ -130,27 +146,62 @@ def test_work_dir_and_work_dir_override_together_are_refused(datamill, tmp_path:
     assert "--work-dir names the job's own directory" in capsys.readouterr().err
 
 
-def test_a_truncated_segment_is_detected_and_rebuilt(datamill, tmp_path: Path, capsys) -> None:
+def test_a_truncated_segment_is_detected_and_rebuilt(
+    datamill, tmp_path: Path, capsys, killed_before_fold
+) -> None:
+    data = scenes(tmp_path)
+    work = tmp_path / "w"
+    path = recipe(tmp_path, data)
+    with killed_before_fold():
+        assert datamill("run", "--config", path, "--work-dir", work) == 0
+    assert not (work / "successful_tokens.parquet").exists()
+    before = pd.read_parquet(work / "ledger" / "success")
+    segment = sorted((work / "ledger" / "success").glob("part-*"))[1]
+    segment.write_bytes(segment.read_bytes()[:100])  # a crash mid-write, by hand
+    with pytest.raises(Exception):  # noqa: B017 - any reader error: the file is really damaged
+        pd.read_parquet(work / "ledger" / "success")
+    capsys.readouterr()
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    assert "ledger segments of 1 committed partitions are damaged" in capsys.readouterr().err
+    after = pd.read_parquet(work / "successful_tokens.parquet")
+    assert sorted(after["scene_token"]) == sorted(before["scene_token"])
+    summary = json.loads((work / "job_summary.json").read_text())
+    assert summary["counts"]["partitions_skipped"] == 3 and summary["counts"]["partitions_redone"] == 1
+    assert not list((work / "ledger" / "success").iterdir())  # all folded into the root file
+
+
+@pytest.mark.parametrize("name", ["successful_tokens.parquet", "failed_history.parquet"])
+def test_a_root_file_deleted_by_hand_is_noticed_and_its_records_redone(
+    datamill, tmp_path: Path, capsys, name: str
+) -> None:
+    """Seed 000's cleanup_old_progress deletes every old .parquet: the next run
+    says so and redoes the partitions whose records the file held."""
     data = scenes(tmp_path)
     work = tmp_path / "w"
     path = recipe(tmp_path, data)
     assert datamill("run", "--config", path, "--work-dir", work) == 0
-    before = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
-    segment = sorted((work / "progress" / "successful_tokens.parquet").glob("part-*"))[1]
-    segment.write_bytes(segment.read_bytes()[:100])  # a crash mid-write, by hand
-    with pytest.raises(Exception):  # noqa: B017 - any reader error: the file is really damaged
-        pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    ok, bad = (
+        pd.read_parquet(work / "successful_tokens.parquet"),
+        pd.read_parquet(work / "failed_tokens.parquet"),
+    )
+    (work / name).unlink()
     capsys.readouterr()
+    assert datamill("stats", work) == 0  # stats reads the commits: still right
     assert datamill("run", "--config", path, "--work-dir", work) == 0
-    assert "ledger segments of 1 committed partitions are damaged" in capsys.readouterr().err
-    after = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
-    assert sorted(after["scene_token"]) == sorted(before["scene_token"])
+    assert f"{name} is missing" in capsys.readouterr().err
     summary = json.loads((work / "job_summary.json").read_text())
-    assert summary["counts"]["partitions_skipped"] == 3 and summary["counts"]["partitions_redone"] == 1
+    assert summary["counts"]["partitions_redone"] == 4
+    assert sorted(pd.read_parquet(work / "successful_tokens.parquet")["scene_token"]) == sorted(
+        ok["scene_token"]
+    )
+    assert sorted(pd.read_parquet(work / "failed_tokens.parquet")["scene_token"]) == sorted(
+        bad["scene_token"]
+    )
+    assert stats_of(work)["successful"] == len(ok)
 
 
 def test_a_resume_starts_partitions_before_reading_its_state_and_still_repairs_it(
-    datamill, tmp_path: Path, monkeypatch, capsys
+    datamill, tmp_path: Path, monkeypatch, capsys, killed_before_fold
 ) -> None:
     """The first partitions without a marker go to workers before the commits and
     the ledger are read; that reading still redoes a damaged partition, removes
@@ -160,12 +211,13 @@ def test_a_resume_starts_partitions_before_reading_its_state_and_still_repairs_i
     data = scenes(tmp_path)
     work = tmp_path / "w"
     path = recipe(tmp_path, data, partition={"size": 20})  # 10 partitions
-    assert datamill("run", "--config", path, "--work-dir", work) == 0
-    before = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    with killed_before_fold():
+        assert datamill("run", "--config", path, "--work-dir", work) == 0
+    before = pd.read_parquet(work / "ledger" / "success")
     markers = sorted((work / "results").glob("*.commit"))
     for marker in markers[:5]:
         marker.unlink()  # as if killed before these five committed: their segments stay, orphaned
-    ok = work / "progress" / "successful_tokens.parquet"
+    ok = work / "ledger" / "success"
     orphan = ok / f"part-{pid_of(markers[0])}.parquet"
     orphan.write_bytes(b"torn")  # an orphan a reader would choke on, were it kept
     damaged = ok / f"part-{pid_of(markers[7])}.parquet"
@@ -183,7 +235,7 @@ def test_a_resume_starts_partitions_before_reading_its_state_and_still_repairs_i
     first = [pid_of(m) for m in markers[:4]]
     assert seen == [set(first)]  # two workers, two partitions each in flight
     assert "ledger segments of 1 committed partitions are damaged" in capsys.readouterr().err
-    after = pd.read_parquet(ok)
+    after = pd.read_parquet(work / "successful_tokens.parquet")
     assert sorted(after["scene_token"]) == sorted(before["scene_token"])  # each once
     summary = json.loads((work / "job_summary.json").read_text())
     assert summary["counts"]["partitions_skipped"] == 4 and summary["counts"]["partitions_redone"] == 1
@@ -196,21 +248,20 @@ def test_a_resume_starts_partitions_before_reading_its_state_and_still_repairs_i
 
 
 def test_a_partition_started_early_that_fails_leaves_no_segment_of_a_crashed_run(
-    datamill, tmp_path: Path
+    datamill, tmp_path: Path, killed_before_fold
 ) -> None:
     data = scenes(tmp_path, 100)
     work = tmp_path / "w"
-    assert (
-        datamill("run", "--config", recipe(tmp_path, data, [], partition={"size": 20}), "--work-dir", work)
-        == 0
-    )
+    with killed_before_fold():
+        first = recipe(tmp_path, data, [], partition={"size": 20})
+        assert datamill("run", "--config", first, "--work-dir", work) == 0
     marker = sorted((work / "results").glob("*.commit"))[0]
     marker.unlink()  # killed before it committed: its segment stays behind
     die = {"tests.job.user_ops:AlwaysDieMapper": {"needle": "scene number 3 has some text"}}
     ft = {"max_retries": 0, "retry_delay_s": 0}
     again = recipe(tmp_path, data, [die], partition={"size": 20}, fault_tolerance=ft)
     assert datamill("run", "--config", again, "--work-dir", work) == 1  # the first partition fails
-    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    ok = pd.read_parquet(work / "successful_tokens.parquet")
     assert len(ok) == 80 and "tok0003" not in set(ok["scene_token"])
 
 
@@ -226,7 +277,7 @@ def test_a_resume_that_fails_while_reading_its_state_stops_its_early_partitions(
     hold = tmp_path / "hold"  # while it exists, a partition's worker waits
     path = recipe(tmp_path, data, [{"tests.job.user_ops:HoldWhileFileMapper": {"hold": str(hold)}}])
     assert datamill("run", "--config", path, "--work-dir", work) == 0
-    before = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    before = pd.read_parquet(work / "successful_tokens.parquet")
     for marker in sorted((work / "results").glob("*.commit"))[:3]:
         marker.unlink()
     hold.touch()
@@ -254,74 +305,87 @@ def test_a_resume_that_fails_while_reading_its_state_stops_its_early_partitions(
     hold.unlink()
     monkeypatch.undo()
     assert datamill("run", "--config", path, "--work-dir", work) == 0
-    after = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    after = pd.read_parquet(work / "successful_tokens.parquet")
     assert sorted(after["scene_token"]) == sorted(before["scene_token"])  # each once
 
 
-def test_compact_keeps_every_record_and_resume_still_skips(datamill, tmp_path: Path, capsys) -> None:
+def test_compact_folds_now_keeps_every_record_and_resume_still_skips(
+    datamill, tmp_path: Path, killed_before_fold
+) -> None:
     data = scenes(tmp_path)
     work = tmp_path / "w"
     path = recipe(tmp_path, data)
-    assert datamill("run", "--config", path, "--work-dir", work) == 0
-    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    with killed_before_fold():
+        assert datamill("run", "--config", path, "--work-dir", work) == 0
+    ok = pd.read_parquet(work / "ledger" / "success")
+    bad = pd.read_parquet(work / "ledger" / "failed")
     assert datamill("ledger", "compact", work) == 0
-    files = list((work / "progress" / "successful_tokens.parquet").iterdir())
-    assert len(files) == 1 and files[0].name.startswith("compacted-")
-    again = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    assert not list((work / "ledger" / "success").iterdir()) and not list(
+        (work / "ledger" / "failed").iterdir()
+    )
+    again = pd.read_parquet(work / "successful_tokens.parquet")
     assert sorted(again["scene_token"]) == sorted(ok["scene_token"])
-    assert stats_of(work)["successful"] == len(ok)  # counted once: from the compacted file
+    assert sorted(pd.read_parquet(work / "failed_tokens.parquet")["scene_token"]) == sorted(
+        bad["scene_token"]
+    )
+    assert stats_of(work)["successful"] == len(ok)  # counted once
     assert datamill("run", "--config", path, "--work-dir", work) == 0
     summary = json.loads((work / "job_summary.json").read_text())
     assert summary["counts"]["partitions_skipped"] == 4
 
 
-@pytest.mark.parametrize("stop_at", ["writing", "removing"])
-def test_a_compaction_stopped_halfway_is_undone_or_completed(
-    datamill, tmp_path: Path, monkeypatch, stop_at: str
+@pytest.mark.parametrize("stop_at", ["writing", "renaming"])
+def test_a_fold_stopped_halfway_is_undone_or_completed(
+    datamill, tmp_path: Path, monkeypatch, killed_before_fold, stop_at: str
 ) -> None:
-    """Stopped after writing the compacted file (before its commit), or while
-    removing the segments it replaced: the next run reads each id once."""
-    from datamill.ledger import maintenance
+    """Stopped after writing its files (before its commit), or while putting
+    them in place: the next run reads each id once, from the root files."""
+    import datamill.ledger as ledger_names
+    from datamill.ledger import fold, maintenance
 
     data = scenes(tmp_path)
     work = tmp_path / "w"
-    path = recipe(tmp_path, data, [])
-    assert datamill("run", "--config", path, "--work-dir", work) == 0
-    ledger = work / "progress" / "successful_tokens.parquet"
-    ok = sorted(pd.read_parquet(ledger)["scene_token"])
+    path = recipe(tmp_path, data)
+    with killed_before_fold():
+        assert datamill("run", "--config", path, "--work-dir", work) == 0
+    ok = sorted(pd.read_parquet(work / "ledger" / "success")["scene_token"])
+    bad = sorted(pd.read_parquet(work / "ledger" / "failed")["scene_token"])
 
     class Stopped(Exception):
         pass
 
-    def stop(*args) -> None:
-        raise Stopped
-
-    if stop_at == "writing":  # the compacted file is in place, the index does not say so yet
+    if stop_at == "writing":  # the new files are written, the index does not say so yet
         writes = []
-        real = maintenance.write_json_atomic
+        real = fold.write_json_atomic
 
         def commit(index, data) -> None:
             writes.append(data)
             if len(writes) == 2:
-                stop()
+                raise Stopped
             real(index, data)
 
-        monkeypatch.setattr(maintenance, "write_json_atomic", commit)
-    else:  # committed; one of the replaced segments removed
-        monkeypatch.setattr(
-            maintenance, "_remove", lambda progress, names: ((progress / names[0]).unlink(), stop())
-        )
+        monkeypatch.setattr(fold, "write_json_atomic", commit)
+    else:  # committed; the success file renamed into place, nothing else yet
+        real_replace = os.replace
+
+        def one_rename(src, dst) -> None:
+            real_replace(src, dst)
+            if Path(src).name.startswith(".tmp-fold-"):
+                raise Stopped
+
+        monkeypatch.setattr(ledger_names.os, "replace", one_rename)
     with pytest.raises(Stopped):
         maintenance.compact(work)
     monkeypatch.undo()
-    assert len(pd.read_parquet(ledger)) > len(ok)  # some rows twice, until the next run
+    assert any(p.name.startswith(".tmp-fold-") for p in work.iterdir())
     assert datamill("run", "--config", path, "--work-dir", work) == 0
-    assert sorted(pd.read_parquet(ledger)["scene_token"]) == ok  # each once
+    assert sorted(pd.read_parquet(work / "successful_tokens.parquet")["scene_token"]) == ok  # each once
+    assert sorted(pd.read_parquet(work / "failed_tokens.parquet")["scene_token"]) == bad
     assert stats_of(work)["successful"] == len(ok)
-    assert not json.loads((work / "progress" / "compacted.json").read_text()).keys() - {"partitions"}
-    assert datamill("ledger", "compact", work) == 0
-    assert sorted(pd.read_parquet(ledger)["scene_token"]) == ok
-    assert [p.name.startswith("compacted-") for p in ledger.iterdir()] == [True]
+    index = json.loads((work / "ledger" / "folded.json").read_text())
+    assert not index.keys() & {"writing", "pending"} and len(index["partitions"]) == 4
+    assert not any(p.name.startswith(".tmp-") for p in work.iterdir())
+    assert not list((work / "ledger" / "success").iterdir())
 
 
 def test_merge_deduplicates_by_id_latest_wins(datamill, tmp_path: Path) -> None:
@@ -333,11 +397,9 @@ def test_merge_deduplicates_by_id_latest_wins(datamill, tmp_path: Path) -> None:
     time.sleep(0.01)
     assert datamill("run", "--config", recipe(tmp_path, second, []), "--work-dir", tmp_path / "two") == 0
     assert datamill("ledger", "merge", tmp_path / "one", tmp_path / "two", "--out", tmp_path / "merged") == 0
-    merged = pd.read_parquet(tmp_path / "merged" / "progress" / "successful_tokens.parquet")
+    merged = pd.read_parquet(tmp_path / "merged" / "successful_tokens.parquet")
     assert sorted(merged["scene_token"]) == sorted(f"t{i}" for i in range(15))
-    two = pd.read_parquet(tmp_path / "two" / "progress" / "successful_tokens.parquet").set_index(
-        "scene_token"
-    )
+    two = pd.read_parquet(tmp_path / "two" / "successful_tokens.parquet").set_index("scene_token")
     assert (merged.set_index("scene_token").loc["t7", "processed_at"]) == two.loc["t7", "processed_at"]
 
 
@@ -384,7 +446,7 @@ def test_retry_failed_after_the_cause_is_fixed(datamill, tmp_path: Path, capsys)
         in_db = {r[0] for r in conn.execute(sa.text("SELECT scene_token FROM clips"))}
     assert len(in_db) == 298 and "tok0007" not in in_db  # every readable scene, once
     assert datamill("verify", work) == 0
-    progress = json.loads((work / "progress" / "progress.json").read_text())
+    progress = json.loads((work / "progress.json").read_text())
     assert progress["failed_count"] == 2 and progress["inserted_records"] == 298
     # a second retry finds nothing new to fix but keeps everything
     assert datamill("run", "--config", path, "--work-dir", work, "--retry-failed") == 0
@@ -414,7 +476,7 @@ def test_skip_processed_on_a_superset_input(datamill, tmp_path: Path, capsys) ->
     summary = json.loads((work / "job_summary.json").read_text())
     assert summary["counts"]["samples_skipped"] == 100 and summary["counts"]["samples_read"] == 50
     assert (work / "history" / "gen1" / "results").is_dir()
-    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    ok = pd.read_parquet(work / "successful_tokens.parquet")
     assert sorted(ok["scene_token"]) == [f"t{i:04d}" for i in range(150)]  # each once, across both inputs
     import sqlalchemy as sa
 
@@ -442,7 +504,7 @@ def test_skip_processed_on_jsonl_with_blank_or_malformed_lines(
     counts = json.loads((work / "job_summary.json").read_text())["counts"]
     assert counts["samples_skipped"] == 100
     assert counts["samples_read"] - counts["samples_bad"] == 50  # the new ids, each once
-    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    ok = pd.read_parquet(work / "successful_tokens.parquet")
     assert sorted(ok["scene_token"]) == [f"t{i:04d}" for i in range(150)]  # none processed twice
 
 
@@ -491,7 +553,7 @@ def test_skip_processed_on_a_parquet_input_read_by_duckdb(datamill, tmp_path: Pa
     assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
     summary = json.loads((work / "job_summary.json").read_text())
     assert summary["counts"]["samples_skipped"] == 150 and summary["counts"]["samples_read"] == 150
-    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    ok = pd.read_parquet(work / "successful_tokens.parquet")
     assert sorted(ok["scene_token"]) == [f"t{i:04d}" for i in range(300)]  # each once
     out = pd.read_json(tmp_path / "out.jsonl", lines=True)  # this input's new records only
     assert sorted(out["scene_token"]) == [f"t{i:04d}" for i in range(1, 300, 2)]
@@ -540,13 +602,15 @@ def test_skip_processed_on_parquet_reads_rows_back_by_number(
     assert skip.column("id").null_count == skip.num_rows  # rows by number, no ids stored
     after = stats_of(work)  # the old failures were processed again, and succeeded
     assert after["failed_unique"] == 2 and after["successful"] == 198  # left: the rows without text
-    bad = pd.read_parquet(work / "progress" / "failed_tokens.parquet")
+    bad = pd.read_parquet(work / "failed_tokens.parquet")
     assert {"t0150", "t0161"} <= set(bad["scene_token"])
-    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    ok = pd.read_parquet(work / "successful_tokens.parquet")
     assert sorted(ok["scene_token"]) == sorted(t for t in texts if texts[t] is not None)  # each once
 
 
-def test_a_run_stopped_during_the_skip_join_does_it_again(datamill, tmp_path: Path, small_head: int) -> None:
+def test_a_run_stopped_during_the_skip_join_does_it_again(
+    datamill, tmp_path: Path, small_head: int, killed_before_fold
+) -> None:
     """Stopped after its head partitions committed, before the whole skip
     list was written: the next run (flag or not) matches the rest again."""
     import pyarrow as pa
@@ -560,7 +624,8 @@ def test_a_run_stopped_during_the_skip_join_does_it_again(datamill, tmp_path: Pa
     work = tmp_path / "w"
     assert datamill("run", "--config", recipe(tmp_path, first, []), "--work-dir", work) == 0
     path = recipe(tmp_path, second, [])
-    assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
+    with killed_before_fold():  # a kill: no fold of the new run's commits
+        assert datamill("run", "--config", path, "--work-dir", work, "--skip-processed") == 0
     (work / "metadata" / "skip.parquet").unlink()  # what a stop during the join leaves:
     for marker in sorted((work / "results").glob("*.commit"))[small_head:]:
         marker.unlink()  # the head's partitions committed, no other
@@ -568,5 +633,5 @@ def test_a_run_stopped_during_the_skip_join_does_it_again(datamill, tmp_path: Pa
     assert (work / "metadata" / "skip.parquet").exists()
     counts = json.loads((work / "job_summary.json").read_text())["counts"]
     assert counts["samples_skipped"] == 200 and counts["samples_read"] == 100
-    ok = pd.read_parquet(work / "progress" / "successful_tokens.parquet")
+    ok = pd.read_parquet(work / "successful_tokens.parquet")
     assert sorted(ok["scene_token"]) == ids  # each once

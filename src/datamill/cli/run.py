@@ -136,6 +136,13 @@ def print_outcome(outcome: JobOutcome, console: Console) -> None:
             f"because an op raised on them{recovered} "
             f"(see: datamill stats {s.job_dir})."
         )
+    duplicates = s.ledger.get("duplicate_ids", 0)
+    if duplicates:
+        console.print(
+            f"[yellow]{duplicates:,} ids appeared more than once in the input[/]: each is one record of "
+            "successful_tokens.parquet (its latest) and one row of a SQL table.",
+            highlight=False,
+        )
     for failure in s.failed_partitions[:5]:
         console.print(
             f"[red]partition {failure['partition_id']} failed[/] after {failure['attempts']} attempt(s): "

@@ -78,7 +78,7 @@ class Folder:
         proc, self._proc = self._proc, None
         assert proc is not None
         out, err = proc.communicate()
-        took = time.monotonic() - self._started
+        took = time.monotonic() - self._started  # (a failed fold: spaced by its whole time)
         self._next = time.monotonic() + max(self.interval_s, SPACING * took)
         if proc.returncode != 0:
             lines = err.decode(errors="replace").strip().splitlines()
@@ -92,4 +92,7 @@ class Folder:
         if report is not None:
             self.folds += 1
             self.last = report
+            # Spaced by the fold's own work, which grows with the ledger; not by
+            # the process's start, a constant second or less.
+            self._next = time.monotonic() + max(self.interval_s, SPACING * report["seconds"])
         return report

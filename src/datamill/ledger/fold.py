@@ -199,7 +199,7 @@ def write_root_files(
             src = READ
             dups = con.sql(
                 f"SELECT hash({q}) AS h FROM {src} GROUP BY h HAVING count(*) > 1", params=_params(success)
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             if dups.num_rows:
                 counts["duplicate_ids"], query = _deduplicated(con, src, q, dups, success)
             else:
@@ -242,12 +242,12 @@ def _deduplicated(con: Any, src: str, q: str, dups: pa.Table, files: list[Path])
         f"SELECT {q}, processed_at, batch_num, written, filename FROM {src} "
         "WHERE hash(" + q + ") IN (SELECT h FROM dup_hashes)",
         params=params,
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     con.register("dup_rows", rows)
     found = con.sql(
         f"SELECT count(*) FROM (SELECT {q} FROM dup_rows GROUP BY {q} "
         "HAVING count(DISTINCT batch_num) > 1 OR count(*) > count(DISTINCT filename))"
-    ).fetchone()
+    ).fetchall()[0]
     query = (
         f"SELECT {q}, processed_at, batch_num, written FROM {src} "
         f"WHERE hash({q}) NOT IN (SELECT h FROM dup_hashes) "
@@ -271,7 +271,7 @@ def _sql_path(path: Path) -> str:
 
 def _write(con: Any, query: str, params: dict[str, Any], dest: Path, schema: pa.Schema) -> int:
     """Stream a query's rows into a Parquet file in the ledger's encoding."""
-    reader = con.sql(query, params=params or None).fetch_arrow_reader(ROW_GROUP)
+    reader = con.sql(query, params=params or None).to_arrow_reader(ROW_GROUP)
     rows = 0
     with pq.ParquetWriter(dest, schema, **ledger_write_options(schema)) as writer:
         for batch in reader:
