@@ -17,6 +17,7 @@ from pathlib import Path
 
 from datamill.atomic import TMP_PREFIX, sweep_temporaries
 from datamill.engine.commit import (
+    MARKER_SUFFIX,
     AnyResult,
     CommitIndex,
     ResultsScan,
@@ -80,6 +81,8 @@ def prepare_resume(
         results.mkdir(parents=True)
         notes.append("Checkpoint strategy 'disabled': starting the job over.")
         scan = None
+    if scan is None:
+        scan = ResultsScan.of(results)
     markers = remove_uncommitted(results, scan, busy)
     for folder in (layout.staging, layout.plan.parent, layout.root):
         sweep_temporaries(folder)
@@ -96,13 +99,19 @@ def prepare_resume(
     damaged = [
         pid for pid, result in committed.items() if pid not in skip and not _ledger_intact(sizes, result)
     ]
-    index.drop(stale + damaged)
-    for pid in stale + damaged:
+    unwritten = _without_result(scan, committed, set(stale) | set(damaged))
+    if unwritten:
+        notes.append(
+            f"The result files of {len(unwritten)} committed partitions are gone "
+            f"({', '.join(unwritten[:3])}{'…' if len(unwritten) > 3 else ''}); those partitions are redone."
+        )
+    index.drop(stale + damaged + unwritten)
+    for pid in stale + damaged + unwritten:
         result = committed.pop(pid)
         marker_path(results, pid).unlink()
         (results / result.result_file).unlink(missing_ok=True)
     _remove_orphan_segments(layout, sizes, set(committed), busy)
-    summary.counts.partitions_redone = len(stale) + len(damaged)
+    summary.counts.partitions_redone = len(stale) + len(damaged) + len(unwritten)
     if committed:
         notes.append(
             f"Resuming job {layout.job_id}: {len(committed)} of {len(plan.partitions)} partitions "
@@ -126,6 +135,16 @@ def clear_segments(layout: JobLayout, partition_ids: Collection[str]) -> None:
     for pid in partition_ids:
         for folder in (SUCCESS_DIR, FAILED_DIR):
             (layout.progress / folder / segment_name(pid)).unlink(missing_ok=True)
+
+
+def _without_result(scan: ResultsScan, committed: dict[str, AnyResult], redone: set[str]) -> list[str]:
+    """Committed partitions whose result file is not in the results folder (deleted by hand)."""
+    have = {
+        part_id(e.name)
+        for e in scan.entries
+        if not e.name.endswith(MARKER_SUFFIX) and not e.name.startswith(TMP_PREFIX)
+    }
+    return sorted(cid for cid in committed if cid not in have and cid not in redone)
 
 
 SegmentSizes = dict[str, dict[str, int]]
