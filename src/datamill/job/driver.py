@@ -46,6 +46,7 @@ from datamill.io.pieces import PieceStager, is_piece
 from datamill.io.sources import discover
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
+from datamill.job.preflight import check_before_work
 from datamill.job.progress import JobProgress
 from datamill.job.resources import ResourceSampler, peak_rss_mb
 from datamill.job.resume import clear_segments, prepare_resume, verify_inputs
@@ -259,6 +260,7 @@ class Driver:
         with JobLock(layout.lock, layout.job_id):
             finish_compaction(layout.progress)  # (a `ledger compact` stopped halfway)
             plan = self._plan()
+            self.pipeline = check_before_work(self.pipeline, plan, layout.input_columns)
             layout.create()
             scan = ResultsScan.of(layout.results)
             join = self._skip_join_needed()
