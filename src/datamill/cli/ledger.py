@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from datamill.cli.common import reject_extra
+from datamill.cli.common import add_job_argument, job_dir, reject_extra
 from datamill.errors import JobError
 
 
@@ -19,7 +19,7 @@ def add_parser(sub: Any) -> None:
         help="success and failure statistics of a job's ledger",
         description="Print what a job's record ledger says: successes, failures by step, top errors, rate.",
     )
-    s.add_argument("job_dir", type=Path, help="the job directory (the --work-dir of the run)")
+    add_job_argument(s)
     s.add_argument("--json", action="store_true")
     s.add_argument(
         "--exact",
@@ -44,7 +44,7 @@ def add_parser(sub: Any) -> None:
         help="compare a job's SQL table with its success ledger",
         description="Compare the keys in a job's SQL table with the ids its ledger says were written.",
     )
-    v.add_argument("job_dir", type=Path, help="the job directory")
+    add_job_argument(v)
     v.add_argument("--json", action="store_true")
     v.set_defaults(handler=verify)
 
@@ -71,7 +71,7 @@ def show_stats(job_dir: Path, as_json: bool, out: Console, exact: bool = False) 
 
 def stats(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     reject_extra(extra)
-    show_stats(args.job_dir, args.json, Console(soft_wrap=True), exact=args.exact)
+    show_stats(job_dir(args, ledger_only=True), args.json, Console(soft_wrap=True), exact=args.exact)
     return 0
 
 
@@ -112,7 +112,7 @@ def verify(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     from datamill.ledger.verify import verify as do_verify
 
     reject_extra(extra)
-    result = do_verify(args.job_dir)
+    result = do_verify(job_dir(args))
     if args.json:
         print(json.dumps(result, indent=2))
     else:
