@@ -48,10 +48,18 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--json", action="store_true")
     v.set_defaults(handler=verify)
 
-    cl = sub.add_parser("cleanup", help="remove the state of finished, old jobs (never a running one)")
-    cl.add_argument("base_dir", type=Path, help="the directory holding job directories")
+    cl = sub.add_parser(
+        "cleanup",
+        help="list, then with --yes remove, finished old jobs (never a running one)",
+        description="List the finished jobs not touched for --older-than, with what removing each "
+        "takes along (its record ledger, its output if inside the job directory) and what stays "
+        "(an export, event logs or checkpoints outside it are never removed). Nothing is removed "
+        "without --yes.",
+    )
+    cl.add_argument("base_dir", type=Path, help="a directory of job directories, or one job's directory")
     cl.add_argument("--older-than", default="7d", help="age such as 7d, 12h (default 7d)")
-    cl.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    cl.add_argument("--yes", action="store_true", help="remove the jobs listed (default: only list them)")
+    cl.add_argument("--dry-run", action="store_true", help="only list, even with --yes")
     cl.set_defaults(handler=cleanup)
 
 
@@ -96,15 +104,31 @@ def merge(args: argparse.Namespace, extra: list[str], err: Console) -> int:
 
 
 def cleanup(args: argparse.Namespace, extra: list[str], err: Console) -> int:
-    from datamill.ledger.maintenance import cleanup as do_cleanup
+    from datamill.control.cleanup import old_jobs, remove
     from datamill.ledger.maintenance import parse_age
 
     reject_extra(extra)
-    removed = do_cleanup(args.base_dir, parse_age(args.older_than), args.dry_run)
-    verb = "would remove" if args.dry_run else "removed"
-    for path in removed:
-        print(f"{verb} {path}")
-    print(f"{len(removed)} finished job(s) older than {args.older_than} {verb}.")
+    jobs = old_jobs(args.base_dir, parse_age(args.older_than))
+    doing = args.yes and not args.dry_run
+    verb = "Removing" if doing else "Would remove"
+    print(f"{verb} {len(jobs)} finished job(s) untouched for {args.older_than}:")
+    for job in jobs:
+        print(f"  {job.job_dir} ({job.status}, ended {job.end_time}, {job.size_bytes / 1e6:,.1f} MB)")
+        print(f"    goes with it: {'; '.join(job.goes)}")
+        for kept in job.stays:
+            print(f"    stays: {kept} (outside the job directory: not removed)")
+    if not doing:
+        if jobs:
+            print("Nothing was removed. Run again with --yes to remove them.")
+        return 0
+    removed = 0
+    for job in jobs:
+        if remove(job):
+            removed += 1
+            print(f"removed {job.job_dir}")
+        else:
+            print(f"kept {job.job_dir}: it started running again")
+    print(f"{removed} job(s) removed.")
     return 0
 
 
