@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 
 import pyarrow as pa
@@ -65,6 +66,11 @@ def test_seed_000_commands_as_written(datamill, seed_dir: Path, capsys: pytest.C
     assert json.loads((job / "metadata" / "partitions.json").read_text())["partition_size"] == 1000
     assert "PARTITION_RETRY" not in event_types(job)
     assert (job / "output.jsonl").read_bytes() == output
+
+    resume = shlex.split(summary(job)["resume_command"])  # what a stopped run would tell the user
+    assert resume[:2] == ["datamill", "run"] and "--config" not in resume
+    assert datamill(*resume[1:]) == 0
+    assert summary(job)["counts"]["partitions_skipped"] == 3
 
 
 def test_batch_on_an_existing_job_is_noted_and_the_config_says_the_plans_size(
