@@ -1,4 +1,4 @@
-"""``datamill run``: run (or continue) the job a recipe describes."""
+"""``datamill run``: run (or continue) a job: a recipe, the job's saved config, or seed 000's --input."""
 
 from __future__ import annotations
 
