@@ -5,6 +5,8 @@ flushed, fsynced and renamed over the destination, and the directory is
 fsynced so the rename itself survives a power loss. On failure the temporary
 file is removed. Readers therefore see the old file or the new one, never half.
 Temporary names start with ``.tmp-`` so that a restart can sweep leftovers.
+Files get the mode a plain ``open()`` gives under the process's umask (not
+``tempfile``'s 0600): a job's state is for whoever may read its directory.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -29,6 +31,18 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _new_temporary(dest: Path) -> Path:
+    """Create an empty, unused temporary file beside ``dest``, mode 0666 less the umask."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        tmp = dest.parent / f"{TMP_PREFIX}{dest.name}.{secrets.token_hex(4)}"
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
 @contextlib.contextmanager
 def atomic_path(dest: Path, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; rename it into place on success.
@@ -38,9 +52,7 @@ def atomic_path(dest: Path, durable: bool = True) -> Iterator[Path]:
     fsyncs it before the rename when ``durable`` is set.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX + dest.name + ".", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _new_temporary(dest)
     try:
         yield tmp
         if durable:

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def start(recipe: Path, *args: str) -> subprocess.Popen[bytes]:
     """``datamill run --config recipe ARGS`` in its own process group."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}  # this tree's code
     return subprocess.Popen(
         [sys.executable, "-m", "datamill", "run", "--config", str(recipe), *args],
         cwd=REPO,

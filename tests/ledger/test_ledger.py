@@ -414,7 +414,7 @@ def test_cleanup_removes_old_finished_jobs_only(datamill, tmp_path: Path) -> Non
     for name in ("old", "busy"):
         os.utime(tmp_path / "jobs" / name / "job_summary.json", (week_ago, week_ago))
     with JobLock(tmp_path / "jobs" / "busy" / "job.lock", "busy"):
-        assert datamill("cleanup", tmp_path / "jobs", "--older-than", "7d") == 0
+        assert datamill("cleanup", tmp_path / "jobs", "--older-than", "7d", "--yes") == 0
     assert sorted(p.name for p in (tmp_path / "jobs").iterdir()) == ["busy", "new"]
 
 

@@ -2,7 +2,40 @@
 
 from __future__ import annotations
 
-from datamill.errors import ConfigError
+import argparse
+from pathlib import Path
+
+from datamill.errors import ConfigError, JobError
+
+JOB_HELP = (
+    "the job: its directory (the --work-dir of its run), or its id under --base-dir "
+    "(a unique prefix is enough)"
+)
+
+
+def add_job_argument(p: argparse.ArgumentParser) -> None:
+    """``JOB`` and ``--base-dir``: a job directory's path, or a job id and where to look for it."""
+    p.add_argument("job", metavar="JOB", help=JOB_HELP)
+    p.add_argument(
+        "--base-dir",
+        type=Path,
+        default=Path("outputs"),
+        help="where a job id is looked up: the recipes' work_dir (default ./outputs)",
+    )
+
+
+def job_dir(args: argparse.Namespace, ledger_only: bool = False) -> Path:
+    """The directory ``args.job`` names; with ``ledger_only``, also any existing directory
+    (a ledger without a job, such as ``datamill ledger merge`` writes)."""
+    from datamill.control.jobs import find_job
+
+    try:
+        return find_job(args.job, args.base_dir)
+    except JobError:
+        path = Path(args.job).expanduser()
+        if ledger_only and path.is_dir():
+            return path
+        raise
 
 
 def reject_extra(extra: list[str]) -> None:

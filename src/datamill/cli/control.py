@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from datamill.cli.common import reject_extra
+from datamill.cli.common import add_job_argument, reject_extra
 from datamill.control.jobs import DEFAULT_BASE_DIR, format_time, list_jobs
 from datamill.control.monitor import JobProgressMonitor, watch
 from datamill.control.stopper import JobStopper
@@ -26,8 +26,7 @@ def _base(p: argparse.ArgumentParser) -> None:
 
 def add_parser(sub: Any) -> None:
     m = sub.add_parser("monitor", help="show a job's progress", description="Show a job's progress and ETA.")
-    m.add_argument("job_id", help="the job's id (a unique prefix is enough)")
-    _base(m)
+    add_job_argument(m)
     m.add_argument("--detailed", action="store_true", help="show every partition")
     m.add_argument("--watch", action="store_true", help="refresh until the job ends")
     m.add_argument("--interval", type=float, default=10.0, help="seconds between refreshes (default 10)")
@@ -37,8 +36,7 @@ def add_parser(sub: Any) -> None:
     s = sub.add_parser(
         "stop", help="stop a running job", description="Stop a running job; it stays resumable."
     )
-    s.add_argument("job_id", help="the job's id (a unique prefix is enough)")
-    _base(s)
+    add_job_argument(s)
     s.add_argument("--force", action="store_true", help="SIGKILL the driver and its workers at once")
     s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait after SIGTERM (default 30)")
     s.set_defaults(handler=stop)
@@ -52,7 +50,7 @@ def add_parser(sub: Any) -> None:
 
 def monitor(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     reject_extra(extra)
-    mon = JobProgressMonitor(args.job_id, args.base_dir)
+    mon = JobProgressMonitor(args.job, args.base_dir)
     out = Console(soft_wrap=True)
     if args.json:
         print(json.dumps(mon.get_progress_data(detailed=args.detailed), indent=2))
@@ -68,7 +66,7 @@ def monitor(args: argparse.Namespace, extra: list[str], err: Console) -> int:
 
 def stop(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     reject_extra(extra)
-    result = JobStopper(args.job_id, args.base_dir).stop_job(force=args.force, timeout=args.timeout)
+    result = JobStopper(args.job, args.base_dir).stop_job(force=args.force, timeout=args.timeout)
     out = Console(soft_wrap=True)
     out.print(f"{result['job_id']}: {result['message']}", highlight=False)
     if result["stopped"] and result.get("resume_command"):

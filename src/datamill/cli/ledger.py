@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from datamill.cli.common import reject_extra
+from datamill.cli.common import add_job_argument, job_dir, reject_extra
 from datamill.errors import JobError
 
 
@@ -19,7 +19,7 @@ def add_parser(sub: Any) -> None:
         help="success and failure statistics of a job's ledger",
         description="Print what a job's record ledger says: successes, failures by step, top errors, rate.",
     )
-    s.add_argument("job_dir", type=Path, help="the job directory (the --work-dir of the run)")
+    add_job_argument(s)
     s.add_argument("--json", action="store_true")
     s.add_argument(
         "--exact",
@@ -57,14 +57,22 @@ def add_parser(sub: Any) -> None:
         help="compare a job's SQL table with its success ledger",
         description="Compare the keys in a job's SQL table with the ids its ledger says were written.",
     )
-    v.add_argument("job_dir", type=Path, help="the job directory")
+    add_job_argument(v)
     v.add_argument("--json", action="store_true")
     v.set_defaults(handler=verify)
 
-    cl = sub.add_parser("cleanup", help="remove the state of finished, old jobs (never a running one)")
-    cl.add_argument("base_dir", type=Path, help="the directory holding job directories")
+    cl = sub.add_parser(
+        "cleanup",
+        help="list, then with --yes remove, finished old jobs (never a running one)",
+        description="List the finished jobs not touched for --older-than, with what removing each "
+        "takes along (its record ledger, its output if inside the job directory) and what stays "
+        "(an export, event logs or checkpoints outside it are never removed). Nothing is removed "
+        "without --yes.",
+    )
+    cl.add_argument("base_dir", type=Path, help="a directory of job directories, or one job's directory")
     cl.add_argument("--older-than", default="7d", help="age such as 7d, 12h (default 7d)")
-    cl.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    cl.add_argument("--yes", action="store_true", help="remove the jobs listed (default: only list them)")
+    cl.add_argument("--dry-run", action="store_true", help="only list, even with --yes")
     cl.set_defaults(handler=cleanup)
 
 
@@ -98,7 +106,13 @@ def show_stats(
 
 def stats(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     reject_extra(extra)
-    show_stats(args.job_dir, args.json, Console(soft_wrap=True), exact=args.exact, history=args.history)
+    show_stats(
+        job_dir(args, ledger_only=True),
+        args.json,
+        Console(soft_wrap=True),
+        exact=args.exact,
+        history=args.history,
+    )
     return 0
 
 
@@ -128,15 +142,31 @@ def merge(args: argparse.Namespace, extra: list[str], err: Console) -> int:
 
 
 def cleanup(args: argparse.Namespace, extra: list[str], err: Console) -> int:
-    from datamill.ledger.maintenance import cleanup as do_cleanup
+    from datamill.control.cleanup import old_jobs, remove
     from datamill.ledger.maintenance import parse_age
 
     reject_extra(extra)
-    removed = do_cleanup(args.base_dir, parse_age(args.older_than), args.dry_run)
-    verb = "would remove" if args.dry_run else "removed"
-    for path in removed:
-        print(f"{verb} {path}")
-    print(f"{len(removed)} finished job(s) older than {args.older_than} {verb}.")
+    jobs = old_jobs(args.base_dir, parse_age(args.older_than))
+    doing = args.yes and not args.dry_run
+    verb = "Removing" if doing else "Would remove"
+    print(f"{verb} {len(jobs)} finished job(s) untouched for {args.older_than}:")
+    for job in jobs:
+        print(f"  {job.job_dir} ({job.status}, ended {job.end_time}, {job.size_bytes / 1e6:,.1f} MB)")
+        print(f"    goes with it: {'; '.join(job.goes)}")
+        for kept in job.stays:
+            print(f"    stays: {kept} (outside the job directory: not removed)")
+    if not doing:
+        if jobs:
+            print("Nothing was removed. Run again with --yes to remove them.")
+        return 0
+    removed = 0
+    for job in jobs:
+        if remove(job):
+            removed += 1
+            print(f"removed {job.job_dir}")
+        else:
+            print(f"kept {job.job_dir}: it started running again")
+    print(f"{removed} job(s) removed.")
     return 0
 
 
@@ -144,7 +174,7 @@ def verify(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     from datamill.ledger.verify import verify as do_verify
 
     reject_extra(extra)
-    result = do_verify(args.job_dir)
+    result = do_verify(job_dir(args))
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -154,16 +184,9 @@ def verify(args: argparse.Namespace, extra: list[str], err: Console) -> int:
         print(
             f"in the ledger but not in the table: {r['in_ledger_not_in_sink']:,} {r['examples_ledger_only']}"
         )
-        from datamill.ledger import SUCCESS_FILE
         from datamill.ledger.verify import explain
 
-        root = args.job_dir / SUCCESS_FILE
-        rows = None
-        if root.exists() and not any((args.job_dir / "ledger" / "success").glob("*.parquet")):
-            import pyarrow.parquet as pq
-
-            rows = pq.read_metadata(root).num_rows
-        for line in explain(result, rows):
+        for line in explain(result):
             print(line)
         print("clean" if result["clean"] else "NOT clean")
     return 0 if result["clean"] else 1

@@ -90,3 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         gc.unfreeze()  # main() may be called again in the same process (tests do)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""``datamill run``: run (or continue) the job a recipe describes."""
+"""``datamill run``: run (or continue) a job: a recipe, the job's saved config, or seed 000's --input."""
 
 from __future__ import annotations
 
@@ -9,16 +9,37 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from datamill.config import Recipe, load_recipe, parse_overrides
-from datamill.errors import ConfigError
+from datamill.cli.run_recipe import check_flags, find_recipe, keep_planned_partitions, with_insert_batch
+from datamill.config import Recipe, parse_overrides
+from datamill.errors import ConfigError, JobError
 from datamill.job.driver import JobOutcome, RunRequest, run_job
 
+DESCRIPTION = """\
+Run a job, or continue it: running the same command again skips what was
+committed and does the rest.
+
+What to run, in this order:
+  --config RECIPE.yaml   a recipe (Data-Juicer's shape): dataset, ops, sections
+  the job's own config   no --config, an existing job (--work-dir DIR, or
+                         --work_dir BASE --job_id ID): the config.yaml it saved
+  --input DATASET        no --config, a new job: the dataset as it is, no ops
+                         (every record to the ledger, bad rows set aside; the
+                         ledger's ids come from --id_field COLUMN, else file#row)
+Flags change what they name; on an existing job, --input must name the files
+it was planned on, and its partitions stay as planned: a different --batch is
+noted and applies to a new job only (--retry-failed --batch N reruns the failed
+records in the plan's partitions).
+
+Seed 000's commands, as they are:
+  datamill run --input data.parquet --batch 1000 --insert-batch 1000 --work-dir DIR
+  datamill run --input data.parquet --show-stats --work-dir DIR
+  datamill run --input data.parquet --retry-failed --batch 500 --work-dir DIR
+"""
+
 EPILOG = """\
-Any recipe key can be overridden with a dotted flag, e.g.
-  --partition.size 500   --np 2   --job_id my_job
+Any recipe key is also a flag, dotted (a mistyped one is reported as a flag):
+  --partition.size 500   --np 2   --job_id my_job   --id_field scene_token
   --checkpoint.strategy every_n_ops --checkpoint.n_ops 3
-Running again with the same --job_id continues that job: committed partitions
-are not redone.
 """
 
 
@@ -31,16 +52,24 @@ def recipe_keys() -> str:
     return "\n".join(lines)
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "run",
-        help="run the job a recipe describes",
-        description="Run the job a YAML recipe describes (Data-Juicer's recipe shape).",
+        help="run (or continue) a job: a recipe, or seed 000's --input",
+        description=DESCRIPTION,
         epilog=EPILOG + "\n" + recipe_keys(),
         allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--config", "-c", type=Path, required=True, help="the YAML recipe")
+    p.add_argument("--config", "-c", type=Path, help="the YAML recipe (see above for when it may be omitted)")
+    p.add_argument("--input", help="the dataset: a file, a directory or a glob (same as --dataset_path)")
     p.add_argument(
         "--force",
         action="store_true",
@@ -53,9 +82,13 @@ def add_parser(sub: Any) -> None:
         "(seed 000's meaning). The recipe's work_dir (or --work_dir) is instead the parent of "
         "job directories, named by job id; give one or the other.",
     )
-    p.add_argument("--batch", type=int, help="records per partition (same as --partition.size)")
-    p.add_argument("--insert-batch", type=int, help="rows per database write (same as --export.insert_batch)")
-    p.add_argument("--show-stats", action="store_true", help="print the job's ledger statistics and exit")
+    p.add_argument("--batch", type=positive_int, help="records per partition of a new job (--partition.size)")
+    p.add_argument(
+        "--insert-batch", type=positive_int, help="rows per database write (--export.insert_batch)"
+    )
+    p.add_argument(
+        "--show-stats", action="store_true", help="print the job's ledger statistics and exit (runs nothing)"
+    )
     p.add_argument(
         "--skip-processed",
         action="store_true",
@@ -66,11 +99,14 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="rerun the failed samples (and failed partitions) of the job, from the original input",
     )
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, run_flags=[f for a in p._actions for f in a.option_strings])
 
 
 def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     overrides = parse_overrides(extra)
+    check_flags(overrides, args.run_flags)
+    if args.input is not None:
+        overrides["dataset_path"] = str(Path(args.input).expanduser().resolve())  # (saved in config.yaml)
     if args.work_dir is not None:
         if "work_dir" in overrides or "job_id" in overrides:
             raise ConfigError(
@@ -79,22 +115,21 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
             )
         work_dir = args.work_dir.expanduser().resolve()
         overrides["work_dir"], overrides["job_id"] = str(work_dir.parent), work_dir.name
+    if args.show_stats:
+        return show_job_stats(args, overrides)
     if args.batch is not None:
         overrides["partition.size"] = args.batch
-    if args.insert_batch is not None:
-        overrides["export.insert_batch"] = args.insert_batch
-    recipe = load_recipe(args.config, overrides)
-    if args.show_stats:
-        from datamill.cli.ledger import show_stats
+    found = find_recipe(args.config, overrides)
 
-        if recipe.job_id is None:
-            raise ConfigError("--show-stats needs to know the job: give --work-dir or --job_id.")
-        show_stats(Path(recipe.work_dir) / recipe.job_id, False, Console(soft_wrap=True))
-        return 0
+    def note(text: str) -> None:
+        err.print(text, highlight=False, style="yellow")
+
+    recipe = keep_planned_partitions(found.recipe, overrides, note)
+    recipe = with_insert_batch(recipe, args.insert_batch, overrides, note)
     request = RunRequest(
         recipe,
-        args.config.stem,
-        args.config,
+        found.name,
+        found.path,
         overrides,
         force=args.force,
         retry_failed=args.retry_failed,
@@ -103,6 +138,23 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     outcome = run_job(request, err)
     print_outcome(outcome, Console(soft_wrap=True))
     return outcome.exit_code
+
+
+def show_job_stats(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    """``--show-stats``: the job's directory is all it needs (a recipe only to find it)."""
+    from datamill.cli.ledger import show_stats
+
+    if args.work_dir is not None:
+        job_dir = args.work_dir.expanduser()
+    else:
+        recipe = find_recipe(args.config, overrides).recipe
+        if recipe.job_id is None:
+            raise ConfigError("--show-stats needs to know the job: give --work-dir or --job_id.")
+        job_dir = Path(recipe.work_dir).expanduser() / recipe.job_id
+    if not job_dir.is_dir():
+        raise JobError(f"No job in {job_dir}: nothing has run there yet.")
+    show_stats(job_dir, False, Console(soft_wrap=True))
+    return 0
 
 
 def print_outcome(outcome: JobOutcome, console: Console) -> None:

@@ -6,6 +6,7 @@ whose lock nobody holds was interrupted (its driver died) and is resumable.
 
 from __future__ import annotations
 
+import glob
 import json
 import time
 from dataclasses import dataclass
@@ -88,25 +89,35 @@ def list_running_jobs(base_dir: Path | str = DEFAULT_BASE_DIR) -> list[dict[str,
     return [j.to_json() for j in list_jobs(base_dir) if j.running]
 
 
-def find_job(job_id: str, base_dir: Path | str = DEFAULT_BASE_DIR) -> Path:
-    """The directory of ``job_id`` (a unique prefix is enough)."""
+def find_job(job: str, base_dir: Path | str = DEFAULT_BASE_DIR) -> Path:
+    """The directory of ``job``: a job directory's path (seed 000's ``--work-dir``),
+    or a job id under ``base_dir`` (a unique prefix is enough)."""
+    path = Path(job).expanduser()
+    if (path / "job_summary.json").exists():
+        return path.resolve()
     base = Path(base_dir)
-    exact = base / job_id
-    if (exact / "job_summary.json").exists():
-        return exact
     matches = (
-        sorted(d for d in base.glob(job_id + "*") if (d / "job_summary.json").exists())
-        if base.is_dir()
+        sorted(d for d in base.glob(glob.escape(job) + "*") if (d / "job_summary.json").exists())
+        if base.is_dir() and job and "/" not in job
         else []
     )
+    if (base / job / "job_summary.json").exists():
+        matches = [base / job]
     if len(matches) == 1:
         return matches[0]
+    if not matches and path.is_dir():
+        raise JobError(
+            f"{path} is not a job directory (it has no job_summary.json), and no job id under "
+            f"{base.resolve()} starts with '{job}'."
+        )
     if not matches:
         raise JobError(
-            f"No job '{job_id}' under {base.resolve()}. List jobs with: datamill jobs --base-dir {base}"
+            f"No job '{job}': no such job directory, nor a job id under {base.resolve()}. Give the job's "
+            "directory (the --work-dir of its run), or its id with --base-dir; list jobs with: "
+            f"datamill jobs --base-dir {base}"
         )
     names = ", ".join(m.name for m in matches[:5])
-    raise JobError(f"'{job_id}' matches {len(matches)} jobs ({names}); give more of the id.")
+    raise JobError(f"'{job}' matches {len(matches)} jobs ({names}); give more of the id.")
 
 
 def format_time(iso: str | None) -> str:

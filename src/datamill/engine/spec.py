@@ -108,6 +108,8 @@ class PipelineSpec:
     sink: SqlSink | None = None
     skip_file: str | None = None
     """Ids to skip, per partition (``--skip-processed``)."""
+    needs_text: bool = True
+    """Whether an op reads ``text_key``; if not, rows need no text (:mod:`datamill.job.preflight`)."""
 
     @property
     def key(self) -> str:
@@ -118,7 +120,7 @@ class PipelineSpec:
     def columns(self) -> Columns:
         from datamill.io.readers import Columns  # the workers' side: pyarrow is loaded there
 
-        return Columns(self.text_key, self.id_field)
+        return Columns(self.text_key, self.id_field, self.needs_text)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 A reader returns the rows that can be processed and a list of :class:`BadRow`
 for those that cannot (malformed JSON, no text, text that is not a string, no
-id). Bad rows never stop a job and are never dropped silently: they travel with
-the partition's result and are reported with their file and line.
+id; the text counts only when an op reads it, ``Columns.needs_text``). Bad
+rows never stop a job and are never dropped silently: they travel with the
+partition's result and are reported with their file and line.
 
 Without ``id_field``, each row gets a derived id ``{file}#{row}`` (row counted
 from 0 in the input file) in the column :data:`ID_COLUMN`.
@@ -51,6 +52,8 @@ class Columns:
 
     text_key: str
     id_field: str | None
+    needs_text: bool = True
+    """Whether a row without a string in ``text_key`` is a bad row (some op reads it)."""
 
     @property
     def id_column(self) -> str:
@@ -99,7 +102,12 @@ def _parse_line(raw: bytes, cols: Columns) -> tuple[dict[str, Any] | None, str]:
     if not isinstance(record, dict):
         return None, f"line is a JSON {type(record).__name__}, not an object"
     problem = _row_problem(record.get(cols.text_key, _MISSING), record, cols)
-    if not problem and _SURROGATE_ESCAPE.search(raw) and not _encodable(record[cols.text_key]):
+    if (
+        not problem
+        and cols.needs_text
+        and _SURROGATE_ESCAPE.search(raw)
+        and not _encodable(record[cols.text_key])
+    ):
         problem = f"'{cols.text_key}' holds a lone surrogate escape, which is not valid Unicode"
     return record, problem
 
@@ -117,9 +125,9 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _row_problem(text: Any, record: dict[str, Any], cols: Columns) -> str:
-    if text is _MISSING:
+    if cols.needs_text and text is _MISSING:
         return f"no '{cols.text_key}' key"
-    if not isinstance(text, str):
+    if cols.needs_text and not isinstance(text, str):
         return f"'{cols.text_key}' is {_kind(text)}, not a string"
     if cols.id_field is not None and record.get(cols.id_field) is None:
         return f"no value for id_field '{cols.id_field}'"
@@ -134,13 +142,15 @@ def _columnar(rows: list[dict[str, Any]], cols: Columns) -> pa.Table:
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
-    if not rows:
-        names = dict.fromkeys([cols.text_key] if cols.id_field else [cols.text_key, ID_COLUMN])
+    if not rows:  # (every line was bad): the columns the ops and the ledger look for
+        names = dict.fromkeys([cols.text_key] if cols.needs_text else [])
+        names[cols.id_column] = None
     arrays, fields = [], []
     for name in names:
         values = [row.get(name) for row in rows]
         try:
-            array = pa.array(values, type=pa.string() if name == cols.text_key else None)
+            text = name == cols.text_key and cols.needs_text
+            array = pa.array(values, type=pa.string() if text or name == ID_COLUMN else None)
             field = pa.field(name, array.type)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             array = pa.array([None if v is None else json.dumps(v) for v in values], pa.string())
@@ -205,6 +215,8 @@ def _read_parquet(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[Ba
 
 
 def _parquet_problems(table: pa.Table, cols: Columns) -> list[str]:
+    if not cols.needs_text:
+        return _parquet_id_problems(table, cols)
     if cols.text_key not in table.column_names:
         return [f"no '{cols.text_key}' column"] * table.num_rows
     text = table.column(cols.text_key)
@@ -220,6 +232,15 @@ def _parquet_problems(table: pa.Table, cols: Columns) -> list[str]:
             for m, mi in zip(missing.to_pylist(), missing_id.to_pylist(), strict=True)
         ]
     return [f"'{cols.text_key}' is null" if m else "" for m in missing.to_pylist()]
+
+
+def _parquet_id_problems(table: pa.Table, cols: Columns) -> list[str]:
+    if cols.id_field is None:
+        return [""] * table.num_rows
+    if cols.id_field not in table.column_names:
+        return [f"no id_field column '{cols.id_field}'"] * table.num_rows
+    missing = pc.is_null(table.column(cols.id_field)).to_pylist()
+    return [f"no value for id_field '{cols.id_field}'" if m else "" for m in missing]
 
 
 def _parquet_id(table: pa.Table, cols: Columns, i: int, name: str, row: int) -> str:

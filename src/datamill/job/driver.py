@@ -47,6 +47,7 @@ from datamill.io.sources import discover
 from datamill.job.folding import Folder
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
+from datamill.job.preflight import check_before_work
 from datamill.job.progress import JobProgress
 from datamill.job.resources import ResourceSampler, peak_rss_mb
 from datamill.job.resume import clear_segments, prepare_resume, verify_inputs
@@ -264,6 +265,7 @@ class Driver:
             upgrade_layout(layout.root)  # (a job directory of an older release)
             finish_fold(layout.root)  # (a fold stopped halfway)
             plan = self._plan()
+            self.pipeline = check_before_work(self.pipeline, plan, layout.input_columns)
             layout.create()
             scan = ResultsScan.of(layout.results)
             join = self._skip_join_needed()

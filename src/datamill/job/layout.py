@@ -65,6 +65,11 @@ class JobLayout:
         return self.root / "metadata" / "commits.tsv"
 
     @property
+    def input_columns(self) -> Path:
+        """The first input file's columns, as :mod:`datamill.job.preflight` found them."""
+        return self.root / "metadata" / "input_columns.json"
+
+    @property
     def skip_list(self) -> Path:
         """``--skip-processed``'s anti-join result (:mod:`datamill.ledger.skip`)."""
         return self.root / "metadata" / "skip.parquet"

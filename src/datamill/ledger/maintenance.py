@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import time
 from pathlib import Path
 
 from datamill.atomic import TMP_PREFIX, atomic_path
@@ -64,30 +62,6 @@ def merge(job_dirs: list[Path], out: Path) -> dict[str, int]:
             tmp.unlink(missing_ok=True)
         shutil.rmtree(out / spill, ignore_errors=True)
     return {SUCCESS_FILE: rows["successful"], FAILED_FILE: rows["failed"], HISTORY_FILE: rows["history"]}
-
-
-FINISHED = {"completed", "completed_with_failures", "failed", "stopped"}
-
-
-def cleanup(base: Path, older_than_s: float, dry_run: bool = False) -> list[Path]:
-    """Remove the directories of finished jobs last touched before the cutoff."""
-    cutoff = time.time() - older_than_s
-    removed = []
-    for job in (
-        sorted(p for p in base.iterdir() if (p / "job_summary.json").exists()) if base.is_dir() else []
-    ):
-        if is_locked(job / "job.lock"):
-            continue
-        try:
-            summary = json.loads((job / "job_summary.json").read_text())
-        except ValueError:
-            continue
-        if summary.get("status") not in FINISHED or (job / "job_summary.json").stat().st_mtime > cutoff:
-            continue
-        if not dry_run:
-            shutil.rmtree(job)
-        removed.append(job)
-    return removed
 
 
 def parse_age(text: str) -> float:

@@ -11,6 +11,11 @@ per-sample hook, which the base applies to the text column.
   ``compute_stat(text)`` (or ``compute_stats(table)``) and set ``stat_key``;
   rows whose statistic lies in ``[min, max]`` are kept, or override ``keep``.
 
+An op reads the text column unless it says otherwise: ``needs_text`` is True
+on the base class, and a user op that works on other columns (through
+``process_batch``) sets it to False, so that it runs on a dataset with no text
+column at all (the job checks this before any work).
+
 Statistics live in columns named ``__dj__stats__.{key}`` while a partition is
 processed, and become Data-Juicer's ``__dj__stats__`` struct on export.
 """
@@ -76,6 +81,8 @@ class Op:
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = ""
+    needs_text: ClassVar[bool] = True
+    """Whether the op reads the ``text_key`` column; False for ops that work on other columns."""
 
     def __init__(self, text_key: str = "text", batch_size: int = 1000, **ignored: Any) -> None:
         self.text_key = text_key
