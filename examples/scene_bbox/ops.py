@@ -27,6 +27,8 @@ def _engine(url: str) -> sa.Engine:
 class _Lookup(Mapper):
     """Looks up the batch's tokens in one query and adds the columns it finds."""
 
+    needs_text = False  # it reads the token column: the dataset needs no text
+
     query = ""
     columns: tuple[str, ...] = ()
     missing = ""

@@ -293,8 +293,10 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _die_with_parent(parent: int) -> None:
-    """Linux: be killed when the driver dies, like its workers (a fold is redone, never half-kept)."""
+def _die_with_driver(driver: int) -> None:
+    """Linux: be killed when the fork server that started this process dies,
+    which it does when the driver dies: a fold outliving its driver would race
+    the next run's. (The fold index makes a fold killed anywhere harmless.)"""
     import ctypes
     import signal
     import sys
@@ -302,28 +304,22 @@ def _die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
         pr_set_pdeathsig = 1
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent:
-        raise SystemExit(1)  # the driver died before the line above
+    try:
+        os.kill(driver, 0)
+    except ProcessLookupError:
+        raise SystemExit(1) from None  # the driver died before the line above
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m datamill.ledger.fold JOB_DIR ID_COLUMN DRIVER_PID``: the driver's fold process.
-
-    Prints the fold's report as one JSON line, or one line of error on stderr."""
-    import json
-    import sys
+def fold_child(job_dir: str, id_col: str, driver: int, conn: Any) -> None:
+    """The driver's fold process: fold, and send back the report (or one line of error)."""
     from dataclasses import asdict
 
-    job_dir, id_col, parent = (argv if argv is not None else sys.argv[1:])[:3]
-    _die_with_parent(int(parent))
+    _die_with_driver(driver)
     try:
         report = fold(Path(job_dir), id_col)
-    except Exception as exc:  # reported to the driver, which keeps the segments and goes on
-        print(f"{type(exc).__name__}: {exc}"[:500].replace("\n", " "), file=sys.stderr)
-        return 1
-    print(json.dumps(asdict(report) if report else None))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    except Exception as exc:  # the driver keeps the segments, says so, and goes on
+        conn.send(("error", " ".join(f"{type(exc).__name__}: {exc}".split())[:500]))
+    else:
+        conn.send(("ok", asdict(report) if report else None))
+    finally:
+        conn.close()

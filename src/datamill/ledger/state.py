@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from datamill.atomic import write_json_atomic
 from datamill.ledger import (
+    FAILED_DIR,
     FAILED_FILE,
     FOLD_FORMAT_VERSION,
     FOLD_INDEX,
     HISTORY_FILE,
     LEDGER_DIR,
+    SUCCESS_DIR,
     SUCCESS_FILE,
     read_fold_index,
 )
@@ -46,3 +49,21 @@ def reset_fold(job_dir: Path) -> None:
     index = job_dir / LEDGER_DIR / FOLD_INDEX
     if index.exists():
         write_json_atomic(index, {"format_version": FOLD_FORMAT_VERSION, "partitions": []})
+
+
+def fold_needed(job_dir: Path) -> bool:
+    """Whether a fold has anything to do: a segment on disk (any generation), or
+    a root file missing or not as the last fold wrote it. Cheap: the segment
+    folders hold only what was committed since the last fold."""
+    recorded = read_fold_index(job_dir / LEDGER_DIR / FOLD_INDEX).get("files", {})
+    for name in (SUCCESS_FILE, HISTORY_FILE, FAILED_FILE):
+        try:
+            if (job_dir / name).stat().st_size != recorded.get(name):
+                return True
+        except FileNotFoundError:
+            return True
+    for kind in (SUCCESS_DIR, FAILED_DIR):
+        for _, _, names in os.walk(job_dir / LEDGER_DIR / kind):
+            if any(n.endswith(".parquet") and not n.startswith((".", "_")) for n in names):
+                return True
+    return False
