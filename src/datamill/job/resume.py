@@ -24,6 +24,7 @@ from datamill.engine.commit import (
     part_id,
     remove_uncommitted,
 )
+from datamill.engine.results import FAILED_PARTITION
 from datamill.engine.spec import CheckpointName, PipelineSpec
 from datamill.errors import InputError
 from datamill.io.sources import Fingerprint
@@ -83,14 +84,16 @@ def prepare_resume(
         sweep_temporaries(folder)
     index = CommitIndex(layout.commit_index)
     committed = index.load(results, markers)
-    stale = [pid for pid, result in committed.items() if result.pipeline_hash != current]
-    skip = compacted_partitions(layout.progress / COMPACTED_INDEX) | set(stale)
+    # A failed partition's marker records its records as failed until it runs again: now.
+    failed = [pid for pid, result in committed.items() if result.pipeline_hash == FAILED_PARTITION]
+    stale = [pid for pid, r in committed.items() if r.pipeline_hash not in (current, FAILED_PARTITION)]
+    skip = compacted_partitions(layout.progress / COMPACTED_INDEX) | set(stale) | set(failed)
     sizes = _segment_sizes(layout)
     damaged = [
         pid for pid, result in committed.items() if pid not in skip and not _ledger_intact(sizes, result)
     ]
-    index.drop(stale + damaged)
-    for pid in stale + damaged:
+    index.drop(failed + stale + damaged)
+    for pid in failed + stale + damaged:
         result = committed.pop(pid)
         marker_path(results, pid).unlink()
         (results / result.result_file).unlink(missing_ok=True)
@@ -101,6 +104,8 @@ def prepare_resume(
             f"Resuming job {layout.job_id}: {len(committed)} of {len(plan.partitions)} partitions "
             "were committed earlier and are skipped."
         )
+    if failed:
+        notes.append(f"{len(failed)} partitions failed in an earlier run; they run again.")
     if stale:
         notes.append(f"{len(stale)} committed partitions were made by a different recipe and will be redone.")
     if damaged:
