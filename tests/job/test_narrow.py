@@ -12,7 +12,7 @@ from datamill.demo.recipe import SIX_OPS
 from datamill.ledger.stats import ledger_stats
 from tests.conftest import read_jsonl, write_jsonl
 from tests.job import jobproc
-from tests.job.test_fault_tolerance import _kill_at_random, make_recipe
+from tests.job.test_fault_tolerance import make_recipe
 
 DIE = "tests.job.user_ops:AlwaysDieMapper"
 BROKEN = "tests.job.user_ops:BrokenUntilFixedMapper"
@@ -147,19 +147,54 @@ def test_a_failed_partition_whose_records_cannot_be_read_says_so(
     assert ledger_stats(tmp_path / "jobs" / "gone")["failed_unique"] == 0
 
 
+NARROWING = "narrowing it down"
+
+
+def narrowings(job_dir: Path) -> int:
+    """How many narrowings the job's runs started (a torn last line is not counted)."""
+    try:
+        text = (job_dir / "event_logs" / "events.jsonl").read_text()
+    except FileNotFoundError:
+        return 0
+    return sum(1 for line in text.splitlines() if NARROWING in line and line.endswith("}"))
+
+
 @pytest.mark.slow
 def test_chaos_kills_while_poison_samples_are_narrowed_down(datamill, corpus, tmp_path: Path) -> None:
-    data = corpus(2400)
+    data = corpus(1200)
     texts = [json.loads(line)["text"] for line in data.read_text().splitlines()]
-    poison = sorted(random.Random(3).sample(range(len(texts)), 14))
+    rng = random.Random(3)  # a poison sample in 16 of the 60 partitions, two in one of them
+    poison = sorted({p * 20 + rng.randrange(20) for p in [*rng.sample(range(60), 16), 7]})
+    assert len(poison) == 17
     die = {DIE: {"needles": [texts[i] for i in poison], "how": "sigkill"}}
     process = [die, *SIX_OPS]
     reference = make_recipe(tmp_path, data, "reference", process, fault_tolerance=FAST)
     assert datamill("run", "--config", reference, "--job_id", "reference") == 0
+    poisoned = {i // 20 for i in poison}
+    assert narrowings(tmp_path / "jobs" / "reference") == len(poisoned)
     recipe = make_recipe(tmp_path, data, "chaos", process, fault_tolerance=FAST)
     job_dir = tmp_path / "jobs" / "chaos"
-    kills = _kill_at_random(recipe, job_dir, random.Random(17), "--job_id", "chaos", kills=10)
+    rng = random.Random(17)
+    kills = 0  # failed partitions go to the back of the queue: most runs end narrowing
+    for _ in range(16):
+        proc = jobproc.start(recipe, "--job_id", "chaos")
+        if kills % 2 == 0:  # while a partition is narrowed down: its probes run
+            seen = narrowings(job_dir)
+            jobproc.wait_for(lambda n=seen: narrowings(job_dir) > n, 60, proc)
+            jobproc.wait_for(lambda: False, rng.uniform(0.0, 1.0), proc)
+        else:
+            before = jobproc.committed(job_dir) if (job_dir / "results").is_dir() else 0
+            target = before + rng.randint(1, 8)
+            jobproc.wait_for(lambda n=target: jobproc.committed(job_dir) >= n, 60, proc)
+        if proc.poll() is not None:
+            assert proc.returncode == 0, proc.stdout.read().decode() if proc.stdout else ""
+            break
+        jobproc.kill_group(proc)
+        kills += 1
     assert kills >= 8, f"only {kills} kills: make the job longer"
+    assert narrowings(job_dir) > len(poisoned), "no narrowing was interrupted: the test proves nothing"
+    if proc.returncode != 0:
+        assert datamill("run", "--config", recipe, "--job_id", "chaos") == 0
 
     def aside(job: Path) -> list[str]:
         return sorted(q["id"] for m in markers(job).values() for q in m["quarantined"])
@@ -168,5 +203,6 @@ def test_chaos_kills_while_poison_samples_are_narrowed_down(datamill, corpus, tm
     assert aside(tmp_path / "jobs" / "reference") == expected
     assert aside(job_dir) == expected
     assert (tmp_path / "chaos.jsonl").read_bytes() == (tmp_path / "reference.jsonl").read_bytes()
-    assert ledger_stats(job_dir)["failed_unique"] == len(poison)
+    stats = ledger_stats(job_dir)
+    assert stats["failed_unique"] == len(poison) and stats["successful"] == len(texts) - len(poison)
     assert jobproc.summary(job_dir)["status"] == "completed"
