@@ -11,6 +11,10 @@ cross process boundaries on their way back from workers.
     ├── OpError            an op failed on data it was given
     ├── JobError           the job's state on disk is not usable
     └── PartitionError     a partition failed as a whole (transient)
+        └── WorkerDied     its worker process died (killed, out of memory, exited)
+
+An error raised while an op ran carries the op's name (:func:`op_of`), so a
+partition that fails as a whole says where.
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ class DatamillError(Exception):
         super().__init__(message)
         self.message = message
 
-    def __reduce__(self) -> tuple[type, tuple[str]]:
-        return (type(self), (self.message,))
+    def __reduce__(self) -> tuple[type, tuple[str], dict[str, object]]:
+        return (type(self), (self.message,), self.__dict__)
 
     def __str__(self) -> str:
         return self.message
@@ -59,6 +63,50 @@ class PartitionError(DatamillError):
     """A partition failed as a whole (I/O error, worker lost); retrying may help."""
 
     transient = True
+
+
+class WorkerDied(PartitionError):
+    """The worker process running a partition died: killed by a signal (the
+    kernel's OOM killer sends SIGKILL), a crash in a C extension, an op calling
+    ``os._exit``. Nothing it did was committed."""
+
+    def __init__(self, message: str, exitcode: int | None = None, op_name: str | None = None) -> None:
+        super().__init__(message)
+        self.exitcode = exitcode
+        self.op_name = op_name
+
+    @property
+    def how(self) -> str:
+        """How it died, for a person: the reason a sample it was running is set aside."""
+        return how_it_died(self.exitcode)
+
+
+def how_it_died(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "worker died"
+    if exitcode == -9:
+        return "worker killed by signal 9 — possibly out of memory"
+    if exitcode < 0:
+        import signal
+
+        try:
+            name = f" ({signal.Signals(-exitcode).name})"
+        except ValueError:
+            name = ""
+        return f"worker killed by signal {-exitcode}{name}"
+    return f"worker exited with code {exitcode}"
+
+
+def at_op(exc: BaseException, op_name: str) -> None:
+    """Note on ``exc`` the op that was running when it was raised."""
+    if getattr(exc, "op_name", None) is None:
+        exc.op_name = op_name  # type: ignore[attr-defined]
+
+
+def op_of(exc: BaseException) -> str | None:
+    """The op that was running when ``exc`` was raised, if known."""
+    name = getattr(exc, "op_name", None)
+    return name if isinstance(name, str) else None
 
 
 def closest(name: str, candidates: Sequence[str]) -> str:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
 from datamill.engine.spec import PartitionTask
-from datamill.errors import PartitionError
+from datamill.errors import PartitionError, WorkerDied
 from datamill.executors.local import LocalExecutor
+from tests.conftest import write_jsonl
 
 NEVER_RUN = cast(PartitionTask, object())  # the pool fails before any task reaches a worker
 
@@ -57,3 +60,44 @@ def test_the_fork_server_preloads_modules_that_exist() -> None:
 
     for name in FORKSERVER_PRELOAD:
         importlib.import_module(name)
+
+
+def one_partition(tmp_path: Path, process: list[dict[str, Any]]) -> PartitionTask:
+    """A task for the first partition of ``row 0`` … ``row 9``, with ``process`` as its ops."""
+    from datamill.config.loader import load_recipe
+    from datamill.io.sources import discover
+    from datamill.job.driver import pipeline_for
+    from datamill.job.layout import JobLayout
+    from datamill.plan.planner import make_plan
+
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(10)])
+    recipe = load_recipe(None, raw={"dataset_path": str(data), "work_dir": str(tmp_path), "process": process})
+    layout = JobLayout.for_recipe(recipe, "j")
+    layout.create()
+    plan = make_plan(discover(str(data)), recipe.partition, tmp_path)
+    return PartitionTask(plan.partitions[0], pipeline_for(recipe, layout, "jsonl"))
+
+
+@pytest.mark.parametrize(("how", "code"), [("exit", 9), ("sigkill", -9)])
+def test_a_dead_worker_says_how_it_died_and_in_which_op(tmp_path: Path, how: str, code: int) -> None:
+    die = "tests.job.user_ops:AlwaysDieMapper"
+    process = [{"whitespace_normalization_mapper": {}}, {die: {"needle": "row 4", "how": how}}]
+    task = one_partition(tmp_path, process)
+    events: list[dict[str, Any]] = []
+    pool = LocalExecutor(1, events.append)
+    try:
+        error = pool.submit(task).exception(timeout=60)
+        assert isinstance(error, WorkerDied) and error.transient
+        assert (error.exitcode, error.op_name) == (code, die)
+        assert f"in op '{die}'" in str(error)
+        oom = "worker killed by signal 9 — possibly out of memory"
+        assert error.how == ("worker exited with code 9" if how == "exit" else oom)
+        assert [e["type"] for e in events][-1] == "OP_START"  # the worker's events up to its death
+        survivor = pool.submit(replace(task, rows=(0, 4))).result(timeout=60)  # a probe without row 4
+        assert survivor.rows_read == 4 and survivor.result_file == ""
+        assert [e["type"] for e in events][-1] == "OP_START", "a probe's events are its own"
+        again = pool.submit(replace(task, rows=(0, 4))).result(timeout=60)
+        assert again.pid != survivor.pid  # each probe in a fresh worker
+        assert not list((tmp_path / "j" / "results").glob("*")), "a probe commits nothing"
+    finally:
+        pool.shutdown()

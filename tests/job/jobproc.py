@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def start(recipe: Path, *args: str) -> subprocess.Popen[bytes]:
     """``datamill run --config recipe ARGS`` in its own process group."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}  # this tree's code
+    # This checkout's source first: an installed datamill may be another checkout's.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
     return subprocess.Popen(
         [sys.executable, "-m", "datamill", "run", "--config", str(recipe), *args],
         cwd=REPO,

@@ -232,25 +232,6 @@ def test_chaos_kills_lose_and_duplicate_nothing(datamill, corpus, tmp_path: Path
     assert (tmp_path / "chaos.jsonl").read_bytes() == reference_output(datamill, tmp_path, data, SIX_OPS)
 
 
-def test_a_partition_that_keeps_failing_is_marked_failed_after_max_retries(
-    datamill, tmp_path: Path, capsys
-) -> None:
-    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(60)])
-    die = {"tests.job.user_ops:AlwaysDieMapper": {"needle": "row 33"}}
-    recipe = make_recipe(
-        tmp_path, data, "doomed", [die], fault_tolerance={"max_retries": 2, "retry_delay_s": 0.05}
-    )
-    assert datamill("run", "--config", recipe, "--job_id", "doomed") == 1
-    s = jobproc.summary(tmp_path / "jobs" / "doomed")
-    assert s["status"] == "completed_with_failures"
-    (failure,) = s["failed_partitions"]
-    assert failure["partition_id"].endswith("_20-40") and failure["attempts"] == 3
-    assert "worker process" in failure["error"] and "died (exit code 9)" in failure["error"]
-    assert s["counts"]["partition_retries"] == 2
-    assert len(read_jsonl(tmp_path / "doomed.jsonl")) == 40
-    assert "Running the same command again retries exactly those partitions" in capsys.readouterr().out
-
-
 def test_a_second_signal_stops_at_once_and_the_job_stays_resumable(datamill, corpus, tmp_path: Path) -> None:
     data = corpus(200)
     process = [{"tests.job.user_ops:SlowMapper": {"delay_s": 5}}]

@@ -79,17 +79,60 @@ class FlakyMapper(Mapper):
 
 
 class AlwaysDieMapper(Mapper):
-    """Kills its worker on ``needle`` every time: a partition that cannot succeed."""
+    """Kills its worker on ``needle`` (or any of ``needles``) every time: a poison sample.
 
-    def __init__(self, needle: str = "", **kwargs: object) -> None:
+    ``how`` is ``exit`` (``os._exit(9)``) or ``sigkill`` (a real SIGKILL, as the
+    kernel's OOM killer sends)."""
+
+    def __init__(
+        self, needle: str = "", needles: list[str] | None = None, how: str = "exit", **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.needle = needle
+        self.needles = {needle, *(needles or [])} - {""}
+        self.how = how
 
     def process_text(self, text: str) -> str:
         import os
+        import signal
 
-        if text == self.needle:
+        if text in self.needles:
+            if self.how == "sigkill":
+                os.kill(os.getpid(), signal.SIGKILL)
             os._exit(9)
+        return text
+
+
+class DieOnPairMapper(Mapper):
+    """Kills its worker when a batch holds both ``pair`` texts: no sample kills it alone."""
+
+    def __init__(self, pair: list[str] | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.pair = set(pair or [])
+
+    def process_batch(self, table):  # type: ignore[no-untyped-def]
+        import os
+
+        if self.pair and self.pair <= set(table.column(self.text_key).to_pylist()):
+            os._exit(9)
+        return table
+
+
+class BrokenUntilFixedMapper(Mapper):
+    """Fails its whole partition while the file ``fixed`` is missing, on a partition
+    holding ``needle``: a service it needs is down (no sample is to blame)."""
+
+    def __init__(self, needle: str = "", fixed: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.needle, self.fixed = needle, fixed
+
+    def run(self, table):  # type: ignore[no-untyped-def]
+        from pathlib import Path
+
+        if self.needle in table.column(self.text_key).to_pylist() and not Path(self.fixed).exists():
+            raise ConnectionError("the metadata service is unavailable")
+        return super().run(table)
+
+    def process_text(self, text: str) -> str:
         return text
 
 

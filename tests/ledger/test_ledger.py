@@ -257,9 +257,14 @@ def test_a_partition_started_early_that_fails_leaves_no_segment_of_a_crashed_run
         assert datamill("run", "--config", first, "--work-dir", work) == 0
     marker = sorted((work / "results").glob("*.commit"))[0]
     marker.unlink()  # killed before it committed: its segment stays behind
-    die = {"tests.job.user_ops:AlwaysDieMapper": {"needle": "scene number 3 has some text"}}
+    broken = {
+        "tests.job.user_ops:BrokenUntilFixedMapper": {
+            "needle": "scene number 3 has some text",
+            "fixed": str(tmp_path / "fixed"),
+        }
+    }
     ft = {"max_retries": 0, "retry_delay_s": 0}
-    again = recipe(tmp_path, data, [die], partition={"size": 20}, fault_tolerance=ft)
+    again = recipe(tmp_path, data, [broken], partition={"size": 20}, fault_tolerance=ft)
     assert datamill("run", "--config", again, "--work-dir", work) == 1  # the first partition fails
     ok = pd.read_parquet(work / "successful_tokens.parquet")
     assert len(ok) == 80 and "tok0003" not in set(ok["scene_token"])

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from datamill import ledger
 from datamill.engine.checkpoint import CheckpointStore, PartitionState, write_table
 from datamill.engine.commit import result_path, write_marker
-from datamill.engine.results import OpMetrics, PartitionResult
+from datamill.engine.results import FAILED_PARTITION, OpMetrics, PartitionResult
 from datamill.engine.spec import (
     EXTENSIONS,
     EventSink,
@@ -31,7 +31,7 @@ from datamill.engine.spec import (
     pipeline_hash,
     prefix_hashes,
 )
-from datamill.errors import OpError
+from datamill.errors import OpError, at_op
 from datamill.events.log import make_event
 from datamill.events.types import EventType
 from datamill.io.readers import BadRow, read_partition
@@ -72,13 +72,19 @@ def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: Par
     """Run one op, setting aside the samples it raises on."""
     started = time.perf_counter()
     _emit(task, EventType.OP_START, op_name=op.name, op_index=index, rows_in=table.num_rows)
-    outcome = op.run(table)
+    try:
+        outcome = op.run(table)
+    except Exception as exc:
+        at_op(exc, op.name)
+        raise
     if outcome.rows_removed:
         state.filtered_ids.extend(_removed_ids(table, outcome, task.pipeline.columns.id_column))
     if outcome.failures:
         if task.pipeline.on_sample_error == "fail_partition":
             first = outcome.failures[0]
-            raise OpError(f"op '{op.name}' failed on a sample of partition {task.spec.id}: {first.error}")
+            error = OpError(f"op '{op.name}' failed on a sample of partition {task.spec.id}: {first.error}")
+            at_op(error, op.name)
+            raise error
         ids = table.column(task.pipeline.columns.id_column)
         now = datetime.now(UTC).isoformat()
         for failure in outcome.failures:
@@ -196,6 +202,138 @@ def _write_ledger(
     return sizes, recovered
 
 
+def _read_input(task: PartitionTask) -> tuple[pa.Table, PartitionState, pa.Array | None]:
+    """The partition's rows as read: the input, less what a retry round or
+    ``--skip-processed`` leaves out (the rows probes and set-aside positions
+    refer to); with its state, and the ids to watch for recovery."""
+    pipeline, spec = task.pipeline, task.spec
+    table, bad_rows = read_partition(spec, pipeline.columns)
+    if task.retry_round:
+        table, bad_rows = _only_failed(task, table, bad_rows)
+    before = table.num_rows + len(bad_rows)
+    watch = None
+    if pipeline.skip_file and not task.retry_round:
+        table, bad_rows, watch = _not_processed(pipeline.skip_file, spec, table, bad_rows, pipeline)
+    state = PartitionState(
+        rows_read=table.num_rows + len(bad_rows),
+        bad_rows=[b.to_json() for b in bad_rows],
+        rows_skipped=before - table.num_rows - len(bad_rows),
+    )
+    return table, state, watch
+
+
+def _fail_rows(
+    task: PartitionTask, table: pa.Table, state: PartitionState, rows: list[tuple[int, str, str]]
+) -> pa.Table:
+    """Record the rows at ``rows`` (position, step, error) as failed; return the others."""
+    if not rows:
+        return table
+    ids = table.column(task.pipeline.columns.id_column)
+    now = datetime.now(UTC).isoformat()
+    for position, step, error in rows:
+        state.quarantined.append(
+            {
+                "id": str(ids[position].as_py()),
+                "step": step,
+                "error_msg": error,
+                "batch_num": task.spec.pid.index,
+                "failed_at": now,
+            }
+        )
+    drop = pa.array([position for position, _, _ in rows], pa.int64())
+    keep = pc.invert(pc.is_in(pa.array(range(table.num_rows), pa.int64()), value_set=drop))
+    return table.filter(keep)
+
+
+def _set_aside(task: PartitionTask, table: pa.Table, state: PartitionState) -> pa.Table:
+    """Leave out the samples that kill the worker, recorded as failed with the op and how."""
+    rows = [(s.position, s.step, s.error) for s in task.set_aside if s.position < table.num_rows]
+    if not rows:
+        return table
+    table = _fail_rows(task, table, state, rows)
+    named = [q["id"] for q in state.quarantined[-len(rows) :]]
+    _emit(
+        task,
+        EventType.SAMPLES_QUARANTINED,
+        op_name=rows[0][1],
+        rows_in=len(rows),
+        message=f"{len(rows)} samples kill their worker and were set aside: {', '.join(named[:20])}"
+        f"{'…' if len(named) > 20 else ''}; {rows[0][2]}",
+    )
+    return table
+
+
+def probe_partition(task: PartitionTask) -> PartitionResult:
+    """Run the ops on some rows of the partition and commit nothing: whether
+    the worker survives them is the answer (the driver narrows down samples
+    that kill their worker this way)."""
+    started = time.perf_counter()
+    assert task.rows is not None
+    start, stop = task.rows
+    table, state, _ = _read_input(task)
+    table = table.slice(start, max(0, stop - start))
+    rows = table.num_rows
+    ops, _ = pipeline_ops(task.pipeline)
+    for index, op in enumerate(ops):
+        table = run_op(op, index, table, state, task)
+    return PartitionResult(
+        partition_id=task.commit_id,
+        rows_read=rows,
+        rows_out=table.num_rows,
+        result_file="",
+        result_bytes=0,
+        seconds=time.perf_counter() - started,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        attempt=task.attempt,
+    )
+
+
+def record_failure(task: PartitionTask) -> PartitionResult:
+    """Commit a partition that failed as a whole as failed: every record it
+    read goes to the failed ledger with the step and error, nothing to the
+    output. The marker's hash is :data:`FAILED_PARTITION`, so the next run
+    removes it and runs the partition again."""
+    assert task.failure is not None
+    step, error = task.failure
+    pipeline = task.pipeline
+    started = time.perf_counter()
+    table, state, _ = _read_input(task)
+    _fail_rows(task, table, state, [(i, step, error) for i in range(table.num_rows)])
+    empty = table.slice(0, 0)
+    results_dir = Path(pipeline.results_dir)
+    dest = result_path(results_dir, task.commit_id, result_suffix(pipeline.result_format))
+    nbytes = write_result(output_table(empty, pipeline.keep_stats), dest, pipeline.result_format)
+    segments, _ = _write_ledger(task, empty, state, None)
+    result = PartitionResult(
+        partition_id=task.commit_id,
+        rows_read=state.rows_read,
+        rows_out=0,
+        result_file=dest.name,
+        result_bytes=nbytes,
+        seconds=time.perf_counter() - started,
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        attempt=task.attempt,
+        bad_rows=state.bad_rows,
+        quarantined=state.quarantined,
+        pipeline_hash=FAILED_PARTITION,
+        rows_skipped=state.rows_skipped,
+        ledger=segments,
+    )
+    write_marker(results_dir, result)
+    return result
+
+
+def run_task(task: PartitionTask) -> PartitionResult:
+    """What a worker runs: a partition, a probe or a failure record."""
+    if task.probe:
+        return probe_partition(task)
+    if task.failure is not None:
+        return record_failure(task)
+    return run_partition(task)
+
+
 def run_partition(task: PartitionTask) -> PartitionResult:
     """Read (or resume), process, write and commit one partition."""
     started = time.perf_counter()
@@ -203,26 +341,20 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     _emit(task, EventType.PARTITION_START, rows_in=spec.rows)
     ops, hashes = pipeline_ops(pipeline)
     store = CheckpointStore(pipeline.checkpoint)
+    # Set-aside positions are in the rows as read: such a run starts from the input.
     use_checkpoints = pipeline.checkpoint.enabled and not task.retry_round
-    resumed = store.latest(spec.id, hashes, pipeline.columns) if use_checkpoints else None
+    load = use_checkpoints and not task.set_aside
+    resumed = store.latest(spec.id, hashes, pipeline.columns) if load else None
     watch: list[pa.Array] = []
     if resumed:
         last_done, table, state, checkpoint = resumed
         first = last_done + 1
         _emit(task, EventType.CHECKPOINT_LOAD, op_index=last_done, checkpoint_path=str(checkpoint))
     else:
-        table, bad_rows = read_partition(spec, pipeline.columns)
-        if task.retry_round:
-            table, bad_rows = _only_failed(task, table, bad_rows)
-        before = table.num_rows + len(bad_rows)
-        if pipeline.skip_file and not task.retry_round:
-            table, bad_rows, watched = _not_processed(pipeline.skip_file, spec, table, bad_rows, pipeline)
+        table, state, watched = _read_input(task)
+        if watched is not None:
             watch.append(watched)
-        state = PartitionState(
-            rows_read=table.num_rows + len(bad_rows),
-            bad_rows=[b.to_json() for b in bad_rows],
-            rows_skipped=before - table.num_rows - len(bad_rows),
-        )
+        table = _set_aside(task, table, state)
         first, checkpoint = 0, None
     for index in range(first, len(ops)):
         table = run_op(ops[index], index, table, state, task)

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+FAILED_PARTITION = "failed"
+"""The ``pipeline_hash`` of a failed partition's marker: it records the
+partition's records as failed, but no recipe made it, so a resume removes it
+and runs the partition again."""
+
 
 @dataclass(slots=True)
 class OpMetrics:
@@ -50,7 +55,8 @@ class PartitionResult:
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     """Samples an op raised on: id, step (the op), error_msg, batch_num, failed_at."""
     pipeline_hash: str = ""
-    """What made this result; a result made by another recipe is redone."""
+    """What made this result; a result made by another recipe is redone
+    (so is a failed partition's record, :data:`FAILED_PARTITION`)."""
     resumed_from: str | None = None
     """The checkpoint this run of the partition started from, if any."""
     rows_skipped: int = 0

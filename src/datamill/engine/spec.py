@@ -124,14 +124,41 @@ class PipelineSpec:
 
 
 @dataclass(frozen=True)
+class SetAside:
+    """A sample found to kill its worker, by its position in the partition as
+    read (before any op: positions are what probes can name without ids)."""
+
+    position: int
+    step: str
+    """The op that was running when the worker died."""
+    error: str
+    """How the worker died."""
+
+
+@dataclass(frozen=True)
 class PartitionTask:
-    """A descriptor of work: which partition, which pipeline, which attempt."""
+    """A descriptor of work: which partition, which pipeline, which attempt.
+
+    Besides a normal run, a task can be a probe (``rows``: run the ops on some
+    rows, commit nothing, only survive or not) or a failure record
+    (``failure``: commit the partition as failed, with every record in the
+    failed ledger and no output)."""
 
     spec: PartitionSpec
     pipeline: PipelineSpec
     attempt: int = 1
     retry_round: int = 0
     """Above 0: rerun only the partition's failed samples, committed as round k."""
+    rows: tuple[int, int] | None = None
+    """A probe of the rows at positions [start, stop) of the partition as read."""
+    set_aside: tuple[SetAside, ...] = ()
+    """Samples to leave out and record as failed: they kill the worker."""
+    failure: tuple[str, str] | None = None
+    """(step, error) of a partition that failed as a whole, to record."""
+
+    @property
+    def probe(self) -> bool:
+        return self.rows is not None
 
     @property
     def commit_id(self) -> str:

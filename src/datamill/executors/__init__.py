@@ -1,4 +1,4 @@
-"""Executors decide where a partition runs; all run :func:`run_partition`."""
+"""Executors decide where a partition runs; all run :func:`~datamill.engine.partition.run_task`."""
 
 from datamill.executors.base import Executor, make_executor
 

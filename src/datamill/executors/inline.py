@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from datamill.engine.partition import run_partition, set_event_sink
+from datamill.engine.partition import run_task, set_event_sink
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import PartitionTask
 
@@ -27,7 +27,7 @@ class InlineExecutor:
             self.first_dispatch = time.time()
         set_event_sink(self.on_event)
         try:
-            future.set_result(run_partition(task))
+            future.set_result(run_task(task))
         except Exception as exc:
             future.set_exception(exc)
         finally:

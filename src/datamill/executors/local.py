@@ -1,12 +1,15 @@
 """A pool of worker processes on this machine.
 
 Each worker is a process of its own with a pipe to the driver, so the driver
-always knows which partition a worker is running. A worker that dies (killed,
-out of memory, an op calling ``os._exit``) fails only that partition with a
-transient :class:`PartitionError`; a new worker takes its place and the other
-workers go on. Workers ignore SIGINT, so Ctrl-C reaches only the driver, which
-decides how to stop. They are started with ``forkserver``: they inherit none
-of the driver's threads or open files, and build the pipeline's ops once.
+always knows which partition a worker is running, and, from the events the
+worker streams, which op. A worker that dies (killed, out of memory, an op
+calling ``os._exit``) fails only that partition with a transient
+:class:`WorkerDied` that says how it died and in which op; a new worker takes
+its place and the other workers go on. A probe runs in a fresh worker, which
+exits after it; its events are not passed on (it commits nothing). Workers
+ignore SIGINT, so Ctrl-C reaches only the driver, which decides how to stop.
+They are started with ``forkserver``: they inherit none of the driver's
+threads or open files, and build the pipeline's ops once.
 """
 
 from __future__ import annotations
@@ -28,14 +31,14 @@ from typing import Any
 
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import PartitionTask
-from datamill.errors import PartitionError
+from datamill.errors import PartitionError, WorkerDied, at_op, how_it_died, op_of
 from datamill.prestart import FORKSERVER_PRELOAD
 
 
 def _worker_main(conn: Connection) -> None:
     # Imported here, not by the driver: the fork server has loaded the
     # engine already (FORKSERVER_PRELOAD), so this costs a worker nothing.
-    from datamill.engine.partition import run_partition, set_event_sink
+    from datamill.engine.partition import run_task, set_event_sink
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_event_sink(lambda event: conn.send(("event", event)))
@@ -47,9 +50,11 @@ def _worker_main(conn: Connection) -> None:
         if task is None:
             return
         try:
-            conn.send(("ok", run_partition(task)))
+            conn.send(("ok", run_task(task)))
         except BaseException as exc:  # everything goes back to the driver
             conn.send(("error", _picklable(exc), traceback.format_exc()))
+        if task.probe:
+            return  # the next probe gets a fresh worker: nothing left over from this one
 
 
 def _picklable(exc: BaseException) -> BaseException:
@@ -59,7 +64,11 @@ def _picklable(exc: BaseException) -> BaseException:
         pickle.loads(pickle.dumps(exc))
         return exc
     except Exception:
-        return PartitionError(f"{type(exc).__name__}: {exc}")
+        error = PartitionError(f"{type(exc).__name__}: {exc}")
+        op_name = op_of(exc)
+        if op_name is not None:
+            at_op(error, op_name)
+        return error
 
 
 @dataclass
@@ -67,6 +76,10 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     job: tuple[PartitionTask, Future[PartitionResult]] | None = None
+    op_name: str | None = None
+    """The op its task is running (from the task's OP_START and OP_COMPLETE events)."""
+    retire: bool = False
+    """It ran a probe and exits: replace it, give it nothing more."""
 
 
 class LocalExecutor:
@@ -152,7 +165,7 @@ class LocalExecutor:
                     dead = w.process.sentinel in ready
                     if w.conn in ready and not self._receive(w):
                         dead = True
-                    if dead:
+                    if dead or w.retire:
                         self._workers[i] = self._replace(w)
 
     def _dispatch(self) -> None:
@@ -161,7 +174,7 @@ class LocalExecutor:
                 task, future = self._queue.popleft()
                 if not future.set_running_or_notify_cancel():
                     continue
-                w.job = (task, future)
+                w.job, w.op_name = (task, future), None
                 w.conn.send(task)
                 if self.first_dispatch is None:
                     self.first_dispatch = time.time()
@@ -173,11 +186,11 @@ class LocalExecutor:
         except (EOFError, OSError):
             return False
         if message[0] == "event":
-            if self.on_event is not None:
-                self.on_event(message[1])
+            self._event(w, message[1])
             return True
         job, w.job = w.job, None
         if job is not None:
+            w.retire = job[0].probe
             if message[0] == "ok":
                 job[1].set_result(message[1])
             else:
@@ -186,15 +199,30 @@ class LocalExecutor:
                 job[1].set_exception(message[1])
         return True
 
+    def _event(self, w: _Worker, event: dict[str, Any]) -> None:
+        """Note which op the worker is in; pass the event on, unless a probe sent it."""
+        if event["type"] == "OP_START":
+            w.op_name = event.get("op_name")
+        elif event["type"] == "OP_COMPLETE":
+            w.op_name = None
+        if self.on_event is not None and not (w.job is not None and w.job[0].probe):
+            self.on_event(event)
+
     def _replace(self, w: _Worker) -> _Worker:
         w.process.join(timeout=1)
+        if w.process.is_alive():  # (a retired worker that does not exit)
+            w.process.kill()
+            w.process.join()
         code = w.process.exitcode
         if w.job is not None:
             task, future = w.job
-            reason = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            where = f" in op '{w.op_name}'" if w.op_name else ""
             future.set_exception(
-                PartitionError(
-                    f"worker process {w.process.pid} died ({reason}) while running partition {task.spec.id}"
+                WorkerDied(
+                    f"worker process {w.process.pid} died ({how_it_died(code)}) while running "
+                    f"partition {task.spec.id}{where}",
+                    code,
+                    w.op_name,
                 )
             )
         w.conn.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import itertools
 import json
 import logging
 import os
@@ -39,7 +40,7 @@ from datamill.control.procs import identity
 from datamill.engine.commit import AnyResult, CommitIndex, ResultsScan, base_id, retry_round
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import CheckpointPolicy, PartitionTask, PipelineSpec, SqlSink, pipeline_hash
-from datamill.errors import ConfigError, DatamillError, InputError
+from datamill.errors import ConfigError, DatamillError, InputError, op_of
 from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
 from datamill.io.pieces import PieceStager, is_piece
@@ -47,6 +48,7 @@ from datamill.io.sources import discover
 from datamill.job.folding import Folder
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
+from datamill.job.narrow import Narrower
 from datamill.job.preflight import check_before_work
 from datamill.job.progress import JobProgress
 from datamill.job.resources import ResourceSampler, peak_rss_mb
@@ -250,9 +252,11 @@ class Driver:
         self._retries: list[tuple[PartitionSpec, int]] = []
         self._skip_join: SkipJoin | None = None
         self._executor: Executor | None = None
-        self._early: dict[Future[PartitionResult], tuple[PartitionSpec, int, int]] = {}
+        self._early: dict[Future[PartitionResult], PartitionTask] = {}
         self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.events = EventLog(self.layout.event_logs, job_id, recipe.event_logging)
+        self._narrower = Narrower(self.events.emit)
+        self._seq = itertools.count()
         self.index = CommitIndex(self.layout.commit_index)
         self.folder = Folder(self.layout.root, id_column(recipe.id_field), recipe.ledger.fold_interval_s)
         self._abandoned = False
@@ -280,7 +284,7 @@ class Driver:
 
     def _run(self, plan: Plan, scan: ResultsScan, join: bool) -> JobOutcome:
         layout = self.layout
-        busy = {spec.id for spec, _, _ in self._early.values()}
+        busy = {task.spec.id for task in self._early.values()}
         committed = prepare_resume(
             layout, plan, self.pipeline, pipeline_hash(self.pipeline), self.summary, scan, busy
         )
@@ -358,7 +362,7 @@ class Driver:
             clear_segments(self.layout, [spec.id for spec in early])
             self._executor = executor = make_executor(recipe.executor_type, recipe.np, self._inbox.put)
             for spec in early:
-                self._submit(executor, (spec, 1, 0), self._early)
+                self._submit(executor, self._task(spec), self._early)
 
     def _emit_end(self, outcome: JobOutcome) -> None:
         s = outcome.summary
@@ -546,10 +550,9 @@ class Driver:
         committed: dict[str, AnyResult],
         bar: JobProgress,
     ) -> None:
-        ft = self.recipe.fault_tolerance
-        queue: deque[tuple[PartitionSpec, int, int]] = deque((spec, 1, 0) for spec in pending)
-        queue.extend((spec, 1, k) for spec, k in self._retries)
-        delayed: list[tuple[float, int, PartitionSpec, int, int]] = []
+        queue: deque[PartitionTask] = deque(self._task(spec) for spec in pending)
+        queue.extend(self._task(spec, k) for spec, k in self._retries)
+        delayed: list[tuple[float, int, PartitionTask]] = []
         running, self._early = self._early, {}  # (handed out while the job's state was read)
         while queue or delayed or running:
             stopping = self._stop_deadline is not None
@@ -561,8 +564,7 @@ class Driver:
             else:
                 now = time.monotonic()
                 while delayed and delayed[0][0] <= now:
-                    _, _, spec, attempt, k = heapq.heappop(delayed)
-                    queue.append((spec, attempt, k))
+                    queue.append(heapq.heappop(delayed)[2])
                 while (
                     queue
                     and len(running) < IN_FLIGHT_PER_WORKER * executor.slots
@@ -579,37 +581,61 @@ class Driver:
             self._note_startup(executor.first_dispatch)
             self._drain()
             for future in finished:
-                spec, attempt, k = running.pop(future)
-                error = future.exception()
-                if error is None:
-                    self._committed(spec, future.result(), committed)
-                    if not k:
-                        bar.advance(spec.rows)
-                elif self._should_retry(error, attempt, ft):
-                    self._retry(spec, attempt, k, error, delayed)
-                elif self._stop_deadline is None:
-                    self._fail(spec, attempt, error)
-                    if not k:
-                        bar.advance(spec.rows)
+                task = running.pop(future)
+                queue.extendleft(reversed(self._finished(task, future, committed, delayed, bar)))
             self._sampler.maybe_emit(self.events)
             self.folder.maybe_start()
             self.summary.write(self.layout.summary, force=False)
 
+    def _finished(
+        self,
+        task: PartitionTask,
+        future: Future[PartitionResult],
+        committed: dict[str, AnyResult],
+        delayed: list[tuple[float, int, PartitionTask]],
+        bar: JobProgress,
+    ) -> list[PartitionTask]:
+        """Act on a task's outcome; return the tasks to run next, before the queue."""
+        error = future.exception()
+        spec = task.spec
+        if task.probe:
+            return self._narrower.probed(task, error)
+        if task.failure is not None:
+            self._recorded(task, future)
+        elif error is None:
+            self._committed(spec, future.result(), committed)
+            if not task.retry_round:
+                bar.advance(spec.rows)
+        elif self._should_retry(error, task.attempt, self.recipe.fault_tolerance):
+            self._retry(task, error, delayed)
+        elif self._stop_deadline is None:
+            probes = self._narrower.start(task, error)
+            if probes:
+                return probes
+            self._fail(task, error)
+            if not task.retry_round:
+                bar.advance(spec.rows)
+                step = op_of(error) or "partition"
+                reason = f"partition failed after {task.attempt} attempt(s): {type(error).__name__}: {error}"
+                return [replace(task, failure=(step, reason), set_aside=())]
+        return []
+
+    def _task(self, spec: PartitionSpec, retry_round: int = 0) -> PartitionTask:
+        """The first attempt at a partition (or at its retry round)."""
+        return PartitionTask(spec, self.pipeline, 1, retry_round=retry_round)
+
     def _submit(
         self,
         executor: Executor,
-        item: tuple[PartitionSpec, int, int],
-        running: dict[Future[PartitionResult], tuple[PartitionSpec, int, int]],
+        task: PartitionTask,
+        running: dict[Future[PartitionResult], PartitionTask],
     ) -> None:
-        """Hand ``item`` (a partition, its attempt and retry round) to ``executor``."""
-        spec, attempt, k = item
-        running[executor.submit(PartitionTask(spec, self.pipeline, attempt, retry_round=k))] = item
+        running[executor.submit(task)] = task
 
-    def _can_start(self, stager: PieceStager, item: tuple[PartitionSpec, int, int]) -> bool:
+    def _can_start(self, stager: PieceStager, task: PartitionTask) -> bool:
         """Whether the partition's input piece and skip list are on disk (a retry round skips nothing)."""
-        spec, _, k = item
         join = self._skip_join
-        return stager.ready(spec) and (join is None or bool(k) or join.ready(spec))
+        return stager.ready(task.spec) and (join is None or bool(task.retry_round) or join.ready(task.spec))
 
     def _drain(self) -> None:
         """Write the events workers sent since the last call."""
@@ -638,13 +664,15 @@ class Driver:
         )
 
     def _retry(
-        self, spec: PartitionSpec, attempt: int, k: int, error: BaseException, delayed: list[Any]
+        self, task: PartitionTask, error: BaseException, delayed: list[tuple[float, int, PartitionTask]]
     ) -> None:
+        spec, attempt = task.spec, task.attempt
         delay = backoff_delay(self.recipe.fault_tolerance, attempt)
         self.summary.counts.partition_retries += 1
         log.warning("partition %s failed (attempt %d), retrying in %.1fs: %s", spec.id, attempt, delay, error)
         self._emit_error(EventType.PARTITION_RETRY, spec, attempt, error, f"retrying in {delay:.1f}s")
-        heapq.heappush(delayed, (time.monotonic() + delay, attempt, spec, attempt + 1, k))
+        again = replace(task, attempt=attempt + 1)
+        heapq.heappush(delayed, (time.monotonic() + delay, next(self._seq), again))
 
     def _emit_error(
         self, kind: EventType, spec: PartitionSpec, attempt: int, error: BaseException, message: str
@@ -664,14 +692,47 @@ class Driver:
             return False
         return not (isinstance(error, DatamillError) and not error.transient)
 
-    def _fail(self, spec: PartitionSpec, attempt: int, error: BaseException) -> None:
+    def _fail(self, task: PartitionTask, error: BaseException) -> None:
+        spec, attempt = task.spec, task.attempt
         self.summary.counts.partitions_failed += 1
         self.summary.failed_partitions.append(
-            {"partition_id": spec.id, "attempts": attempt, "error": f"{type(error).__name__}: {error}"}
+            {
+                "partition_id": spec.id,
+                "attempts": attempt,
+                "step": op_of(error) or "partition",
+                "error": f"{type(error).__name__}: {error}",
+            }
         )
         log.error("partition %s failed after %d attempt(s): %s", spec.id, attempt, error)
         self._emit_error(
             EventType.PARTITION_FAILED, spec, attempt, error, f"failed after {attempt} attempt(s)"
+        )
+
+    def _recorded(self, task: PartitionTask, future: Future[PartitionResult]) -> None:
+        """A failed partition's records are in the failed ledger (or could not be listed)."""
+        entry: dict[str, Any] = next(
+            (e for e in reversed(self.summary.failed_partitions) if e["partition_id"] == task.spec.id), {}
+        )
+        error = future.exception()
+        if error is not None:
+            entry["records"] = f"its records could not be listed: {type(error).__name__}: {error}"
+            self._emit_error(EventType.WARNING, task.spec, task.attempt, error, entry["records"])
+            return
+        result = future.result()
+        counts = self.summary.counts
+        counts.samples_read += result.rows_read
+        counts.samples_bad += result.n_bad
+        counts.samples_quarantined += result.n_quarantined
+        counts.samples_skipped += result.rows_skipped
+        entry["records_failed"] = result.n_bad + result.n_quarantined
+        self.events.emit(
+            EventType.SAMPLES_QUARANTINED,
+            partition_id=task.spec.id,
+            attempt=task.attempt,
+            rows_in=result.n_quarantined,
+            op_name=task.failure[0] if task.failure else None,
+            message=f"the {result.n_quarantined} records of failed partition {task.commit_id} are in the "
+            "failed ledger; running the same command again retries the partition",
         )
 
     # -- the end --------------------------------------------------------------

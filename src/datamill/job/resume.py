@@ -25,6 +25,7 @@ from datamill.engine.commit import (
     part_id,
     remove_uncommitted,
 )
+from datamill.engine.results import FAILED_PARTITION
 from datamill.engine.spec import CheckpointName, PipelineSpec
 from datamill.errors import InputError
 from datamill.io.sources import Fingerprint
@@ -88,25 +89,28 @@ def prepare_resume(
         sweep_temporaries(folder)
     index = CommitIndex(layout.commit_index)
     committed = index.load(results, markers)
-    stale = [pid for pid, result in committed.items() if result.pipeline_hash != current]
+    # A failed partition's marker records its records as failed until it runs again: now.
+    failed = [pid for pid, result in committed.items() if result.pipeline_hash == FAILED_PARTITION]
+    stale = [pid for pid, r in committed.items() if r.pipeline_hash not in (current, FAILED_PARTITION)]
     folded = folded_partitions(layout.fold_index)
     lost = root_files_damaged(layout.root)
     if lost:
         notes.append(lost)
         reset_fold(layout.root)
-    skip = set(stale) if lost else folded | set(stale)
+    skip = set(stale) | set(failed) if lost else folded | set(stale) | set(failed)
     sizes = _segment_sizes(layout)
     damaged = [
         pid for pid, result in committed.items() if pid not in skip and not _ledger_intact(sizes, result)
     ]
-    unwritten = _without_result(scan, committed, set(stale) | set(damaged))
+    unwritten = _without_result(scan, committed, set(failed) | set(stale) | set(damaged))
     if unwritten:
         notes.append(
             f"The result files of {len(unwritten)} committed partitions are gone "
             f"({', '.join(unwritten[:3])}{'…' if len(unwritten) > 3 else ''}); those partitions are redone."
         )
-    index.drop(stale + damaged + unwritten)
-    for pid in stale + damaged + unwritten:
+    redo = failed + stale + damaged + unwritten
+    index.drop(redo)
+    for pid in redo:
         result = committed.pop(pid)
         marker_path(results, pid).unlink()
         (results / result.result_file).unlink(missing_ok=True)
@@ -117,6 +121,8 @@ def prepare_resume(
             f"Resuming job {layout.job_id}: {len(committed)} of {len(plan.partitions)} partitions "
             "were committed earlier and are skipped."
         )
+    if failed:
+        notes.append(f"{len(failed)} partitions failed in an earlier run; they run again.")
     if stale:
         notes.append(f"{len(stale)} committed partitions were made by a different recipe and will be redone.")
     if damaged:
