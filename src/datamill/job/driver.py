@@ -39,7 +39,7 @@ from datamill.control.procs import identity
 from datamill.engine.commit import AnyResult, CommitIndex, ResultsScan, base_id, retry_round
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import CheckpointPolicy, PartitionTask, PipelineSpec, SqlSink, pipeline_hash
-from datamill.errors import ConfigError, DatamillError, InputError
+from datamill.errors import ConfigError, DatamillError, InputError, brief
 from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
 from datamill.io.pieces import PieceStager, is_piece
@@ -305,9 +305,11 @@ class Driver:
         try:
             outcome = self._finish(plan, pending, committed)
         except BaseException as exc:
-            self.summary.error = f"{type(exc).__name__}: {exc}"
+            self.summary.error = brief(f"{type(exc).__name__}: {exc}")
             self.summary.finish(JobStatus.FAILED, layout.summary)
-            self.events.emit(EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=str(exc))
+            self.events.emit(
+                EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=brief(str(exc))
+            )
             self.events.close()
             raise
         self._emit_end(outcome)
@@ -607,7 +609,13 @@ class Driver:
     ) -> None:
         delay = backoff_delay(self.recipe.fault_tolerance, attempt)
         self.summary.counts.partition_retries += 1
-        log.warning("partition %s failed (attempt %d), retrying in %.1fs: %s", spec.id, attempt, delay, error)
+        log.warning(
+            "partition %s failed (attempt %d), retrying in %.1fs: %s",
+            spec.id,
+            attempt,
+            delay,
+            brief(str(error)),
+        )
         self._emit_error(EventType.PARTITION_RETRY, spec, attempt, error, f"retrying in {delay:.1f}s")
         heapq.heappush(delayed, (time.monotonic() + delay, attempt, spec, attempt + 1, k))
 
@@ -619,7 +627,7 @@ class Driver:
             partition_id=spec.id,
             attempt=attempt,
             error_type=type(error).__name__,
-            error_message=str(error),
+            error_message=brief(str(error)),
             traceback=getattr(error, "remote_traceback", None),
             message=message,
         )
@@ -632,9 +640,9 @@ class Driver:
     def _fail(self, spec: PartitionSpec, attempt: int, error: BaseException) -> None:
         self.summary.counts.partitions_failed += 1
         self.summary.failed_partitions.append(
-            {"partition_id": spec.id, "attempts": attempt, "error": f"{type(error).__name__}: {error}"}
+            {"partition_id": spec.id, "attempts": attempt, "error": brief(f"{type(error).__name__}: {error}")}
         )
-        log.error("partition %s failed after %d attempt(s): %s", spec.id, attempt, error)
+        log.error("partition %s failed after %d attempt(s): %s", spec.id, attempt, brief(str(error)))
         self._emit_error(
             EventType.PARTITION_FAILED, spec, attempt, error, f"failed after {attempt} attempt(s)"
         )
