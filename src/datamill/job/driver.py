@@ -264,6 +264,10 @@ class Driver:
             join = self._skip_join_needed()
             if not join and layout.skip_list.exists():
                 self.pipeline = replace(self.pipeline, skip_file=str(layout.skip_list))
+            if self.pipeline.sink is not None:
+                from datamill.sinks.sql import check_sink
+
+                check_sink(self.pipeline.sink)  # a missing driver or a closed port costs a second
             self._start_early(plan, scan, join)
             try:
                 return self._run(plan, scan, join)
@@ -555,6 +559,10 @@ class Driver:
                         bar.advance(spec.rows)
                 elif self._should_retry(error, attempt, ft):
                     self._retry(spec, attempt, k, error, delayed)
+                elif isinstance(error, ConfigError):  # the recipe is wrong for every partition
+                    self._emit_error(EventType.PARTITION_FAILED, spec, attempt, error, "stopping the job")
+                    executor.kill()
+                    raise error
                 elif self._stop_deadline is None:
                     self._fail(spec, attempt, error)
                     if not k:
