@@ -17,9 +17,10 @@ driver or an unreachable server before any partition runs.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,16 @@ _ENGINES: dict[str, sa.Engine] = {}
 CONNECT_TIMEOUT_S = 10
 ROW_ERRORS = (IntegrityError, DataError)
 """What the database says about a row's data: that row fails, the others are written."""
+
+
+def _not_pipeline_aborted(record: logging.LogRecord) -> bool:
+    """psycopg sends a batch as a pipeline and, when the database refuses it,
+    logs a warning of its own as it closes the pipeline. The error itself
+    reaches :func:`_write`; the warning would only fill the terminal."""
+    return not record.getMessage().endswith("pipeline aborted")
+
+
+logging.getLogger("psycopg").addFilter(_not_pipeline_aborted)
 
 
 @dataclass(frozen=True)
@@ -80,11 +91,12 @@ def _create(url: str, **options: Any) -> sa.Engine:
             args["timeout"] = 60
         elif parsed.get_dialect().driver in ("psycopg", "psycopg2"):
             args["connect_timeout"] = CONNECT_TIMEOUT_S
-        return sa.create_engine(parsed, connect_args=args, **options)
+        eng = sa.create_engine(parsed, connect_args=args, **options)
     except ModuleNotFoundError as exc:
         raise ConfigError(_missing_driver(url, exc.name or "its driver")) from None
     except ArgumentError as exc:
         raise ConfigError(f"export.url {masked(url)} is not usable: {brief(str(exc))}") from None
+    return eng
 
 
 def _missing_driver(url: str, module: str) -> str:
@@ -202,29 +214,23 @@ def upsert(table: pa.Table, url: str, name: str, key: str, insert_batch: int) ->
         raise OpError(f"The database refused the rows for table {name}: {db_message(exc)}") from None
 
 
-Statement = Callable[[list[dict[str, Any]]], Any]
-
-
-def _upsert_statement(eng: sa.Engine, target: sa.Table, key: str) -> Statement:
-    """``rows`` -> an INSERT of them that updates the rows whose key is already there."""
+def _upsert_statement(eng: sa.Engine, target: sa.Table, key: str) -> Any:
+    """An INSERT that updates the row whose key is already there; executed
+    with a list of rows (SQLAlchemy sends them as multi-row VALUES)."""
     insert = postgresql.insert if eng.dialect.name == "postgresql" else sqlite.insert
-
-    def statement(rows: list[dict[str, Any]]) -> Any:
-        stmt = insert(target).values(rows)
-        others = {c.name: stmt.excluded[c.name] for c in target.columns if c.name != key}
-        if others:
-            return stmt.on_conflict_do_update(index_elements=[key], set_=others)
-        return stmt.on_conflict_do_nothing()
-
-    return statement
+    stmt = insert(target)
+    others = {c.name: stmt.excluded[c.name] for c in target.columns if c.name != key}
+    if others:
+        return stmt.on_conflict_do_update(index_elements=[key], set_=others)
+    return stmt.on_conflict_do_nothing()
 
 
-def _write(eng: sa.Engine, statement: Statement, rows: list[dict[str, Any]], offset: int) -> list[Refused]:
+def _write(eng: sa.Engine, statement: Any, rows: list[dict[str, Any]], offset: int) -> list[Refused]:
     """Write ``rows`` (the table's rows from ``offset``) in one transaction; if
     the database refuses some for their data, write each half the same way."""
     try:
         with eng.begin() as conn:
-            conn.execute(statement(rows))
+            conn.execute(statement, rows)
         return []
     except ROW_ERRORS as exc:
         if len(rows) == 1:
