@@ -309,11 +309,9 @@ class Driver:
         try:
             outcome = self._finish(plan, pending, committed)
         except BaseException as exc:
-            self.summary.error = brief(f"{type(exc).__name__}: {exc}")
+            self.summary.error = f"{type(exc).__name__}: {exc}"
             self.summary.finish(JobStatus.FAILED, layout.summary)
-            self.events.emit(
-                EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=brief(str(exc))
-            )
+            self.events.emit(EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=str(exc))
             self.events.close()
             raise
         self._emit_end(outcome)
