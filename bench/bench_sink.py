@@ -29,7 +29,9 @@ import sqlalchemy as sa
 from datamill.sinks import sql
 
 
-def row_by_row(eng: sa.Engine, statement: Any, rows: list[dict[str, Any]], offset: int) -> list[sql.Refused]:
+def row_by_row(
+    eng: sa.Engine, statement: sa.Insert, rows: list[dict[str, Any]], offset: int
+) -> list[sql.Refused]:
     try:
         with eng.begin() as conn:
             conn.execute(statement, rows)

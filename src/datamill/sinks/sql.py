@@ -101,12 +101,11 @@ def _create(url: str, **options: Any) -> sa.Engine:
 
 def _missing_driver(url: str, module: str) -> str:
     where = f"The database driver '{module}' for {masked(url)} is not installed"
+    extra = 'pip install "datamill[postgres]"'
     if module == "psycopg":
-        return f'{where}: pip install "datamill[postgres]".'
-    if module == "psycopg2":
-        return f"{where}: pip install psycopg2-binary, or use a postgresql+psycopg:// URL with " + (
-            'pip install "datamill[postgres]".'
-        )
+        return f"{where}: {extra}."
+    if module == "psycopg2":  # what a bare postgresql:// URL asks for
+        return f"{where}: pip install psycopg2-binary, or write postgresql+psycopg:// and {extra}."
     return f"{where}: pip install {module}."
 
 
@@ -117,8 +116,6 @@ def check_sink(sink: SqlSink) -> None:
     try:
         with eng.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
-    except ModuleNotFoundError as exc:  # some dialects import their driver on connect
-        raise ConfigError(_missing_driver(sink.url, exc.name or "its driver")) from None
     except SQLAlchemyError as exc:
         raise ConfigError(
             f"Cannot connect to the database at {masked(sink.url)}: {db_message(exc)}"
@@ -214,9 +211,9 @@ def upsert(table: pa.Table, url: str, name: str, key: str, insert_batch: int) ->
         raise OpError(f"The database refused the rows for table {name}: {db_message(exc)}") from None
 
 
-def _upsert_statement(eng: sa.Engine, target: sa.Table, key: str) -> Any:
-    """An INSERT that updates the row whose key is already there; executed
-    with a list of rows (SQLAlchemy sends them as multi-row VALUES)."""
+def _upsert_statement(eng: sa.Engine, target: sa.Table, key: str) -> sa.Insert:
+    """An INSERT that updates the row whose key is already there. It is
+    compiled once and executed with a list of rows (the driver's executemany)."""
     insert = postgresql.insert if eng.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(target)
     others = {c.name: stmt.excluded[c.name] for c in target.columns if c.name != key}
@@ -225,7 +222,7 @@ def _upsert_statement(eng: sa.Engine, target: sa.Table, key: str) -> Any:
     return stmt.on_conflict_do_nothing()
 
 
-def _write(eng: sa.Engine, statement: Any, rows: list[dict[str, Any]], offset: int) -> list[Refused]:
+def _write(eng: sa.Engine, statement: sa.Insert, rows: list[dict[str, Any]], offset: int) -> list[Refused]:
     """Write ``rows`` (the table's rows from ``offset``) in one transaction; if
     the database refuses some for their data, write each half the same way."""
     try:
