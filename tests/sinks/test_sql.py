@@ -10,14 +10,15 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 import yaml
 
 from datamill.engine.spec import SqlSink
-from datamill.errors import ConfigError
+from datamill.errors import ConfigError, PartitionError
 from datamill.ledger.stats import ledger_stats
-from datamill.sinks.sql import check_sink
+from datamill.sinks.sql import check_sink, upsert
 from tests.conftest import write_jsonl
 from tests.job import jobproc
 
@@ -49,8 +50,12 @@ def recipe(tmp_path: Path, data: Path, export: dict, process: list | None = None
 
 
 def table_keys(url: str, table: str) -> list[str]:
+    return table_keys_of(url, table, "scene_token")
+
+
+def table_keys_of(url: str, table: str, key: str) -> list[str]:
     with sa.create_engine(url).connect() as conn:
-        return [r[0] for r in conn.execute(sa.text(f'SELECT scene_token FROM "{table}"'))]
+        return [r[0] for r in conn.execute(sa.text(f'SELECT {key} FROM "{table}"'))]
 
 
 def test_sqlite_by_default_upserts_and_verify_is_clean(datamill, tmp_path: Path, capsys) -> None:
@@ -195,6 +200,42 @@ def test_rows_the_database_refuses_are_set_aside_alone(db_url: str, datamill, tm
     finally:
         with sa.create_engine(db_url).begin() as conn:
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+
+
+def test_upsert_bisects_a_refused_batch_down_to_its_bad_rows(db_url: str) -> None:
+    table = f"u_{random.randrange(16**8):08x}"
+    with sa.create_engine(db_url).begin() as conn:
+        conn.execute(sa.text(f"CREATE TABLE {table} (k TEXT PRIMARY KEY, n BIGINT CHECK (n >= 0))"))
+    try:
+        ns = [-1 if i in (0, 7, 8, 40, 99) else i for i in range(100)]
+        rows = pa.table({"k": [f"k{i}" for i in range(100)], "n": ns})
+        for _ in range(2):  # the second time over rows already there: the same answer, no duplicate
+            refused = upsert(rows, db_url, table, "k", 16)
+            assert [r.row for r in refused] == [0, 7, 8, 40, 99]
+            assert all("check constraint" in r.error.lower() and "INSERT" not in r.error for r in refused)
+            with sa.create_engine(db_url).connect() as conn:
+                assert conn.execute(sa.text(f"SELECT count(*), count(DISTINCT k) FROM {table}")).one() == (
+                    95,
+                    95,
+                )
+    finally:
+        with sa.create_engine(db_url).begin() as conn:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+
+
+def test_a_value_postgresql_cannot_store_is_refused_alone(pg_url: str, pg_table: str) -> None:
+    rows = pa.table({"k": ["a", "b", "c"], "text": ["ok", "nul \x00 byte", "ok"]})
+    (refused,) = upsert(rows, pg_url, pg_table, "k", 10)
+    assert refused.row == 1 and "NUL" in refused.error
+    assert sorted(table_keys_of(pg_url, pg_table, "k")) == ["a", "c"]
+
+
+def test_a_database_gone_while_writing_fails_the_partition_as_transient(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gone' / 'out.db'}"
+    with pytest.raises(PartitionError) as caught:
+        upsert(pa.table({"k": ["a"]}), url, "t", "k", 10)
+    assert caught.value.transient and "unable to open database file" in caught.value.message
+    assert "\n" not in caught.value.message and len(caught.value.message) < 300
 
 
 def closed_port() -> int:

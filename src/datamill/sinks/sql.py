@@ -196,9 +196,9 @@ def upsert(table: pa.Table, url: str, name: str, key: str, insert_batch: int) ->
             f"SQL export key '{key}' is not a column of the output ({brief(columns, 200)})."
             + closest(key, table.column_names)
         )
-    eng = engine(url)
     target = _table(table.schema, name, key)
     try:
+        eng = engine(url)
         _ensure_table(eng, target)
         statement = _upsert_statement(eng, target, key)
         refused: list[Refused] = []
