@@ -292,3 +292,26 @@ def test_an_export_key_that_is_no_column_stops_the_job(datamill, tmp_path: Path,
     started = [e for e in seen if e["type"] == "PARTITION_START"]
     assert 1 <= len(started) < 10  # of 50 partitions
     assert json.loads((work / "job_summary.json").read_text())["status"] == "failed"
+
+
+def test_refused_rows_go_in_with_retry_failed_once_the_table_takes_them(
+    datamill, tmp_path: Path, pg_url: str, pg_table: str
+) -> None:
+    with sa.create_engine(pg_url).begin() as conn:
+        conn.execute(
+            sa.text(
+                f"CREATE TABLE {pg_table} (scene_token TEXT PRIMARY KEY, text TEXT, n BIGINT "
+                "CONSTRAINT picky CHECK (n % 33 <> 0))"
+            )
+        )
+    path = recipe(tmp_path, scenes(tmp_path, 300), {"url": pg_url, "table": pg_table, "insert_batch": 20})
+    work = tmp_path / "w"
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    refused = [t for t in kept(300) if int(t[3:]) % 33 == 0]
+    assert ledger_stats(work)["failed_unique"] == len(refused) > 0
+    with sa.create_engine(pg_url).begin() as conn:
+        conn.execute(sa.text(f"ALTER TABLE {pg_table} DROP CONSTRAINT picky"))
+    assert datamill("run", "--config", path, "--work-dir", work, "--retry-failed") == 0
+    keys = table_keys(pg_url, pg_table)
+    assert sorted(keys) == kept(300) and len(keys) == len(set(keys))
+    assert ledger_stats(work)["failed_unique"] == 0
