@@ -9,6 +9,9 @@ rows of a batch the database rejected are timed, on SQLite and (with
 - ``row_by_row``: write each row of a rejected batch in its own transaction;
 - ``clean``: the same rows, none refused (the floor).
 
+Wall times on a shared machine swing with its disk (every commit is an
+fsync); the commits and rollbacks counted beside them do not.
+
     python bench/bench_sink.py [--rows 20000] [--batch 1000] [--bad 0.03] [--repeat 3]
 """
 
@@ -48,7 +51,7 @@ def row_by_row(
     return refused
 
 
-def run(url: str, table: pa.Table, batch: int, strategy: str) -> tuple[float, int]:
+def run(url: str, table: pa.Table, batch: int, strategy: str) -> tuple[float, int, int, int]:
     name = f"b_{uuid.uuid4().hex[:8]}"
     eng = sa.create_engine(url)
     with eng.begin() as conn:
@@ -58,16 +61,22 @@ def run(url: str, table: pa.Table, batch: int, strategy: str) -> tuple[float, in
     original = sql._write
     if strategy == "row_by_row":
         sql._write = row_by_row
+    ends = {"commit": 0, "rollback": 0}
+    listeners = {kind: (lambda *_, k=kind: ends.__setitem__(k, ends[k] + 1)) for kind in ends}
+    for kind, fn in listeners.items():
+        sa.event.listen(sql.engine(url), kind, fn)
     try:
         started = time.perf_counter()
         refused = sql.upsert(table, url, name, "id", batch)
         seconds = time.perf_counter() - started
     finally:
         sql._write = original
+        for kind, fn in listeners.items():
+            sa.event.remove(sql.engine(url), kind, fn)
         with eng.begin() as conn:
             conn.execute(sa.text(f"DROP TABLE {name}"))
         eng.dispose()
-    return seconds, len(refused)
+    return seconds, len(refused), ends["commit"], ends["rollback"]
 
 
 def main() -> None:
@@ -91,9 +100,10 @@ def main() -> None:
         for db, url in urls.items():
             for strategy, data in (("clean", clean), ("bisect", dirty), ("row_by_row", dirty)):
                 runs = [run(url, data, args.batch, strategy) for _ in range(args.repeat)]
-                seconds, refused = min(runs)
+                seconds, refused, commits, rollbacks = min(runs)
                 rate = f"{args.rows / seconds:9,.0f} rows/s"
-                print(f"  {db:10} {strategy:10} {seconds:7.2f}s {rate}  {refused} refused", flush=True)
+                ends = f"{commits:6,} commits {rollbacks:6,} rollbacks"
+                print(f"  {db:10} {strategy:10} {seconds:7.2f}s {rate} {ends}  {refused} refused", flush=True)
 
 
 if __name__ == "__main__":
