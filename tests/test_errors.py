@@ -2,7 +2,17 @@ import pickle
 
 import pytest
 
-from datamill.errors import ConfigError, DatamillError, InputError, PartitionError, WorkerDied, at_op, op_of
+from datamill.errors import (
+    MAX_ERROR_CHARS,
+    ConfigError,
+    DatamillError,
+    InputError,
+    PartitionError,
+    WorkerDied,
+    at_op,
+    brief,
+    op_of,
+)
 
 
 @pytest.mark.parametrize("cls", [DatamillError, ConfigError, InputError, PartitionError])
@@ -26,3 +36,10 @@ def test_a_dead_worker_and_the_op_an_error_came_from_survive_pickling() -> None:
     at_op(raised, "words_num_filter")
     assert op_of(pickle.loads(pickle.dumps(raised))) == "words_num_filter"
     assert op_of(ValueError("no op")) is None
+
+
+def test_brief_keeps_one_readable_line() -> None:
+    assert brief("duplicate key\n  DETAIL:  x") == "duplicate key DETAIL: x"
+    long = brief("INSERT INTO t VALUES " + "(%s, %s), " * 10_000)
+    assert len(long) == MAX_ERROR_CHARS and "\n" not in long
+    assert long.startswith("INSERT INTO t VALUES") and long.endswith("characters in all]")

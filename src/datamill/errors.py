@@ -21,6 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+MAX_ERROR_CHARS = 300
+"""How much of an error message the terminal, the summary and the ledger keep."""
+
 
 class DatamillError(Exception):
     """Root of datamill's errors. ``message`` is written for a person."""
@@ -115,3 +118,13 @@ def closest(name: str, candidates: Sequence[str]) -> str:
 
     match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" Did you mean '{match[0]}'?" if match else ""
+
+
+def brief(message: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``message`` on one line, cut to ``limit`` characters (for the terminal,
+    job_summary.json and the ledger: a database error can quote a whole INSERT)."""
+    line = " ".join(message.split())
+    if len(line) <= limit:
+        return line
+    more = f" … [{len(line):,} characters in all]"
+    return line[: max(0, limit - len(more))] + more

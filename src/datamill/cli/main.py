@@ -83,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args, extra, err)
         return code
     except DatamillError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]")

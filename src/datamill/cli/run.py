@@ -185,8 +185,8 @@ def print_outcome(outcome: JobOutcome, console: Console) -> None:
         )
         console.print(
             f"[yellow]{c.samples_quarantined:,} samples were set aside[/] "
-            f"because an op raised on them{recovered} "
-            f"(see: datamill stats {s.job_dir})."
+            f"(an op raised on them, killed its worker, or the database refused them){recovered}; "
+            f"failed_tokens.parquet holds them, by step (see: datamill stats {s.job_dir})."
         )
     duplicates = s.ledger.get("duplicate_ids", 0)
     if duplicates:

@@ -28,6 +28,7 @@ from datamill.engine.spec import (
     EventSink,
     PartitionTask,
     PipelineSpec,
+    SqlSink,
     pipeline_hash,
     prefix_hashes,
 )
@@ -42,6 +43,8 @@ from datamill.ops.registry import build_pipeline
 from datamill.plan.planner import PartitionSpec
 
 _PIPELINES: dict[str, tuple[list[Op], list[str]]] = {}
+SINK_STEP = "database_insert"
+"""The failed ledger's step for a row the database refused."""
 
 _sink: EventSink | None = None
 
@@ -372,12 +375,9 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     results_dir = Path(pipeline.results_dir)
     dest = result_path(results_dir, task.commit_id, result_suffix(pipeline.result_format))
     out = output_table(table, pipeline.keep_stats)
-    nbytes = write_result(out, dest, pipeline.result_format)
     if pipeline.sink is not None:
-        from datamill.sinks.sql import upsert
-
-        s = pipeline.sink
-        upsert(out, s.url, s.table, s.key, s.insert_batch)
+        table, out = _to_sink(task, pipeline.sink, table, out, state)
+    nbytes = write_result(out, dest, pipeline.result_format)
     if resumed and pipeline.skip_file and not task.retry_round:
         from datamill.ledger.skip import skipped_ids
 
@@ -406,6 +406,41 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     if not pipeline.checkpoint.keep_all and not task.retry_round:
         store.clear(spec.id)
     return result
+
+
+def _to_sink(
+    task: PartitionTask, sink: SqlSink, table: pa.Table, out: pa.Table, state: PartitionState
+) -> tuple[pa.Table, pa.Table]:
+    """Upsert ``out`` into the job's table. The rows the database refuses are
+    set aside like an op's failed samples (step ``database_insert``) and
+    dropped from ``table`` and ``out``, which are returned."""
+    from datamill.sinks.sql import upsert
+
+    refused = upsert(out, sink.url, sink.table, sink.key, sink.insert_batch)
+    if not refused:
+        return table, out
+    ids = table.column(task.pipeline.columns.id_column)
+    now = datetime.now(UTC).isoformat()
+    for r in refused:
+        state.quarantined.append(
+            {
+                "id": str(ids[r.row].as_py()),
+                "step": SINK_STEP,
+                "error_msg": r.error,
+                "batch_num": task.spec.pid.index,
+                "failed_at": now,
+            }
+        )
+    _emit(
+        task,
+        EventType.SAMPLES_QUARANTINED,
+        op_name=SINK_STEP,
+        rows_in=len(refused),
+        message=f"{len(refused)} rows refused by the database; first: {refused[0].error}",
+    )
+    gone = {r.row for r in refused}
+    mask = pa.array([row not in gone for row in range(table.num_rows)])
+    return table.filter(mask), out.filter(mask)
 
 
 def _keep_intermediate(

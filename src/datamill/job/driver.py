@@ -40,7 +40,7 @@ from datamill.control.procs import identity
 from datamill.engine.commit import AnyResult, CommitIndex, ResultsScan, base_id, retry_round
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import CheckpointPolicy, PartitionTask, PipelineSpec, SqlSink, pipeline_hash
-from datamill.errors import ConfigError, DatamillError, InputError, op_of
+from datamill.errors import ConfigError, DatamillError, InputError, brief, op_of
 from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
 from datamill.io.pieces import PieceStager, is_piece
@@ -275,6 +275,10 @@ class Driver:
             join = self._skip_join_needed()
             if not join and layout.skip_list.exists():
                 self.pipeline = replace(self.pipeline, skip_file=str(layout.skip_list))
+            if self.pipeline.sink is not None:
+                from datamill.sinks.sql import check_sink
+
+                check_sink(self.pipeline.sink)  # a missing driver or a closed port costs a second
             self._start_early(plan, scan, join)
             try:
                 return self._run(plan, scan, join)
@@ -521,6 +525,9 @@ class Driver:
                 self.console, plan.total_rows, len(plan.partitions), len(committed), done_samples
             ) as bar:
                 self._loop(executor, stager, pending, committed, bar)
+        except ConfigError:
+            executor.kill()  # (the job stops: its running partitions need not finish)
+            raise
         except AbandonNow:
             self.console.print("[yellow]stopping at once; running partitions are abandoned.[/]")
             self._abandoned = True
@@ -606,6 +613,9 @@ class Driver:
             self._committed(spec, future.result(), committed)
             if not task.retry_round:
                 bar.advance(spec.rows)
+        elif isinstance(error, ConfigError):  # the recipe is wrong for every partition: stop the job
+            self._emit_error(EventType.PARTITION_FAILED, spec, task.attempt, error, "stopping the job")
+            raise error
         elif self._should_retry(error, task.attempt, self.recipe.fault_tolerance):
             self._retry(task, error, delayed)
         elif self._stop_deadline is None:
@@ -616,7 +626,9 @@ class Driver:
             if not task.retry_round:
                 bar.advance(spec.rows)
                 step = op_of(error) or "partition"
-                reason = f"partition failed after {task.attempt} attempt(s): {type(error).__name__}: {error}"
+                reason = brief(
+                    f"partition failed after {task.attempt} attempt(s): {type(error).__name__}: {error}"
+                )
                 return [replace(task, failure=(step, reason), set_aside=())]
         return []
 
@@ -669,7 +681,13 @@ class Driver:
         spec, attempt = task.spec, task.attempt
         delay = backoff_delay(self.recipe.fault_tolerance, attempt)
         self.summary.counts.partition_retries += 1
-        log.warning("partition %s failed (attempt %d), retrying in %.1fs: %s", spec.id, attempt, delay, error)
+        log.warning(
+            "partition %s failed (attempt %d), retrying in %.1fs: %s",
+            spec.id,
+            attempt,
+            delay,
+            brief(str(error)),
+        )
         self._emit_error(EventType.PARTITION_RETRY, spec, attempt, error, f"retrying in {delay:.1f}s")
         again = replace(task, attempt=attempt + 1)
         heapq.heappush(delayed, (time.monotonic() + delay, next(self._seq), again))
@@ -682,7 +700,7 @@ class Driver:
             partition_id=spec.id,
             attempt=attempt,
             error_type=type(error).__name__,
-            error_message=str(error),
+            error_message=brief(str(error)),
             traceback=getattr(error, "remote_traceback", None),
             message=message,
         )
@@ -700,10 +718,10 @@ class Driver:
                 "partition_id": spec.id,
                 "attempts": attempt,
                 "step": op_of(error) or "partition",
-                "error": f"{type(error).__name__}: {error}",
+                "error": brief(f"{type(error).__name__}: {error}"),
             }
         )
-        log.error("partition %s failed after %d attempt(s): %s", spec.id, attempt, error)
+        log.error("partition %s failed after %d attempt(s): %s", spec.id, attempt, brief(str(error)))
         self._emit_error(
             EventType.PARTITION_FAILED, spec, attempt, error, f"failed after {attempt} attempt(s)"
         )

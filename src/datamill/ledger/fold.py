@@ -314,11 +314,13 @@ def fold_child(job_dir: str, id_col: str, driver: int, conn: Any) -> None:
     """The driver's fold process: fold, and send back the report (or one line of error)."""
     from dataclasses import asdict
 
+    from datamill.errors import brief
+
     _die_with_driver(driver)
     try:
         report = fold(Path(job_dir), id_col)
     except Exception as exc:  # the driver keeps the segments, says so, and goes on
-        conn.send(("error", " ".join(f"{type(exc).__name__}: {exc}".split())[:500]))
+        conn.send(("error", brief(f"{type(exc).__name__}: {exc}")))
     else:
         conn.send(("ok", asdict(report) if report else None))
     finally:

@@ -6,25 +6,63 @@ marker are written: a partition replayed after a crash rewrites the same rows
 and never duplicates one. The table is created with its primary key when it
 is missing. Table and column names must be plain identifiers; SQLAlchemy
 quotes them.
+
+A batch the database refuses for the data of some of its rows (a constraint,
+a value out of range) is cut in halves until the refused rows stand alone;
+they come back as :class:`Refused` and the rest is written. An unavailable
+database fails the partition (transient); :func:`check_sink` finds a missing
+driver or an unreachable server before any partition runs.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
+from sqlalchemy.pool import NullPool
 
-from datamill.errors import ConfigError, OpError, PartitionError
+from datamill.engine.spec import SqlSink
+from datamill.errors import ConfigError, OpError, PartitionError, brief, closest
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _ENGINES: dict[str, sa.Engine] = {}
+CONNECT_TIMEOUT_S = 10
+ROW_ERRORS = (IntegrityError, DataError)
+"""What the database says about a row's data: that row fails, the others are written."""
+
+
+def _not_pipeline_aborted(record: logging.LogRecord) -> bool:
+    """psycopg sends a batch as a pipeline and, when the database refuses it,
+    logs a warning of its own as it closes the pipeline. The error itself
+    reaches :func:`_write`; the warning would only fill the terminal."""
+    return not record.getMessage().endswith("pipeline aborted")
+
+
+logging.getLogger("psycopg").addFilter(_not_pipeline_aborted)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A row the database refused: its index in the table given to :func:`upsert`, and why."""
+
+    row: int
+    error: str
 
 
 def check_identifier(name: str, what: str) -> str:
@@ -36,12 +74,68 @@ def check_identifier(name: str, what: str) -> str:
     return name
 
 
+def masked(url: str) -> str:
+    """A database URL fit to print: the password hidden."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(a URL SQLAlchemy cannot parse)"
+
+
+def _create(url: str, **options: Any) -> sa.Engine:
+    """An engine for ``url``; a missing driver or a bad URL is a ConfigError."""
+    try:
+        parsed = sa.make_url(url)
+        args: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            args["timeout"] = 60
+        elif parsed.get_dialect().driver in ("psycopg", "psycopg2"):
+            args["connect_timeout"] = CONNECT_TIMEOUT_S
+        eng = sa.create_engine(parsed, connect_args=args, **options)
+    except ModuleNotFoundError as exc:
+        raise ConfigError(_missing_driver(url, exc.name or "its driver")) from None
+    except ArgumentError as exc:
+        raise ConfigError(f"export.url {masked(url)} is not usable: {brief(str(exc))}") from None
+    return eng
+
+
+def _missing_driver(url: str, module: str) -> str:
+    where = f"The database driver '{module}' for {masked(url)} is not installed"
+    extra = 'pip install "datamill[postgres]"'
+    if module == "psycopg":
+        return f"{where}: {extra}."
+    if module == "psycopg2":  # what a bare postgresql:// URL asks for
+        return f"{where}: pip install psycopg2-binary, or write postgresql+psycopg:// and {extra}."
+    return f"{where}: pip install {module}."
+
+
+def check_sink(sink: SqlSink) -> None:
+    """Before any partition runs: the database's driver is installed and the
+    database answers. Either failing is a ConfigError (no retries)."""
+    eng = _create(sink.url, poolclass=NullPool)
+    try:
+        with eng.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        raise ConfigError(
+            f"Cannot connect to the database at {masked(sink.url)}: {db_message(exc)}"
+        ) from None
+    finally:
+        eng.dispose()
+
+
+def db_message(exc: SQLAlchemyError) -> str:
+    """What the database said, on one short line: no SQL text, no parameters."""
+    said = str(exc.orig) if isinstance(exc, StatementError) and exc.orig is not None else str(exc)
+    lines = [line for line in said.strip().splitlines() if line.strip()]
+    return brief(lines[0] if lines else type(exc).__name__)
+
+
 def engine(url: str) -> sa.Engine:
     """One engine per URL per process."""
     found = _ENGINES.get(url)
     if found is None:
-        args: dict[str, Any] = {"timeout": 60} if url.startswith("sqlite") else {}
-        found = _ENGINES[url] = sa.create_engine(url, connect_args=args, pool_pre_ping=True)
+        found = _ENGINES[url] = _create(url, pool_pre_ping=True)
         if url.startswith("sqlite"):
             with found.begin() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
@@ -68,7 +162,7 @@ def _table(schema: pa.Schema, name: str, key: str) -> sa.Table:
     return sa.Table(check_identifier(name, "table"), sa.MetaData(), *columns)
 
 
-def _rows(table: pa.Table, batch: int) -> Iterator[list[dict[str, Any]]]:
+def _rows(table: pa.Table, batch: int) -> Iterator[tuple[int, list[dict[str, Any]]]]:
     nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
     for offset in range(0, table.num_rows, batch):
         rows = table.slice(offset, batch).to_pylist()
@@ -76,7 +170,7 @@ def _rows(table: pa.Table, batch: int) -> Iterator[list[dict[str, Any]]]:
             for name in nested:
                 if row[name] is not None:
                     row[name] = json.dumps(row[name], ensure_ascii=False)
-        yield rows
+        yield offset, rows
 
 
 _CREATED: set[tuple[str, str]] = set()
@@ -94,34 +188,52 @@ def _ensure_table(eng: sa.Engine, target: sa.Table) -> None:
     _CREATED.add(marker)
 
 
-def upsert(table: pa.Table, url: str, name: str, key: str, insert_batch: int) -> int:
-    """Upsert ``table`` into ``name`` on ``key``; return rows written."""
+def upsert(table: pa.Table, url: str, name: str, key: str, insert_batch: int) -> list[Refused]:
+    """Upsert ``table`` into ``name`` on ``key``; return the rows the database refused."""
     if key not in table.column_names:
+        columns = ", ".join(table.column_names)
         raise ConfigError(
-            f"SQL export key '{key}' is not a column of the output ({', '.join(table.column_names)})."
+            f"SQL export key '{key}' is not a column of the output ({brief(columns, 200)})."
+            + closest(key, table.column_names)
         )
-    eng = engine(url)
     target = _table(table.schema, name, key)
     try:
+        eng = engine(url)
         _ensure_table(eng, target)
-        insert = postgresql.insert if eng.dialect.name == "postgresql" else sqlite.insert
-        written = 0
-        for rows in _rows(table, insert_batch):
-            stmt = insert(target).values(rows)
-            others = {c.name: stmt.excluded[c.name] for c in target.columns if c.name != key}
-            stmt = (
-                stmt.on_conflict_do_update(index_elements=[key], set_=others)
-                if others
-                else stmt.on_conflict_do_nothing()
-            )
-            with eng.begin() as conn:
-                conn.execute(stmt)
-            written += len(rows)
-        return written
+        statement = _upsert_statement(eng, target, key)
+        refused: list[Refused] = []
+        for offset, rows in _rows(table, insert_batch):
+            refused += _write(eng, statement, rows, offset)
+        return refused
     except OperationalError as exc:
-        raise PartitionError(f"database unavailable while writing to {name}: {exc.orig}") from None
-    except (DBAPIError, SQLAlchemyError) as exc:
-        raise OpError(f"database refused rows for table {name}: {exc}") from None
+        raise PartitionError(f"Database unavailable while writing to {name}: {db_message(exc)}") from None
+    except SQLAlchemyError as exc:
+        raise OpError(f"The database refused the rows for table {name}: {db_message(exc)}") from None
+
+
+def _upsert_statement(eng: sa.Engine, target: sa.Table, key: str) -> sa.Insert:
+    """An INSERT that updates the row whose key is already there. It is
+    compiled once and executed with a list of rows (the driver's executemany)."""
+    insert = postgresql.insert if eng.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(target)
+    others = {c.name: stmt.excluded[c.name] for c in target.columns if c.name != key}
+    if others:
+        return stmt.on_conflict_do_update(index_elements=[key], set_=others)
+    return stmt.on_conflict_do_nothing()
+
+
+def _write(eng: sa.Engine, statement: sa.Insert, rows: list[dict[str, Any]], offset: int) -> list[Refused]:
+    """Write ``rows`` (the table's rows from ``offset``) in one transaction; if
+    the database refuses some for their data, write each half the same way."""
+    try:
+        with eng.begin() as conn:
+            conn.execute(statement, rows)
+        return []
+    except ROW_ERRORS as exc:
+        if len(rows) == 1:
+            return [Refused(offset, db_message(exc))]
+    half = len(rows) // 2
+    return _write(eng, statement, rows[:half], offset) + _write(eng, statement, rows[half:], offset + half)
 
 
 def keys(url: str, name: str, key: str) -> pa.Array:
