@@ -310,13 +310,14 @@ def _die_with_driver(driver: int) -> None:
         raise SystemExit(1) from None  # the driver died before the line above
 
 
-def fold_child(job_dir: str, id_col: str, driver: int, conn: Any) -> None:
+def fold_child(job_dir: str, id_col: str, driver: int, umask: int, conn: Any) -> None:
     """The driver's fold process: fold, and send back the report (or one line of error)."""
     from dataclasses import asdict
 
     from datamill.errors import brief
 
     _die_with_driver(driver)
+    os.umask(umask)
     try:
         report = fold(Path(job_dir), id_col)
     except Exception as exc:  # the driver keeps the segments, says so, and goes on
