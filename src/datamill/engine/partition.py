@@ -32,7 +32,7 @@ from datamill.engine.spec import (
     pipeline_hash,
     prefix_hashes,
 )
-from datamill.errors import OpError, at_op
+from datamill.errors import OpError, at_op, brief
 from datamill.events.log import make_event
 from datamill.events.types import EventType
 from datamill.io.readers import BadRow, read_partition
@@ -95,7 +95,7 @@ def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: Par
                 {
                     "id": str(ids[failure.row].as_py()),
                     "step": op.name,
-                    "error_msg": failure.error,
+                    "error_msg": brief(failure.error),
                     "batch_num": task.spec.pid.index,
                     "failed_at": now,
                 }
@@ -193,7 +193,13 @@ def _write_ledger(
     else:
         recovered = []
     failed = [
-        {"id": b["id"], "error_msg": b["reason"], "batch_num": index, "step": "read", "failed_at": None}
+        {
+            "id": b["id"],
+            "error_msg": brief(b["reason"]),
+            "batch_num": index,
+            "step": "read",
+            "failed_at": None,
+        }
         for b in state.bad_rows
     ] + state.quarantined
     failed_path = progress / ledger.FAILED_DIR / ledger.segment_name(name)
@@ -238,7 +244,7 @@ def _fail_rows(
             {
                 "id": str(ids[position].as_py()),
                 "step": step,
-                "error_msg": error,
+                "error_msg": brief(error),
                 "batch_num": task.spec.pid.index,
                 "failed_at": now,
             }
