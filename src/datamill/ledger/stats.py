@@ -345,13 +345,12 @@ def format_history(history: dict[str, Any]) -> list[str]:
         f"failures: {history['failures']:,} of {history['records']:,} records "
         f"({history['failed_more_than_once']:,} failed more than once)",
     ]
-    if history["by_step"]:
-        lines.append("failures by step:")
-        lines += [f"  {step}: {n:,}" for step, n in history["by_step"].items()]
-    if history["days"]:
-        lines.append("failures by day:")
-        lines += [f"  {day}: {n:,}" for day, n in history["days"].items()]
-    return lines
+    lines += _section("failures by step:", history["by_step"])
+    return lines + _section("failures by day:", history["days"])
+
+
+def _section(title: str, counts: dict[str, int]) -> list[str]:
+    return [title, *(f"  {key}: {n:,}" for key, n in counts.items())] if counts else []
 
 
 def _counts(column: pa.ChunkedArray) -> dict[str, int]:
@@ -365,9 +364,7 @@ def format_stats(stats: dict[str, Any]) -> list[str]:
         f"successful: {stats['successful']:,} records",
         f"failed: {stats['failed_unique']:,} unique records ({stats['failed_records']:,} failures on record)",
     ]
-    if stats["by_step"]:
-        lines.append("failures by step:")
-        lines += [f"  {step}: {n:,}" for step, n in stats["by_step"].items()]
+    lines += _section("failures by step:", stats["by_step"])
     if stats["top_errors"]:
         lines.append("top error messages:")
         lines += [f"  {n:>8,}  {msg}" for msg, n in stats["top_errors"]]
