@@ -164,3 +164,29 @@ def test_a_job_directory_of_the_old_layout_is_upgraded(datamill, tmp_path: Path)
     again = pd.read_parquet(work / "successful_tokens.parquet")
     assert sorted(again["scene_token"]) == sorted(ok["scene_token"])
     assert json.loads((work / "job_summary.json").read_text())["counts"]["partitions_redone"] == 0
+
+
+def test_a_stop_signal_while_folding_ends_the_run_and_the_next_run_folds(
+    datamill, tmp_path: Path, monkeypatch
+) -> None:
+    import signal
+    import time
+
+    from datamill.job.folding import Folder
+
+    real = Folder.finish
+
+    def interrupted(self: Folder) -> object:
+        os.kill(os.getpid(), signal.SIGTERM)  # as `datamill stop` would, while the fold runs
+        time.sleep(5)
+        raise AssertionError("the signal did not stop the fold")
+
+    work = tmp_path / "w"
+    path = recipe(tmp_path, scenes(tmp_path))
+    monkeypatch.setattr(Folder, "finish", interrupted)
+    assert datamill("run", "--config", path, "--work-dir", work) == 0  # every partition had committed
+    assert not (work / "successful_tokens.parquet").exists()
+    monkeypatch.setattr(Folder, "finish", real)
+    assert datamill("run", "--config", path, "--work-dir", work) == 0
+    ok, bad, _ = files(work)
+    assert len(ok) + len(bad) == 200 and ok["scene_token"].is_unique

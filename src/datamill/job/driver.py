@@ -407,8 +407,20 @@ class Driver:
         """Bring the ledger's root files up to date (the end of a run, or a graceful stop)."""
         from datamill.ledger import read_fold_index
 
-        with self.console.status("Writing successful_tokens.parquet and failed_tokens.parquet…"):
-            report = self.folder.finish()
+        def abandon(signum: int, frame: FrameType | None) -> None:
+            raise AbandonNow()
+
+        previous = {sig: signal.signal(sig, abandon) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            with self.console.status("Writing successful_tokens.parquet and failed_tokens.parquet…"):
+                report = self.folder.finish()
+        except AbandonNow:  # a stop signal while folding: the next run folds
+            self.folder.kill()
+            self.console.print("[yellow]stopping at once; the ledger's files are folded by the next run.[/]")
+            report = None
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         ledger = self.summary.ledger
         if report is not None:
             ledger.update(
