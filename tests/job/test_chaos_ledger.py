@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from tests.conftest import write_jsonl
 from tests.job import jobproc
 
-N = 1200  # 60 partitions of 20
-KILLERS = {37, 205, 206, 640, 1013}  # samples that SIGKILL their worker (two in one partition)
+N = 2000  # 100 partitions of 20
+KILLERS = {37, 205, 206, 640, 1013, 1777}  # samples that SIGKILL their worker (two in one partition)
 
 
 def text(i: int) -> str:
@@ -93,18 +93,18 @@ def test_chaos_kills_with_poison_samples_and_refused_rows(datamill, tmp_path: Pa
     rng = random.Random(5)
     kills = 0
     proc = None
-    for _ in range(12):
+    for _ in range(10):
         proc = jobproc.start(path, "--job_id", "chaos")
         before = jobproc.committed(job_dir) if (job_dir / "results").is_dir() else 0
-        target = before + rng.randint(1, 10)
+        target = before + rng.randint(1, 3)
         jobproc.wait_for(lambda n=target: jobproc.committed(job_dir) >= n, 60, proc)
-        jobproc.wait_for(lambda: False, rng.uniform(0.0, 0.5), proc)
+        jobproc.wait_for(lambda: False, rng.uniform(0.0, 0.3), proc)
         if proc.poll() is not None:
+            assert proc.returncode == 0, proc.stdout.read().decode()[-3000:] if proc.stdout else ""
             break
         jobproc.kill_group(proc)
         kills += 1
     assert kills >= 8, f"only {kills} kills: make the job longer"
     if proc is None or proc.returncode != 0:
         assert datamill("run", "--config", path, "--job_id", "chaos") == 0
-    assert outcome(tmp_path, "chaos") == expected
-    assert (tmp_path / "chaos.jsonl").read_bytes() == (tmp_path / "reference.jsonl").read_bytes()
+    assert outcome(tmp_path, "chaos") == expected  # (a SQL export: the table is the output)

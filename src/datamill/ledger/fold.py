@@ -103,7 +103,7 @@ def fold(job_dir: Path, id_col: str) -> FoldReport | None:
     write_json_atomic(index_path, index | {"writing": [t.name for t in temps.values()]})
     id_col = _id_column([*success, *new.success], id_col)
     counts = write_root_files(
-        [*success, *new.success], [*history, *new.failed], temps, id_col, job_dir / LEDGER_DIR
+        [*success, *new.success], [*history, *new.failed], temps, id_col, job_dir / "staging"
     )
     index.pop("writing", None)
     index["format_version"] = FOLD_FORMAT_VERSION
