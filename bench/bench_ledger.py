@@ -7,8 +7,9 @@ a no-op pipeline, ``--batch 1000``, two workers. Measured:
   the process importing datamill to the first partition handed to a worker
   (``startup_seconds`` in the summary), and the whole rerun's wall time; the
   median of three such reruns (all three are printed as they come);
-- state on disk: ledger + commit markers + plan + event log + summary (not
-  the output itself);
+- state on disk: ledger (the root files, folded at the end of the run) +
+  commit markers + plan + event log + summary (not the output itself);
+- its fold: the end-of-run fold of the first run (in a process of its own);
 - ``--show-stats``: ``datamill stats DIR`` wall time, and the ledger query
   alone in-process;
 - driver peak memory (the first run driver's ``VmHWM``: ``ru_maxrss`` would
@@ -126,6 +127,7 @@ def main() -> int:
         path = recipe(out, data, f"r{n}")
         first = run(["run", "--config", str(path), "--work-dir", str(job), "--batch", "1000"])
         peak = summary(job)["driver_peak_rss_mb"]
+        fold = summary(job)["ledger"].get("last_fold_seconds", 0.0)  # the end-of-run fold, in its process
         startups, reruns = [], []
         for _ in range(RERUNS):
             for marker in sorted((job / "results").glob("*.commit"))[-10:]:
@@ -144,7 +146,7 @@ def main() -> int:
         t = time.perf_counter()
         assert ledger_stats(job, exact=True) == stats  # the full scan agrees
         exact = time.perf_counter() - t
-        rows.append((n, first, startup, rerun, state_bytes(job), stats_wall, stats_query, exact, peak))
+        rows.append((n, first, fold, startup, rerun, state_bytes(job), stats_wall, stats_query, exact, peak))
         print(f"{n:,}: run {first:.1f}s, rerun startup {startup:.2f}s", flush=True)
 
     n = sizes[-1]
@@ -157,14 +159,14 @@ def main() -> int:
     s = summary(job)
     print()
     print(
-        f"{'records':>11} {'first run':>10} {'startup':>8} {'rerun':>7} {'state':>9} {'stats cmd':>10}"
-        f" {'stats query':>12} {'exact scan':>11} {'driver peak':>12}   seed: startup/state/query/memory"
+        f"{'records':>11} {'first run':>10} {'its fold':>9} {'startup':>8} {'rerun':>7} {'state':>9}"
+        f" {'stats cmd':>10} {'stats query':>12} {'exact scan':>11} {'driver peak':>12}   seed: startup/state/query/memory"
     )
-    for n_, first, startup, rerun, state, sw, sq, ex, peak in rows:
+    for n_, first, fold, startup, rerun, state, sw, sq, ex, peak in rows:
         seed = " / ".join(SEED_TABLE.get(n_, ("-",) * 4))
         print(
-            f"{n_:>11,} {first:>9.1f}s {startup:>7.2f}s {rerun:>6.1f}s {state / 1e6:>7.1f}MB {sw:>9.2f}s"
-            f" {sq:>11.2f}s {ex:>10.2f}s {peak:>10.0f}MB   {seed}"
+            f"{n_:>11,} {first:>9.1f}s {fold:>8.1f}s {startup:>7.2f}s {rerun:>6.1f}s {state / 1e6:>7.1f}MB"
+            f" {sw:>9.2f}s {sq:>11.2f}s {ex:>10.2f}s {peak:>10.0f}MB   {seed}"
         )
     print(
         f"\n--skip-processed on a new input of {n:,} ids ({s['counts']['samples_skipped']:,} already done): "

@@ -424,7 +424,10 @@ class Driver:
         ledger = self.summary.ledger
         if report is not None:
             ledger.update(
-                successful=report["successful"], failed=report["failed"], failures_on_record=report["history"]
+                successful=report["successful"],
+                failed=report["failed"],
+                failures_on_record=report["history"],
+                last_fold_seconds=report["seconds"],
             )
         ledger["folds"] = self.folder.folds
         ledger["duplicate_ids"] = read_fold_index(self.layout.fold_index).get("duplicate_ids", 0)
