@@ -160,7 +160,8 @@ def main() -> int:
     print()
     print(
         f"{'records':>11} {'first run':>10} {'its fold':>9} {'startup':>8} {'rerun':>7} {'state':>9}"
-        f" {'stats cmd':>10} {'stats query':>12} {'exact scan':>11} {'driver peak':>12}   seed: startup/state/query/memory"
+        f" {'stats cmd':>10} {'stats query':>12} {'exact scan':>11} {'driver peak':>12}"
+        "   seed: startup/state/query/memory"
     )
     for n_, first, fold, startup, rerun, state, sw, sq, ex, peak in rows:
         seed = " / ".join(SEED_TABLE.get(n_, ("-",) * 4))
