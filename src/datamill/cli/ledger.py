@@ -11,6 +11,7 @@ from rich.console import Console
 
 from datamill.cli.common import add_job_argument, job_dir, reject_extra
 from datamill.errors import JobError
+from datamill.ledger.damage import reading
 
 
 def add_parser(sub: Any) -> None:
@@ -79,6 +80,11 @@ def add_parser(sub: Any) -> None:
 def show_stats(
     job_dir: Path, as_json: bool, out: Console, exact: bool = False, history: bool = False
 ) -> None:
+    with reading():
+        _show_stats(job_dir, as_json, out, exact, history)
+
+
+def _show_stats(job_dir: Path, as_json: bool, out: Console, exact: bool, history: bool) -> None:
     from datamill.ledger import LEDGER_DIR, SUCCESS_FILE, upgrade_layout
     from datamill.ledger.stats import failure_history, format_history, format_stats, ledger_stats
 
@@ -120,7 +126,8 @@ def compact(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     from datamill.ledger.maintenance import compact as do_compact
 
     reject_extra(extra)
-    report = do_compact(args.job_dir)
+    with reading():
+        report = do_compact(args.job_dir)
     if report is None:
         print(f"{args.job_dir}: the root files are up to date; nothing to fold.")
     else:
@@ -135,7 +142,8 @@ def merge(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     from datamill.ledger.maintenance import merge as do_merge
 
     reject_extra(extra)
-    rows = do_merge(args.job_dirs, args.out)
+    with reading():
+        rows = do_merge(args.job_dirs, args.out)
     for name, n in rows.items():
         print(f"{name}: {n:,} records -> {args.out / name}")
     return 0
@@ -174,7 +182,8 @@ def verify(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     from datamill.ledger.verify import verify as do_verify
 
     reject_extra(extra)
-    result = do_verify(job_dir(args))
+    with reading():
+        result = do_verify(job_dir(args))
     if args.json:
         print(json.dumps(result, indent=2))
     else:

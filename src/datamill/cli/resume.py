@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import yaml
 from rich.console import Console
 
 from datamill.cli.common import add_job_argument, job_dir, reject_extra
@@ -31,9 +30,8 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     config = job_dir(args) / "config.yaml"
     if not config.exists():
         raise ConfigError(f"Job {config.parent} has no config.yaml: it never started, or it is not a job.")
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
     here = {"work_dir": str(config.parent.parent), "job_id": config.parent.name}  # (if it was moved)
-    recipe = load_recipe(config, here, raw=raw)
+    recipe = load_recipe(config, here)
     outcome = run_job(RunRequest(recipe, config.parent.name, config, force=args.force), err)
     print_outcome(outcome, Console(soft_wrap=True))
     return outcome.exit_code

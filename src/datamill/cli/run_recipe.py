@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from datamill.config import Recipe, load_recipe
 from datamill.config.keys import is_recipe_key, recipe_keys
 from datamill.config.models import SqlExportConfig
@@ -57,8 +55,7 @@ def find_recipe(config: Path | None, overrides: dict[str, Any]) -> RunRecipe:
         return RunRecipe(load_recipe(config, overrides), config.stem, config)
     saved = saved_config(overrides)
     if saved is not None and saved.exists():
-        raw = yaml.safe_load(saved.read_text(encoding="utf-8"))
-        return RunRecipe(load_recipe(saved, overrides, raw=raw), saved.parent.name, None)
+        return RunRecipe(load_recipe(saved, overrides), saved.parent.name, None)
     if "dataset_path" in overrides:
         name = Path(str(overrides["dataset_path"])).name.split(".")[0] or "input"
         return RunRecipe(load_recipe(None, overrides, raw={}), name, None)

@@ -95,6 +95,8 @@ def _read_yaml(path: Path | None) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"Cannot read the recipe {path}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"The recipe {path} is not UTF-8 text: it is damaged, or not a recipe.") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

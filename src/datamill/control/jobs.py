@@ -66,7 +66,10 @@ def read_summary(job_dir: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except ValueError as exc:
-        raise JobError(f"{job_dir / 'job_summary.json'} is not valid JSON: {exc}") from None
+        raise JobError(
+            f"{job_dir / 'job_summary.json'} is damaged (not valid JSON: {exc}). Resuming the job "
+            f"(datamill resume {job_dir}) writes it anew; or remove the job directory."
+        ) from None
     return data if isinstance(data, dict) else {}
 
 

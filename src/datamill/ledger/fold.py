@@ -46,6 +46,7 @@ from datamill.ledger import (
     finish_fold,
     read_fold_index,
 )
+from datamill.ledger.damage import reading
 from datamill.ledger.segments import failed_schema, ledger_write_options, success_schema
 from datamill.ledger.state import root_files_damaged
 
@@ -134,7 +135,10 @@ def _size(path: Path) -> int | None:
 
 
 def _id_column(sources: list[Path], default: str) -> str:
-    return str(pq.read_schema(sources[0]).names[0]) if sources else default
+    if not sources:
+        return default
+    with reading(sources[0]):
+        return str(pq.read_schema(sources[0]).names[0])
 
 
 def _new_sources(job_dir: Path) -> _Sources:

@@ -15,6 +15,7 @@ from datamill.ledger import (
     SUCCESS_FILE,
     upgrade_layout,
 )
+from datamill.ledger.damage import reading
 from datamill.ledger.fold import ROOT_FILES, FoldReport, fold, write_root_files
 
 
@@ -49,7 +50,8 @@ def merge(job_dirs: list[Path], out: Path) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     import pyarrow.parquet as pq
 
-    id_col = str(pq.read_schema(success[0]).names[0])
+    with reading(success[0]):
+        id_col = str(pq.read_schema(success[0]).names[0])
     temps = {name: out / f"{TMP_PREFIX}merge-{name}" for name in ROOT_FILES}
     spill = f"{TMP_PREFIX}merge-spill"
     try:

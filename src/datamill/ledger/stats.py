@@ -41,6 +41,7 @@ from datamill.ledger import (
     SUCCESS_FILE,
     segment_name,
 )
+from datamill.ledger.damage import reading
 from datamill.ledger.segments import TIMESTAMP, latest_by_id
 
 TOP_ERRORS = 10
@@ -142,8 +143,9 @@ class _Tally:
 
     def success_file(self, path: Path) -> None:
         """A ledger file no commit accounts for: its rows, by hour."""
-        table = pq.read_table(path, columns=["processed_at"])
-        self.id_column = self.id_column or pq.read_schema(path).names[0]
+        with reading(path):
+            table = pq.read_table(path, columns=["processed_at"])
+            self.id_column = self.id_column or pq.read_schema(path).names[0]
         micros = table.column(0).cast(pa.int64()).combine_chunks()
         hours = pc.value_counts(pc.divide(micros, HOUR_US)).to_pylist()
         self.successful += table.num_rows
@@ -154,7 +156,8 @@ class _Tally:
             self.hours[c["values"]] = self.hours.get(c["values"], 0) + c["counts"]
 
     def failed_file(self, path: Path) -> None:
-        table = pq.read_table(path)
+        with reading(path):
+            table = pq.read_table(path)
         names = table.column_names
         self.failed.append(
             pa.Table.from_arrays(
@@ -193,7 +196,8 @@ def still_failed(job_dir: Path) -> pa.Array:
     """The ids of the failed view: failed, and not succeeded since."""
     failed_dir = job_dir / LEDGER_DIR / FAILED_DIR
     history = job_dir / HISTORY_FILE
-    never = not history.exists() or pq.read_metadata(history).num_rows == 0
+    with reading(history):
+        never = not history.exists() or pq.read_metadata(history).num_rows == 0
     if never and (not failed_dir.is_dir() or next(failed_dir.rglob("*.parquet"), None) is None):
         return pa.nulls(0, pa.string())  # nothing ever failed: no need to read the commits
     tally = _tally(job_dir)
@@ -230,7 +234,8 @@ def _tally(job_dir: Path) -> _Tally:
 def _id_column(job_dir: Path) -> str | None:
     for path in [job_dir / SUCCESS_FILE, *ledger_files(job_dir, SUCCESS_DIR)[:1]]:
         if path.exists():
-            return str(pq.read_schema(path).names[0])
+            with reading(path):
+                return str(pq.read_schema(path).names[0])
     return None
 
 

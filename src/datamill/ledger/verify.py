@@ -9,12 +9,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-import yaml
 
 from datamill.config import load_recipe
 from datamill.errors import JobError
 from datamill.job.layout import JobLayout
 from datamill.ledger import SUCCESS_DIR, SUCCESS_FILE
+from datamill.ledger.damage import reading
 from datamill.ledger.stats import ledger_files
 
 EXAMPLES = 10
@@ -28,7 +28,7 @@ def verify(job_dir: Path) -> dict[str, Any]:
     config = job_dir / "config.yaml"
     if not config.exists():
         raise JobError(f"{job_dir} is not a job directory (no config.yaml).")
-    recipe = load_recipe(config, raw=yaml.safe_load(config.read_text(encoding="utf-8")))
+    recipe = load_recipe(config)
     layout = JobLayout(job_dir.name, job_dir, job_dir, job_dir / "checkpoints")
     sink = sql_sink(recipe, layout)
     if sink is None:
@@ -36,7 +36,8 @@ def verify(job_dir: Path) -> dict[str, Any]:
     files = ledger_files(job_dir, SUCCESS_DIR)
     root = job_dir / SUCCESS_FILE
     # ``len(successful_tokens)`` as seed 000's check reads it (once every segment is folded)
-    rows = pq.read_metadata(root).num_rows if files == [root] else None
+    with reading(root):
+        rows = pq.read_metadata(root).num_rows if files == [root] else None
     filtered = 0
     if files:
         success = ds.dataset([str(f) for f in files], format="parquet").to_table()
