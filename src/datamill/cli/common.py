@@ -7,6 +7,16 @@ from pathlib import Path
 
 from datamill.errors import ConfigError, JobError
 
+EXIT_CODES = """\
+Exit codes:
+  0    completed
+  1    completed with failed partitions, or failed (records set aside alone,
+       in failed_tokens.parquet, do not change the code: 0)
+  2    bad configuration or input (nothing was run)
+  3    the job is locked: it is already running
+  130  stopped (SIGINT/SIGTERM, datamill stop); resumable
+"""
+
 JOB_HELP = (
     "the job: its directory (the --work-dir of its run), or its id under --base-dir "
     "(a unique prefix is enough)"

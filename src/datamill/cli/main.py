@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import io
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from datamill import __version__
+from datamill.cli.common import EXIT_CODES
 from datamill.errors import DatamillError
 
 if TYPE_CHECKING:
@@ -42,6 +45,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="datamill",
         description="Run long batch data-processing jobs that survive anything.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"datamill {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -57,6 +62,17 @@ def _setup_logging(console: Console) -> None:
     handler = RichHandler(console=console, show_time=False, show_path=False, markup=False)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+
+
+def _silence_stdout() -> None:
+    """The reader of our stdout went away (``datamill jobs --json | head``): point
+    stdout at /dev/null so the interpreter's last flush cannot fail, and exit
+    quietly, as Python's documentation recommends (signal module, SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # stdout is not a file (a test's capture): nothing will flush it to a pipe
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,7 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(err)
     try:
         code: int = args.handler(args, extra, err)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
         return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
     except DatamillError as exc:
         from rich.markup import escape
 

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from datamill.cli.common import EXIT_CODES
 from datamill.cli.run_recipe import check_flags, find_recipe, keep_planned_partitions, with_insert_batch
 from datamill.config import Recipe, parse_overrides
 from datamill.errors import ConfigError, JobError
@@ -64,7 +65,7 @@ def add_parser(sub: Any) -> None:
         "run",
         help="run (or continue) a job: a recipe, or seed 000's --input",
         description=DESCRIPTION,
-        epilog=EPILOG + "\n" + recipe_keys(),
+        epilog=EPILOG + "\n" + EXIT_CODES + "\n" + recipe_keys(),
         allow_abbrev=False,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

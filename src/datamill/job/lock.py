@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import time
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,6 +31,13 @@ def read_holder(path: Path) -> dict[str, Any]:
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+def local_time(epoch: object) -> str:
+    """An epoch as a person reads it: local ISO time to the second ('?' if unknown)."""
+    if not isinstance(epoch, int | float):
+        return "?"
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
 
 
 def is_locked(path: Path) -> bool:
@@ -59,9 +67,9 @@ class JobLock:
         except BlockingIOError:
             fh.close()
             holder = read_holder(self.path)
-            pid = holder.get("pid", "unknown")
+            pid, started = holder.get("pid", "unknown"), local_time(holder.get("started"))
             raise JobLockedError(
-                f"Job {self.job_id} is already running (PID {pid}, started {holder.get('started', '?')}). "
+                f"Job {self.job_id} is already running (PID {pid}, started {started}). "
                 f"Wait for it to finish, or stop it with: datamill stop {self.job_id}"
             ) from None
         fh.seek(0)
