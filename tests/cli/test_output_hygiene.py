@@ -71,3 +71,17 @@ def test_a_locked_job_says_when_it_started_as_a_local_time(tmp_path: Path) -> No
     from datetime import datetime
 
     assert datetime.fromisoformat(started).tzinfo is not None  # ISO, with the local offset
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "proc"])
+def test_an_unwritable_export_is_refused_before_any_partition_runs(
+    datamill, recipe_file, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(10)])
+    (tmp_path / "a_file").write_text("x")
+    out = tmp_path / "a_file" / "o.jsonl" if where == "under_a_file" else Path("/proc/datamill-o.jsonl")
+    recipe = recipe_file(dataset_path=str(data), export_path=str(out), process=[{"text_length_filter": {}}])
+    assert datamill("run", "--config", recipe, "--job_id", "nowrite") == 2
+    err = capsys.readouterr().err
+    assert "cannot be written" in err and str(out) in err and "Traceback" not in err
+    assert not list((tmp_path / "jobs" / "nowrite" / "results").glob("*.commit"))

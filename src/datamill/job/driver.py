@@ -49,7 +49,7 @@ from datamill.job.folding import Folder
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
 from datamill.job.narrow import Narrower
-from datamill.job.preflight import check_before_work
+from datamill.job.preflight import check_before_work, check_destination
 from datamill.job.progress import JobProgress
 from datamill.job.resources import ResourceSampler, peak_rss_mb
 from datamill.job.resume import clear_segments, prepare_resume, verify_inputs
@@ -270,6 +270,8 @@ class Driver:
             finish_fold(layout.root)  # (a fold stopped halfway)
             plan = self._plan()
             self.pipeline = check_before_work(self.pipeline, plan, layout.input_columns)
+            if self.pipeline.sink is None:
+                check_destination(self.target.path, directory=self.target.kind == "dir")
             layout.create()
             scan = ResultsScan.of(layout.results)
             join = self._skip_join_needed()

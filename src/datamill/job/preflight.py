@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from datamill.atomic import write_json_atomic
 from datamill.engine.spec import PipelineSpec
-from datamill.errors import InputError
+from datamill.errors import ConfigError, InputError
 from datamill.plan.planner import Plan
 
 HEAD_LINES = 1000
@@ -48,6 +49,31 @@ def check_before_work(pipeline: PipelineSpec, plan: Plan, cache: Path) -> Pipeli
                 "that reads other columns declares needs_text = False)."
             )
     return replace(pipeline, needs_text=bool(readers))
+
+
+def check_destination(path: Path, directory: bool) -> None:
+    """Raise ConfigError unless the export can be written at ``path`` (a merged
+    file, or with ``directory`` a folder of part files): found now, not after
+    every partition ran. A file is made and removed where it will go, since
+    permission bits do not tell (root, read-only mounts, ACLs)."""
+    folder = path if directory else path.parent
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"export_path {path} cannot be written: {existing} is a file, not a directory.")
+    if path.is_dir() != directory and path.exists():
+        what = "a directory" if path.is_dir() else "a file"
+        raise ConfigError(f"export_path {path} is {what}; give a path that names where the output goes.")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".datamill-probe-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            f"export_path {path} cannot be written: {existing} is not writable ({exc.strerror}). "
+            "Choose another export_path, or fix the permissions."
+        ) from None
 
 
 def text_readers(pipeline: PipelineSpec) -> list[str]:
