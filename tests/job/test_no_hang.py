@@ -16,8 +16,6 @@ from datamill.executors.local import LocalExecutor
 from tests.job import jobproc
 from tests.job.test_fault_tolerance import make_recipe, reference_output
 
-SLOW = {"tests.job.user_ops:SlowMapper": {"delay_s": 0.05}}
-
 
 def alive(procs: list[psutil.Process]) -> list[psutil.Process]:
     """Those still running (a zombie waiting for its reaper has ended)."""
@@ -35,8 +33,9 @@ def alive(procs: list[psutil.Process]) -> list[psutil.Process]:
 def test_a_sigkilled_driver_leaves_no_process_behind_and_a_rerun_is_exact(
     datamill, corpus, tmp_path: Path
 ) -> None:
-    data = corpus(400)
-    process = [*SIX_OPS, SLOW]
+    data = corpus(100)  # five partitions of 20 rows, one batch each
+    # Every partition takes 5 s in one op: a worker outliving its driver would run for seconds.
+    process = [*SIX_OPS, {"tests.job.user_ops:SlowMapper": {"delay_s": 5.0}}]
     recipe = make_recipe(tmp_path, data, "orphans", process)
     job_dir = tmp_path / "jobs" / "orphans"
     proc = jobproc.start(recipe, "--job_id", "orphans")
@@ -50,7 +49,7 @@ def test_a_sigkilled_driver_leaves_no_process_behind_and_a_rerun_is_exact(
         assert jobproc.wait_for(lambda: not alive(descendants), 2.0), alive(descendants)
     finally:
         jobproc.kill_group(proc)
-    assert jobproc.committed(job_dir) < 20, "the job ended before the kill: the test proves nothing"
+    assert jobproc.committed(job_dir) < 5, "the job ended before the kill: the test proves nothing"
     assert datamill("run", "--config", recipe, "--job_id", "orphans") == 0
     assert (tmp_path / "orphans.jsonl").read_bytes() == reference_output(datamill, tmp_path, data, process)
 
