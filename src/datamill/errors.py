@@ -10,8 +10,10 @@ cross process boundaries on their way back from workers.
     ├── InputError         the dataset cannot be read as asked      (exit 2)
     ├── OpError            an op failed on data it was given
     ├── JobError           the job's state on disk is not usable
+    ├── ExecutorError      the executor can run no more partitions (the job stops)
     └── PartitionError     a partition failed as a whole (transient)
-        └── WorkerDied     its worker process died (killed, out of memory, exited)
+        ├── WorkerDied     its worker process died (killed, out of memory, exited)
+        └── PartitionStalled  it made no progress for stall_timeout_s; its worker was killed
 
 An error raised while an op ran carries the op's name (:func:`op_of`), so a
 partition that fails as a whole says where.
@@ -62,6 +64,12 @@ class JobError(DatamillError):
     """A job directory is in a state datamill cannot continue from."""
 
 
+class ExecutorError(DatamillError):
+    """The executor lost what it needs to run partitions (it could not start a
+    worker, its own thread failed). Every partition would fail the same way,
+    so the job stops; it stays resumable."""
+
+
 class PartitionError(DatamillError):
     """A partition failed as a whole (I/O error, worker lost); retrying may help."""
 
@@ -82,6 +90,12 @@ class WorkerDied(PartitionError):
     def how(self) -> str:
         """How it died, for a person: the reason a sample it was running is set aside."""
         return how_it_died(self.exitcode)
+
+
+class PartitionStalled(PartitionError):
+    """A partition sent no progress for ``fault_tolerance.stall_timeout_s``
+    (an op hung: a deadlock, a lost network call, a stopped process), so its
+    worker was killed. Retried like any transient failure."""
 
 
 def how_it_died(exitcode: int | None) -> str:

@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 
 from datamill.engine.spec import PartitionTask
-from datamill.errors import PartitionError, WorkerDied
+from datamill.errors import ExecutorError, WorkerDied
 from datamill.executors.local import LocalExecutor
 from tests.conftest import write_jsonl
 
@@ -22,17 +22,17 @@ def test_workers_that_cannot_start_fail_every_task_with_the_reason(monkeypatch: 
     def no_fork_server(self: Any) -> Any:
         raise OSError("fork server unavailable")
 
-    monkeypatch.setattr(LocalExecutor, "_spawn", no_fork_server)
+    monkeypatch.setattr(LocalExecutor, "_start_worker", no_fork_server)
     pool = LocalExecutor(2)
     try:
         try:  # queued before the pool's thread gave up, or refused after
             error = pool.submit(NEVER_RUN).exception(timeout=10)
-        except PartitionError as exc:
+        except ExecutorError as exc:
             error = exc
-        assert isinstance(error, PartitionError)
-        assert "could not be started: fork server unavailable" in str(error)
+        assert isinstance(error, ExecutorError) and not error.transient
+        assert "could not start a worker process (3 tries): OSError: fork server unavailable" in str(error)
         pool._thread.join(timeout=10)
-        with pytest.raises(PartitionError, match="could not be started"):
+        with pytest.raises(ExecutorError, match="could not start a worker process"):
             pool.submit(NEVER_RUN)
         assert pool.first_dispatch is None
     finally:

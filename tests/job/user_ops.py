@@ -178,3 +178,21 @@ class CountColumnsMapper(Mapper):
         import pyarrow as pa
 
         return table.append_column("columns", pa.repeat(table.num_columns, table.num_rows))
+
+
+class HangOnceMapper(Mapper):
+    """Hangs (sleeps an hour, sending nothing) the first time it sees ``needle``;
+    the flag file makes it happen once across retries."""
+
+    def __init__(self, needle: str = "", flag: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.needle, self.flag = needle, flag
+
+    def process_text(self, text: str) -> str:
+        import time
+        from pathlib import Path
+
+        if text == self.needle and not Path(self.flag).exists():
+            Path(self.flag).write_text("hung once")
+            time.sleep(3600)
+        return text

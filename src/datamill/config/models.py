@@ -76,6 +76,15 @@ class FaultToleranceConfig(Section):
     """On SIGTERM/SIGINT, how long running partitions may take to finish before
     they are abandoned (they stay resumable)."""
 
+    stall_timeout_s: float = Field(default=1800.0, ge=0)
+    """How long a running partition may send no progress before its worker is
+    killed and the partition retried (with the backoff above, counted as a
+    retry) or, out of retries, failed; 0 turns the watchdog off. Progress is
+    any event from the partition: its start, each op's start and end, a
+    checkpoint, samples set aside, its commit. So it must exceed the longest
+    a single op takes on one partition. Not with ``np: 1`` (the partition
+    runs in the driver)."""
+
     on_sample_error: Literal["quarantine", "fail_partition"] = "quarantine"
     """What to do with a sample an op cannot handle: set it aside with its
     reason, or fail its whole partition."""

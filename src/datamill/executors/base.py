@@ -28,11 +28,15 @@ class Executor(Protocol):
     def worker_pids(self) -> list[int]: ...
 
 
-def make_executor(kind: str, workers: int, on_event: EventSink | None = None) -> Executor:
+def make_executor(
+    kind: str, workers: int, on_event: EventSink | None = None, stall_timeout_s: float = 0.0
+) -> Executor:
     """An executor of ``kind`` with ``workers`` processes (1: in the driver).
 
     ``on_event`` receives the events partitions emit while they run; it may be
-    called from another thread.
+    called from another thread. A partition that sends no event for
+    ``stall_timeout_s`` (0: never) has its worker killed (not in the driver's
+    own process: nothing there can be killed apart from the driver).
     """
     if kind == "local" and workers == 1:
         from datamill.executors.inline import InlineExecutor
@@ -41,7 +45,7 @@ def make_executor(kind: str, workers: int, on_event: EventSink | None = None) ->
     if kind == "local":
         from datamill.executors.local import LocalExecutor
 
-        return LocalExecutor(workers, on_event)
+        return LocalExecutor(workers, on_event, stall_timeout_s)
     from datamill.errors import ConfigError
 
     raise ConfigError(f"executor_type '{kind}' is not available in this version of datamill; use 'local'.")

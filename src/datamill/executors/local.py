@@ -9,7 +9,14 @@ its place and the other workers go on. A probe runs in a fresh worker, which
 exits after it; its events are not passed on (it commits nothing). Workers
 ignore SIGINT, so Ctrl-C reaches only the driver, which decides how to stop.
 They are started with ``forkserver``: they inherit none of the driver's
-threads or open files, and build the pipeline's ops once.
+threads or open files, and build the pipeline's ops once. They die with the
+driver, however it dies (:mod:`datamill.lifeline`).
+
+Nothing hangs: a partition that sends nothing (no event, no result) for
+``stall_timeout_s`` has its worker killed and fails with a transient
+:class:`PartitionStalled`; a worker that cannot be started, or a failure of
+the pool's own thread, fails every task, queued or to come, with an
+:class:`ExecutorError`, which stops the job.
 """
 
 from __future__ import annotations
@@ -31,15 +38,33 @@ from typing import Any
 
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import PartitionTask
-from datamill.errors import PartitionError, WorkerDied, at_op, how_it_died, op_of
-from datamill.prestart import FORKSERVER_PRELOAD
+from datamill.errors import (
+    ExecutorError,
+    PartitionError,
+    PartitionStalled,
+    WorkerDied,
+    at_op,
+    how_it_died,
+    op_of,
+)
+from datamill.events.log import make_event
+from datamill.events.types import EventType
+from datamill.prestart import start_forkserver
+
+SPAWN_ATTEMPTS = 3
+"""Tries at starting a worker (a second apart) before the pool gives up."""
 
 
 def _worker_main(conn: Connection) -> None:
     # Imported here, not by the driver: the fork server has loaded the
     # engine already (FORKSERVER_PRELOAD), so this costs a worker nothing.
     from datamill.engine.partition import run_task, set_event_sink
+    from datamill.lifeline import die_with_parent, watch_parent
 
+    die_with_parent()  # (the fork server, which dies with the driver)
+    driver = multiprocessing.parent_process()
+    if driver is not None:
+        watch_parent(driver.sentinel)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_event_sink(lambda event: conn.send(("event", event)))
     while True:
@@ -80,6 +105,8 @@ class _Worker:
     """The op its task is running (from the task's OP_START and OP_COMPLETE events)."""
     retire: bool = False
     """It ran a probe and exits: replace it, give it nothing more."""
+    since: float = 0.0
+    """When (monotonic) its task last made progress: was handed out, or sent a message."""
 
 
 class LocalExecutor:
@@ -88,18 +115,31 @@ class LocalExecutor:
     Workers are started by the pool's thread, so the driver goes on (reading
     the job's state, say) while the fork server finishes loading the engine;
     tasks submitted meanwhile wait in the queue. ``first_dispatch`` is when
-    the first task was handed to a worker."""
+    the first task was handed to a worker.
 
-    def __init__(self, workers: int, on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
+    ``stall_timeout_s`` (0: never) is how long a running task may send
+    nothing before its worker is killed. Every message counts as progress:
+    the partition's start, each op's start and end, checkpoints, samples set
+    aside, its result."""
+
+    def __init__(
+        self,
+        workers: int,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        stall_timeout_s: float = 0.0,
+    ) -> None:
         self.slots = workers
         self.on_event = on_event
+        self.stall_timeout_s = stall_timeout_s
         self.first_dispatch: float | None = None
+        # Started from this thread, not the pool's: the fork server lives as
+        # long as the thread that started it (datamill.lifeline).
+        start_forkserver()
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
         self._queue: deque[tuple[PartitionTask, Future[PartitionResult]]] = deque()
         self._lock = threading.Lock()
         self._closed = False
-        self._broken: PartitionError | None = None
+        self._broken: ExecutorError | None = None
         self._wake_r, self._wake_w = os.pipe()
         self._workers: list[_Worker] = []
         self._thread = threading.Thread(target=self._run, name="datamill-pool", daemon=True)
@@ -111,19 +151,42 @@ class LocalExecutor:
                 worker = self._spawn()
                 with self._lock:
                     self._workers.append(worker)
-        except BaseException as exc:  # no workers: every task, queued or to come, fails with this
-            error = PartitionError(f"the worker processes could not be started: {exc}")
-            with self._lock:
-                self._broken = error
-                queued = list(self._queue)
-                self._queue.clear()
-            for _, future in queued:
-                if future.set_running_or_notify_cancel():
-                    future.set_exception(error)
-            return
-        self._loop()
+            self._loop()
+        except BaseException as exc:
+            if not isinstance(exc, ExecutorError):
+                exc = ExecutorError(f"the worker pool's thread failed: {type(exc).__name__}: {exc}")
+            self._break(exc)
+
+    def _break(self, error: ExecutorError) -> None:
+        """The pool can run nothing more: fail every task, running, queued or to come."""
+        with self._lock:
+            self._broken = error
+            jobs = list(self._queue)
+            self._queue.clear()
+            for w in self._workers:
+                if w.job is not None:
+                    jobs.append(w.job)
+                    w.job = None
+                if w.process.is_alive():
+                    w.process.kill()  # nobody reads its pipe any more
+        for _, future in jobs:
+            if not future.done() and (future.running() or future.set_running_or_notify_cancel()):
+                future.set_exception(error)
 
     def _spawn(self) -> _Worker:
+        for attempt in range(1, SPAWN_ATTEMPTS + 1):
+            try:
+                return self._start_worker()
+            except Exception as exc:
+                if attempt == SPAWN_ATTEMPTS:
+                    raise ExecutorError(
+                        f"could not start a worker process ({SPAWN_ATTEMPTS} tries): "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
+                time.sleep(1.0)
+        raise AssertionError("unreachable")
+
+    def _start_worker(self) -> _Worker:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(target=_worker_main, args=(child,), daemon=True)
         process.start()
@@ -165,7 +228,7 @@ class LocalExecutor:
                     dead = w.process.sentinel in ready
                     if w.conn in ready and not self._receive(w):
                         dead = True
-                    if dead or w.retire:
+                    if dead or w.retire or self._stalled(w):
                         self._workers[i] = self._replace(w)
 
     def _dispatch(self) -> None:
@@ -174,8 +237,15 @@ class LocalExecutor:
                 task, future = self._queue.popleft()
                 if not future.set_running_or_notify_cancel():
                     continue
-                w.job, w.op_name = (task, future), None
-                w.conn.send(task)
+                w.job, w.op_name, w.since = (task, future), None, time.monotonic()
+                try:
+                    w.conn.send(task)
+                except OSError:
+                    break  # its pipe is closed: it died, and the loop fails its task (WorkerDied)
+                except Exception as exc:  # the task does not pickle
+                    w.job = None
+                    future.set_exception(PartitionError(f"partition {task.spec.id} could not be sent: {exc}"))
+                    continue
                 if self.first_dispatch is None:
                     self.first_dispatch = time.time()
 
@@ -185,6 +255,7 @@ class LocalExecutor:
             message = w.conn.recv()
         except (EOFError, OSError):
             return False
+        w.since = time.monotonic()
         if message[0] == "event":
             self._event(w, message[1])
             return True
@@ -207,6 +278,36 @@ class LocalExecutor:
             w.op_name = None
         if self.on_event is not None and not (w.job is not None and w.job[0].probe):
             self.on_event(event)
+
+    def _stalled(self, w: _Worker) -> bool:
+        """Kill the worker if its task sent nothing for ``stall_timeout_s``; fail the task."""
+        if w.job is None or not self.stall_timeout_s:
+            return False
+        if time.monotonic() - w.since < self.stall_timeout_s:
+            return False
+        (task, future), w.job = w.job, None
+        w.process.kill()
+        where = f" in op '{w.op_name}'" if w.op_name else ""
+        error = PartitionStalled(
+            f"partition {task.spec.id} made no progress for {self.stall_timeout_s:g}s{where} "
+            f"(fault_tolerance.stall_timeout_s); its worker process {w.process.pid} was killed"
+        )
+        if w.op_name is not None:
+            at_op(error, w.op_name)
+        if self.on_event is not None:
+            self.on_event(
+                make_event(
+                    task.pipeline.job_id,
+                    EventType.WARNING,
+                    partition_id=task.spec.id,
+                    attempt=task.attempt,
+                    op_name=w.op_name,
+                    error_type=type(error).__name__,
+                    message=str(error),
+                )
+            )
+        future.set_exception(error)
+        return True
 
     def _replace(self, w: _Worker) -> _Worker:
         w.process.join(timeout=1)

@@ -40,7 +40,7 @@ from datamill.control.procs import identity
 from datamill.engine.commit import AnyResult, CommitIndex, ResultsScan, base_id, retry_round
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import CheckpointPolicy, PartitionTask, PipelineSpec, SqlSink, pipeline_hash
-from datamill.errors import ConfigError, DatamillError, InputError, brief, op_of
+from datamill.errors import ConfigError, DatamillError, ExecutorError, InputError, brief, op_of
 from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
 from datamill.io.pieces import PieceStager, is_piece
@@ -366,7 +366,7 @@ class Driver:
                 break
         if early:
             clear_segments(self.layout, [spec.id for spec in early])
-            self._executor = executor = make_executor(recipe.executor_type, recipe.np, self._inbox.put)
+            self._executor = executor = self._make_executor()
             for spec in early:
                 self._submit(executor, self._task(spec), self._early)
 
@@ -532,7 +532,7 @@ class Driver:
             return  # nothing to run: no workers to start
         # Pieces of the input still to stage are written beside the workers (datamill.io.pieces).
         stager = PieceStager(plan, [*pending, *(spec for spec, _ in self._retries)])
-        executor = self._executor or make_executor(self.recipe.executor_type, self.recipe.np, self._inbox.put)
+        executor = self._executor or self._make_executor()
         self._executor = None  # closed below, whatever happens
         self._sampler = ResourceSampler(executor, self.recipe.event_logging.resource_interval_s)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -542,7 +542,7 @@ class Driver:
                 self.console, plan.total_rows, len(plan.partitions), len(committed), done_samples
             ) as bar:
                 self._loop(executor, stager, pending, committed, bar)
-        except ConfigError:
+        except (ConfigError, ExecutorError):
             executor.kill()  # (the job stops: its running partitions need not finish)
             raise
         except AbandonNow:
@@ -560,6 +560,11 @@ class Driver:
             self._note_startup(executor.first_dispatch)
             self._drain()
             self.index.close()
+
+    def _make_executor(self) -> Executor:
+        recipe = self.recipe
+        stall = recipe.fault_tolerance.stall_timeout_s
+        return make_executor(recipe.executor_type, recipe.np, self._inbox.put, stall)
 
     def _note_startup(self, first_dispatch: float | None) -> None:
         """``startup_seconds``: from this process's start to its first partition in a worker's hands."""
@@ -630,7 +635,7 @@ class Driver:
             self._committed(spec, future.result(), committed)
             if not task.retry_round:
                 bar.advance(spec.rows)
-        elif isinstance(error, ConfigError):  # the recipe is wrong for every partition: stop the job
+        elif isinstance(error, (ConfigError, ExecutorError)):  # wrong for every partition: stop the job
             self._emit_error(EventType.PARTITION_FAILED, spec, task.attempt, error, "stopping the job")
             raise error
         elif self._should_retry(error, task.attempt, self.recipe.fault_tolerance):
