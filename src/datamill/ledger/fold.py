@@ -298,16 +298,13 @@ def _fsync(path: Path) -> None:
 
 
 def _die_with_driver(driver: int) -> None:
-    """Linux: be killed when the fork server that started this process dies,
-    which it does when the driver dies: a fold outliving its driver would race
-    the next run's. (The fold index makes a fold killed anywhere harmless.)"""
-    import ctypes
-    import signal
-    import sys
+    """Be killed when the fork server that started this process dies, which it
+    does when the driver dies (:mod:`datamill.lifeline`): a fold outliving its
+    driver would race the next run's. (The fold index makes a fold killed
+    anywhere harmless.)"""
+    from datamill.lifeline import die_with_parent
 
-    if sys.platform.startswith("linux"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    die_with_parent()
     try:
         os.kill(driver, 0)
     except ProcessLookupError:
