@@ -31,7 +31,7 @@ from typing import Any
 
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import PartitionTask
-from datamill.errors import PartitionError, WorkerDied, at_op, how_it_died, op_of
+from datamill.errors import PartitionError, WorkerDied, at_op, classify, how_it_died, op_of
 from datamill.prestart import FORKSERVER_PRELOAD
 
 
@@ -65,6 +65,7 @@ def _picklable(exc: BaseException) -> BaseException:
         return exc
     except Exception:
         error = PartitionError(f"{type(exc).__name__}: {exc}")
+        error.transient = classify(exc)
         op_name = op_of(exc)
         if op_name is not None:
             at_op(error, op_name)
