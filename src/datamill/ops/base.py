@@ -138,11 +138,7 @@ class Op:
         module (every partition would hit it: a ConfigError) or a transient error
         (the partition is retried)."""
         if isinstance(exc, ImportError):
-            module = exc.name or "a module"
-            raise ConfigError(
-                f"op '{self.name}' needs {module}, which cannot be imported: {exc}. Install it, "
-                "then run the same command again."
-            ) from exc
+            raise missing_module(self.name, exc) from exc
         if classify(exc):
             raise exc
 
@@ -231,6 +227,15 @@ class Filter(Op):
             table = table.append_column(self.stat_column, stats)
         kept = table.filter(self.keep(stats))
         return OpResult(kept, rows_removed=table.num_rows - kept.num_rows, failures=tuple(failures))
+
+
+def missing_module(op_name: str, exc: ImportError) -> ConfigError:
+    """An op's import that fails fails on every partition: the job stops, with this."""
+    module = exc.name or "a module"
+    return ConfigError(
+        f"op '{op_name}' needs {module}, which cannot be imported ({exc}). Install it, "
+        "then run the same command again."
+    )
 
 
 def _count_changed(before: pa.Table, after: pa.Table, key: str) -> int:
