@@ -5,6 +5,7 @@ flushed, fsynced and renamed over the destination, and the directory is
 fsynced so the rename itself survives a power loss. On failure the temporary
 file is removed. Readers therefore see the old file or the new one, never half.
 Temporary names start with ``.tmp-`` so that a restart can sweep leftovers.
+A full disk is raised as :class:`~datamill.errors.OutOfSpace`, naming the file.
 Files get the mode a plain ``open()`` gives under the process's umask (not
 ``tempfile``'s 0600): a job's state is for whoever may read its directory.
 """
@@ -18,6 +19,8 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from datamill.errors import out_of_space
 
 TMP_PREFIX = ".tmp-"
 
@@ -51,8 +54,14 @@ def atomic_path(dest: Path, durable: bool = True) -> Iterator[Path]:
     writer, for instance). The caller writes and closes the file; this helper
     fsyncs it before the rename when ``durable`` is set.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _new_temporary(dest)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _new_temporary(dest)
+    except OSError as exc:
+        full = out_of_space(exc, dest)
+        if full is None:
+            raise
+        raise full from exc
     try:
         yield tmp
         if durable:
@@ -61,9 +70,12 @@ def atomic_path(dest: Path, durable: bool = True) -> Iterator[Path]:
         os.replace(tmp, dest)
         if durable:
             fsync_dir(dest.parent)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
-        raise
+        full = out_of_space(exc, dest)
+        if full is None or full is exc:
+            raise
+        raise full from exc
 
 
 @contextlib.contextmanager

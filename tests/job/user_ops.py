@@ -1,5 +1,6 @@
 """A user op, named in recipes as ``tests.job.user_ops:ShoutMapper``."""
 
+from datamill.errors import Terminal, Transient
 from datamill.ops import Mapper
 
 
@@ -196,3 +197,60 @@ class HangOnceMapper(Mapper):
             Path(self.flag).write_text("hung once")
             time.sleep(3600)
         return text
+
+
+class MarkedTransient(Transient, Exception):
+    """A user op's own error, marked transient."""
+
+
+class MarkedTerminal(Terminal, ConnectionError):
+    """A user op's own error, marked terminal (although a ConnectionError)."""
+
+
+def _raised(kind: str) -> BaseException:
+    import errno
+
+    made: dict[str, BaseException] = {
+        "ConnectionResetError": ConnectionResetError(errno.ECONNRESET, "connection reset by peer"),
+        "TimeoutError": TimeoutError("read timed out"),
+        "EIO": OSError(errno.EIO, "Input/output error"),
+        "EAGAIN": OSError(errno.EAGAIN, "Resource temporarily unavailable"),
+        "Transient mixin": MarkedTransient("rate limited"),
+        "Terminal mixin": MarkedTerminal("the API says: never again"),
+        "TypeError": TypeError("unsupported operand type(s)"),
+        "ENOENT": FileNotFoundError(errno.ENOENT, "No such file or directory"),
+        "ModuleNotFoundError": ModuleNotFoundError("No module named 'nowhere'", name="nowhere"),
+    }
+    if kind == "exc.transient = True":
+        error = ValueError("service busy")
+        error.transient = True  # type: ignore[attr-defined]
+        return error
+    return made[kind]
+
+
+class RaiseOnceMapper(Mapper):
+    """Raises the error named ``kind`` on the first attempt at the partition
+    (counted in the file ``count``), from ``run`` (the whole partition) or from
+    ``process_batch`` (``where: batch``); later attempts pass the data through."""
+
+    def __init__(self, kind: str = "", count: str = "", where: str = "run", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.kind, self.count, self.where = kind, count, where
+
+    def _attempt(self) -> int:
+        from pathlib import Path
+
+        path = Path(self.count)
+        n = int(path.read_text()) + 1 if path.exists() else 1
+        path.write_text(str(n))
+        return n
+
+    def run(self, table):  # type: ignore[no-untyped-def]
+        if self.where == "run" and self._attempt() == 1:
+            raise _raised(self.kind)
+        return super().run(table)
+
+    def process_batch(self, table):  # type: ignore[no-untyped-def]
+        if self.where == "batch" and self._attempt() == 1:
+            raise _raised(self.kind)
+        return table

@@ -9,6 +9,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -315,3 +316,40 @@ def test_refused_rows_go_in_with_retry_failed_once_the_table_takes_them(
     keys = table_keys(pg_url, pg_table)
     assert sorted(keys) == kept(300) and len(keys) == len(set(keys))
     assert ledger_stats(work)["failed_unique"] == 0
+
+
+def test_two_workers_on_a_new_sqlite_database_create_its_table_once(datamill, tmp_path: Path) -> None:
+    """Both workers' first partitions reach a new database together; neither
+    may see the other's table half made (a false 'database unavailable')."""
+    data = scenes(tmp_path, 100)
+    for run in range(4):
+        url = f"sqlite:///{tmp_path / f'new{run}.db'}"
+        path = recipe(tmp_path, data, {"url": url, "table": "clips"}, process=[], partition={"size": 10})
+        assert datamill("run", "--config", path, "--job_id", f"race{run}") == 0
+        retries = [e for e in events(tmp_path / "jobs" / f"race{run}") if e["type"] == "PARTITION_RETRY"]
+        assert retries == []
+        assert sorted(table_keys(url, "clips")) == [f"tok{i:05d}" for i in range(100)]
+
+
+def _upsert_at_once(url: str, barrier: Any, n: int) -> str:
+    rows = pa.table({"k": [f"{n}-{i}" for i in range(5)], "text": ["x"] * 5})
+    barrier.wait()
+    try:
+        upsert(rows, url, "t", "k", 10)
+        return ""
+    except Exception as exc:  # what the worker would have sent back
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_workers_racing_to_create_a_new_sqlite_table_all_write(tmp_path: Path) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = mp.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(4, mp_context=context) as pool:
+        for run in range(5):
+            url = f"sqlite:///{tmp_path / f'new{run}.db'}"
+            barrier = manager.Barrier(4)
+            errors = list(pool.map(_upsert_at_once, [url] * 4, [barrier] * 4, range(4)))
+            assert errors == [""] * 4
+            assert len(table_keys_of(url, "t", "k")) == 20

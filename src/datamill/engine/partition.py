@@ -38,7 +38,7 @@ from datamill.events.types import EventType
 from datamill.io.readers import BadRow, read_partition
 from datamill.io.writers import output_table, result_suffix, write_result
 from datamill.ledger import segments
-from datamill.ops.base import Op, OpResult
+from datamill.ops.base import Op, OpResult, missing_module
 from datamill.ops.registry import build_pipeline
 from datamill.plan.planner import PartitionSpec
 
@@ -77,6 +77,10 @@ def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: Par
     _emit(task, EventType.OP_START, op_name=op.name, op_index=index, rows_in=table.num_rows)
     try:
         outcome = op.run(table)
+    except ImportError as exc:
+        missing = missing_module(op.name, exc)
+        at_op(missing, op.name)
+        raise missing from exc
     except Exception as exc:
         at_op(exc, op.name)
         raise

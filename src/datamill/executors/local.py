@@ -44,6 +44,7 @@ from datamill.errors import (
     PartitionStalled,
     WorkerDied,
     at_op,
+    classify,
     how_it_died,
     op_of,
 )
@@ -90,6 +91,7 @@ def _picklable(exc: BaseException) -> BaseException:
         return exc
     except Exception:
         error = PartitionError(f"{type(exc).__name__}: {exc}")
+        error.transient = classify(exc)
         op_name = op_of(exc)
         if op_name is not None:
             at_op(error, op_name)

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from datamill.errors import PartitionError
+from datamill.errors import PartitionError, classify
 from datamill.plan.planner import PartitionSpec
 
 ID_COLUMN = "__dm_id__"
@@ -66,7 +66,9 @@ def read_partition(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[B
             return _read_jsonl(spec, cols)
         return _read_parquet(spec, cols)
     except OSError as exc:
-        raise PartitionError(f"Cannot read {spec.read_path} for partition {spec.id}: {exc}") from exc
+        error = PartitionError(f"Cannot read {spec.read_path} for partition {spec.id}: {exc}")
+        error.transient = classify(exc)  # a dropped mount may come back; a missing file does not
+        raise error from exc
 
 
 def _read_jsonl(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:

@@ -40,7 +40,17 @@ from datamill.control.procs import identity
 from datamill.engine.commit import AnyResult, CommitIndex, ResultsScan, base_id, retry_round
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import CheckpointPolicy, PartitionTask, PipelineSpec, SqlSink, pipeline_hash
-from datamill.errors import ConfigError, DatamillError, ExecutorError, InputError, brief, op_of
+from datamill.errors import (
+    ConfigError,
+    ExecutorError,
+    InputError,
+    OutOfSpace,
+    brief,
+    classify,
+    op_of,
+    out_of_space,
+    stops_job,
+)
 from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
 from datamill.io.pieces import PieceStager, is_piece
@@ -322,14 +332,26 @@ class Driver:
         try:
             outcome = self._finish(plan, pending, committed)
         except BaseException as exc:
-            self.folder.kill()
-            self.summary.error = f"{type(exc).__name__}: {exc}"
-            self.summary.finish(JobStatus.FAILED, layout.summary)
-            self.events.emit(EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=str(exc))
-            self.events.close()
-            raise
+            full = out_of_space(exc, layout.root)  # (the driver's own writes: events, summary, index)
+            self._record_failure(full or exc)
+            if full is None or full is exc:
+                raise
+            raise full from exc
         self._emit_end(outcome)
         return outcome
+
+    def _record_failure(self, exc: BaseException) -> None:
+        """Mark the job failed in its summary and event log, as far as the disk allows."""
+        self.folder.kill()
+        self.summary.error = f"{type(exc).__name__}: {exc}"
+        try:
+            self.summary.finish(JobStatus.FAILED, self.layout.summary)
+            self.events.emit(EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=str(exc))
+            self.events.close()
+        except (OSError, OutOfSpace):
+            if not isinstance(exc, OutOfSpace):
+                raise
+            log.warning("the job's failure could not be recorded: the disk is full")
 
     def _start_early(self, plan: Plan, scan: ResultsScan, join: bool) -> None:
         """Hand the first partitions to workers before the job's state is read.
@@ -542,7 +564,7 @@ class Driver:
                 self.console, plan.total_rows, len(plan.partitions), len(committed), done_samples
             ) as bar:
                 self._loop(executor, stager, pending, committed, bar)
-        except (ConfigError, ExecutorError):
+        except (ConfigError, ExecutorError, OutOfSpace):
             executor.kill()  # (the job stops: its running partitions need not finish)
             raise
         except AbandonNow:
@@ -635,7 +657,7 @@ class Driver:
             self._committed(spec, future.result(), committed)
             if not task.retry_round:
                 bar.advance(spec.rows)
-        elif isinstance(error, (ConfigError, ExecutorError)):  # wrong for every partition: stop the job
+        elif stops_job(error):  # the recipe is wrong, the disk full, the executor broken: every partition
             self._emit_error(EventType.PARTITION_FAILED, spec, task.attempt, error, "stopping the job")
             raise error
         elif self._should_retry(error, task.attempt, self.recipe.fault_tolerance):
@@ -730,7 +752,7 @@ class Driver:
     def _should_retry(self, error: BaseException, attempt: int, ft: FaultToleranceConfig) -> bool:
         if self._stop_deadline is not None or not ft.enabled or attempt > ft.max_retries:
             return False
-        return not (isinstance(error, DatamillError) and not error.transient)
+        return classify(error)
 
     def _fail(self, task: PartitionTask, error: BaseException) -> None:
         spec, attempt = task.spec, task.attempt

@@ -16,6 +16,12 @@ on the base class, and a user op that works on other columns (through
 ``process_batch``) sets it to False, so that it runs on a dataset with no text
 column at all (the job checks this before any work).
 
+An exception an op raises on a batch is tried again sample by sample, and the
+samples that raise on their own are set aside, unless it is transient
+(:func:`datamill.errors.classify`: marked with the ``Transient`` mixin or
+``transient = True``, a timeout, a dropped connection): then the partition
+fails and is retried with backoff. A missing module stops the job.
+
 Statistics live in columns named ``__dj__stats__.{key}`` while a partition is
 processed, and become Data-Juicer's ``__dj__stats__`` struct on export.
 """
@@ -30,6 +36,8 @@ from typing import Any, ClassVar, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from datamill.errors import ConfigError, classify
 
 T = TypeVar("T")
 
@@ -114,15 +122,25 @@ class Op:
                 outputs.append(fn(batch))
                 covered.extend(range(offset, offset + batch.num_rows))
                 continue
-            except Exception:
-                pass
+            except Exception as exc:
+                self._not_about_samples(exc)
             for i in range(batch.num_rows):
                 try:
                     outputs.append(fn(batch.slice(i, 1)))
                     covered.append(offset + i)
                 except Exception as exc:
+                    self._not_about_samples(exc)
                     failures.append(SampleFailure(offset + i, f"{type(exc).__name__}: {exc}"))
         return outputs, covered, failures
+
+    def _not_about_samples(self, exc: Exception) -> None:
+        """Raise ``exc`` again if it says nothing about the samples: a missing
+        module (every partition would hit it: a ConfigError) or a transient error
+        (the partition is retried)."""
+        if isinstance(exc, ImportError):
+            raise missing_module(self.name, exc) from exc
+        if classify(exc):
+            raise exc
 
     def run(self, table: pa.Table) -> OpResult:
         """Apply the op to ``table``, batch by batch."""
@@ -209,6 +227,15 @@ class Filter(Op):
             table = table.append_column(self.stat_column, stats)
         kept = table.filter(self.keep(stats))
         return OpResult(kept, rows_removed=table.num_rows - kept.num_rows, failures=tuple(failures))
+
+
+def missing_module(op_name: str, exc: ImportError) -> ConfigError:
+    """An op's import that fails fails on every partition: the job stops, with this."""
+    module = exc.name or "a module"
+    return ConfigError(
+        f"op '{op_name}' needs {module}, which cannot be imported ({exc}). Install it, "
+        "then run the same command again."
+    )
 
 
 def _count_changed(before: pa.Table, after: pa.Table, key: str) -> int:

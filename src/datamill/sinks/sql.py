@@ -10,8 +10,17 @@ quotes them.
 A batch the database refuses for the data of some of its rows (a constraint,
 a value out of range) is cut in halves until the refused rows stand alone;
 they come back as :class:`Refused` and the rest is written. An unavailable
-database fails the partition (transient); :func:`check_sink` finds a missing
-driver or an unreachable server before any partition runs.
+database (a dropped connection, a lock, a timeout) fails the partition
+(transient); a refused login or a table that does not fit the output stops
+the job (ConfigError), a full database disk too (OutOfSpace);
+:func:`check_sink` finds a missing driver or an unreachable server before any
+partition runs.
+
+The table is created by the first partition to write (its schema is the
+output's, known only once a partition has run its ops), with
+``CREATE TABLE IF NOT EXISTS`` under a lock: PostgreSQL's advisory lock,
+SQLite's write lock (``BEGIN IMMEDIATE``), so that workers starting together
+on a new database never see each other's half-made table.
 """
 
 from __future__ import annotations
@@ -30,15 +39,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (
     ArgumentError,
     DataError,
+    DBAPIError,
     IntegrityError,
     OperationalError,
+    ProgrammingError,
     SQLAlchemyError,
     StatementError,
 )
 from sqlalchemy.pool import NullPool
 
 from datamill.engine.spec import SqlSink
-from datamill.errors import ConfigError, OpError, PartitionError, brief, closest
+from datamill.errors import (
+    ConfigError,
+    DatamillError,
+    OpError,
+    PartitionError,
+    brief,
+    closest,
+    is_out_of_space,
+    out_of_space,
+)
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _ENGINES: dict[str, sa.Engine] = {}
@@ -181,10 +201,15 @@ def _ensure_table(eng: sa.Engine, target: sa.Table) -> None:
     marker = (str(eng.url), target.name)
     if marker in _CREATED:
         return
-    with eng.begin() as conn:
+    with eng.connect() as conn:
+        if eng.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, waited for (timeout)
+        else:
+            conn.begin()
         if eng.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(target.name.encode())})
-        target.metadata.create_all(conn, checkfirst=True)
+        conn.execute(sa.schema.CreateTable(target, if_not_exists=True))
+        conn.commit()
     _CREATED.add(marker)
 
 
@@ -205,10 +230,28 @@ def upsert(table: pa.Table, url: str, name: str, key: str, insert_batch: int) ->
         for offset, rows in _rows(table, insert_batch):
             refused += _write(eng, statement, rows, offset)
         return refused
-    except OperationalError as exc:
-        raise PartitionError(f"Database unavailable while writing to {name}: {db_message(exc)}") from None
     except SQLAlchemyError as exc:
-        raise OpError(f"The database refused the rows for table {name}: {db_message(exc)}") from None
+        raise translate(exc, url, name) from None
+
+
+TERMINAL_SQLITE = ("no such table", "has no column named", "no such column")
+"""What SQLite says, as an OperationalError, when the table does not fit the output."""
+
+
+def translate(exc: SQLAlchemyError, url: str, name: str) -> DatamillError:
+    """A database error as one of ours: transient (retry) or terminal, and
+    whether it stops the job (the same for every partition)."""
+    said = db_message(exc)
+    state = str(getattr(getattr(exc, "orig", None), "sqlstate", None) or "")
+    if is_out_of_space(exc):
+        return out_of_space(exc, masked(url)) or OpError(said)
+    if state.startswith("28") or "authentication failed" in said:
+        return ConfigError(f"The database at {masked(url)} refused the login: {said}")
+    if state.startswith("42") or isinstance(exc, ProgrammingError) or any(s in said for s in TERMINAL_SQLITE):
+        return ConfigError(f"Table {name} at {masked(url)} does not fit the job's output: {said}")
+    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return PartitionError(f"Database unavailable while writing to {name}: {said}")
+    return OpError(f"The database refused the rows for table {name}: {said}")
 
 
 def _upsert_statement(eng: sa.Engine, target: sa.Table, key: str) -> sa.Insert:
