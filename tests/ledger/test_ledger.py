@@ -227,6 +227,7 @@ def test_a_resume_starts_partitions_before_reading_its_state_and_still_repairs_i
 
     def spy(*args, **kwargs):
         seen.append(set(args[6]))
+        time.sleep(0.5)  # a big job's reading: the early partitions start meanwhile
         return real(*args, **kwargs)
 
     monkeypatch.setattr(driver, "prepare_resume", spy)
@@ -243,6 +244,8 @@ def test_a_resume_starts_partitions_before_reading_its_state_and_still_repairs_i
     kinds = [e["type"] for e in events]
     resumed, ended = kinds.index("JOB_RESUME"), kinds.index("JOB_COMPLETE")
     assert not any(k.startswith("PARTITION_") for k in kinds[ended:resumed])  # the log stays in order
+    begun = events[resumed]["epoch"]  # ... and in time: no partition started before the run did
+    assert all(e["epoch"] >= begun for e in events[resumed:]), "an event of this run predates JOB_RESUME"
     done = {e["partition_id"] for e in events[resumed:] if e["type"] == "PARTITION_COMPLETE"}
     assert done == {*first, pid_of(markers[4]), pid_of(markers[7])}
 

@@ -46,12 +46,14 @@ _HUMAN_FIELDS = (
 )
 
 
-def make_event(job_id: str, type_: EventType | str, **fields: Any) -> dict[str, Any]:
-    """An event with its time set now; ``fields`` outside the schema are an error."""
+def make_event(
+    job_id: str, type_: EventType | str, *, at: float | None = None, **fields: Any
+) -> dict[str, Any]:
+    """An event with its time set now (or ``at``, an epoch); ``fields`` outside the schema are an error."""
     unknown = set(fields) - FIELDS
     if unknown:
         raise ValueError(f"unknown event fields: {sorted(unknown)}")
-    now = time.time()
+    now = time.time() if at is None else at
     return {
         "format_version": EVENT_FORMAT_VERSION,
         "time": datetime.fromtimestamp(now).astimezone().isoformat(timespec="milliseconds"),
@@ -82,8 +84,8 @@ class EventLog:
         """The first snapshot comes an interval after the first event, not
         sooner: folding a long earlier log must not delay a job's start."""
 
-    def emit(self, type_: EventType | str, **fields: Any) -> None:
-        self.write(make_event(self.job_id, type_, **fields))
+    def emit(self, type_: EventType | str, *, at: float | None = None, **fields: Any) -> None:
+        self.write(make_event(self.job_id, type_, at=at, **fields))
 
     def write(self, event: dict[str, Any]) -> None:
         """Write an event made here or by a worker, giving it its id."""

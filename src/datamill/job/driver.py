@@ -270,11 +270,13 @@ class Driver:
         self.index = CommitIndex(self.layout.commit_index)
         self.folder = Folder(self.layout.root, id_column(recipe.id_field), recipe.ledger.fold_interval_s)
         self._abandoned = False
+        self._began = time.time()
         me = identity()
         self.summary.driver_create_time, self.summary.driver_cmdline = me["create_time"], me["cmdline"]
 
     def run(self) -> JobOutcome:
         layout = self.layout
+        self._began = time.time()  # JOB_START's time: before any partition's, though written after
         with JobLock(layout.lock, layout.job_id):
             upgrade_layout(layout.root)  # (a job directory of an older release)
             finish_fold(layout.root)  # (a fold stopped halfway)
@@ -325,6 +327,7 @@ class Driver:
         kind = EventType.JOB_RESUME if committed or self.summary.resume_notes else EventType.JOB_START
         self.events.emit(
             kind,
+            at=self._began,  # (the partitions started early wait in the inbox: this comes first)
             message=f"{len(pending) + len(busy)} of {len(plan.partitions)} partitions to run",
         )
         for note in self.summary.resume_notes:
