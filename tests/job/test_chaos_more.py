@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import signal
 import time
 from pathlib import Path
@@ -15,6 +16,8 @@ import psutil
 import pytest
 
 from datamill.demo.recipe import SIX_OPS
+from datamill.ledger.stats import ledger_stats
+from tests.conftest import write_jsonl
 from tests.job import jobproc
 from tests.job.test_fault_tolerance import make_recipe, reference_output
 from tests.job.test_no_hang import events_file
@@ -66,3 +69,94 @@ def test_a_worker_frozen_past_the_stall_limit_is_replaced_and_the_output_is_exac
     reference = pd.read_parquet(tmp_path / "jobs" / "reference" / "successful_tokens.parquet").iloc[:, 0]
     assert ids.is_unique and len(ids) == 400
     assert sorted(ids) == sorted(reference)
+
+
+N_ROWS = 200_000
+"""Short records in ten partitions: the fold at the end of a run takes a while."""
+
+
+def fold_underway(job_dir: Path) -> bool:
+    """A fold's temporaries exist, or its index names what it writes or commits."""
+    if any(job_dir.glob(".tmp-fold-*")):
+        return True
+    try:
+        index = json.loads((job_dir / "ledger" / "folded.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return False
+    return "writing" in index or "pending" in index
+
+
+def root_files(job_dir: Path) -> dict[str, object]:
+    ok = pd.read_parquet(job_dir / "successful_tokens.parquet")
+    bad = pd.read_parquet(job_dir / "failed_tokens.parquet")
+    history = pd.read_parquet(job_dir / "failed_history.parquet")
+    key = ok.columns[0]
+    assert ok[key].is_unique
+    return {
+        "successful": sorted(ok[key]),
+        "failed": sorted(zip(bad[key], bad["step"], strict=True)),
+        "history": sorted(zip(history[key], history["step"], strict=True)),
+    }
+
+
+def exact_stats(job_dir: Path) -> dict[str, object]:
+    """``datamill stats --exact``, less when the records were processed (their count stays)."""
+    stats = ledger_stats(job_dir, exact=True)
+    stats["per_hour"] = sum(stats["per_hour"]["hours"].values())
+    return stats
+
+
+def assert_like_reference(tmp_path: Path, job_id: str) -> None:
+    job_dir, reference = tmp_path / "jobs" / job_id, tmp_path / "jobs" / "reference"
+    assert jobproc.summary(job_dir)["status"] == "completed"
+    assert not list(job_dir.rglob(".tmp-*"))
+    assert not list((job_dir / "ledger" / "success").rglob("*.parquet"))
+    assert not list((job_dir / "ledger" / "failed").rglob("*.parquet"))
+    assert root_files(job_dir) == root_files(reference)
+    assert exact_stats(job_dir) == exact_stats(reference)
+    assert (tmp_path / f"{job_id}.jsonl").read_bytes() == (tmp_path / "reference.jsonl").read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(540)
+def test_sigkills_during_the_ledger_fold_leave_the_ledger_of_an_uninterrupted_run(
+    datamill, tmp_path: Path
+) -> None:
+    rows = [{"text": f"r{i}" + (" boom" if i % 997 == 0 else "")} for i in range(N_ROWS)]
+    data = write_jsonl(tmp_path / "short.jsonl", rows)
+    process = [{"tests.job.user_ops:FailOnMapper": {"needle": "boom"}}]
+
+    def recipe(name: str) -> Path:
+        keys = {"partition": {"size": 20_000}, "ledger": {"fold_interval_s": 1}}
+        return make_recipe(tmp_path, data, name, process, **keys)
+
+    assert datamill("run", "--config", recipe("reference"), "--job_id", "reference") == 0
+    assert len(root_files(tmp_path / "jobs" / "reference")["failed"]) == 201
+    rng = random.Random(8)
+    kills = landed = 0
+    job, killed_jobs = 0, set()
+    while landed < 5 and kills < 30:
+        job_id = f"fold{job}"
+        job_dir = tmp_path / "jobs" / job_id
+        proc = jobproc.start(recipe(job_id), "--job_id", job_id)
+        try:
+            jobproc.wait_for(lambda: fold_underway(job_dir), 120, proc)  # noqa: B023
+            if proc.poll() is None:
+                time.sleep(rng.uniform(0, 0.5))
+        finally:
+            jobproc.kill_group(proc)
+        if proc.returncode == 0:  # it ended on its own: nothing was left to fold
+            job += 1
+            continue
+        kills += 1
+        killed_jobs.add(job_id)
+        landed += fold_underway(job_dir)
+    print(f"{landed} of {kills} kills landed during a fold, in {len(killed_jobs)} jobs")
+    assert landed >= 5, f"only {landed} of {kills} kills landed during a fold"
+    for job_id in sorted(killed_jobs):
+        if (
+            not (tmp_path / f"{job_id}.jsonl").exists()
+            or jobproc.summary(tmp_path / "jobs" / job_id)["status"] != "completed"
+        ):
+            assert datamill("run", "--config", recipe(job_id), "--job_id", job_id) == 0
+        assert_like_reference(tmp_path, job_id)
