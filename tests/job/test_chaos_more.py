@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import random
 import signal
 import time
 from pathlib import Path
@@ -75,15 +74,23 @@ N_ROWS = 200_000
 """Short records in ten partitions: the fold at the end of a run takes a while."""
 
 
-def fold_underway(job_dir: Path) -> bool:
-    """A fold's temporaries exist, or its index names what it writes or commits."""
-    if any(job_dir.glob(".tmp-fold-*")):
-        return True
+STAGES = ["none", "writing", "writing (temporaries)", "pending"]
+"""A fold's stages, in order: each kill waits for one of the last three."""
+
+
+def fold_stage(job_dir: Path) -> str | None:
+    """How far a fold got, if one is underway: its index names what it writes
+    or commits, or only its temporaries exist; None if no fold is underway."""
     try:
         index = json.loads((job_dir / "ledger" / "folded.json").read_text())
     except (FileNotFoundError, ValueError):
-        return False
-    return "writing" in index or "pending" in index
+        index = {}
+    temps = any(job_dir.glob(".tmp-fold-*"))
+    if "pending" in index:
+        return "pending"
+    if "writing" in index:
+        return "writing" + (" (temporaries)" if temps else "")
+    return "temporaries" if temps else None
 
 
 def root_files(job_dir: Path) -> dict[str, object]:
@@ -132,17 +139,21 @@ def test_sigkills_during_the_ledger_fold_leave_the_ledger_of_an_uninterrupted_ru
 
     assert datamill("run", "--config", recipe("reference"), "--job_id", "reference") == 0
     assert len(root_files(tmp_path / "jobs" / "reference")["failed"]) == 201
-    rng = random.Random(8)
     kills = landed = 0
-    job, killed_jobs = 0, set()
-    while landed < 5 and kills < 30:
+    job, killed_jobs, stages = 0, set(), []
+    while landed < 6 and kills < 30:
         job_id = f"fold{job}"
         job_dir = tmp_path / "jobs" / job_id
         proc = jobproc.start(recipe(job_id), "--job_id", job_id)
+        target = STAGES[1 + kills % 3]
         try:
-            jobproc.wait_for(lambda: fold_underway(job_dir), 120, proc)  # noqa: B023
-            if proc.poll() is None:
-                time.sleep(rng.uniform(0, 0.5))
+            reached = lambda: STAGES.index(fold_stage(job_dir) or "none") >= STAGES.index(target)  # noqa: B023, E731
+            recovered = (
+                fold_stage(job_dir) is None
+            )  # a fold the last kill stopped is first undone or completed
+            while proc.poll() is None and not (recovered and reached()):
+                recovered = recovered or fold_stage(job_dir) is None
+                time.sleep(0.002)
         finally:
             jobproc.kill_group(proc)
         if proc.returncode == 0:  # it ended on its own: nothing was left to fold
@@ -150,9 +161,11 @@ def test_sigkills_during_the_ledger_fold_leave_the_ledger_of_an_uninterrupted_ru
             continue
         kills += 1
         killed_jobs.add(job_id)
-        landed += fold_underway(job_dir)
-    print(f"{landed} of {kills} kills landed during a fold, in {len(killed_jobs)} jobs")
-    assert landed >= 5, f"only {landed} of {kills} kills landed during a fold"
+        stage = fold_stage(job_dir)
+        landed += stage is not None
+        stages.append(f"{job_id}: {stage}, {jobproc.committed(job_dir)} committed")
+    print(f"{landed} of {kills} kills landed during a fold:", *stages, sep="\n  ")
+    assert landed >= 6, f"only {landed} of {kills} kills landed during a fold: {stages}"
     for job_id in sorted(killed_jobs):
         if (
             not (tmp_path / f"{job_id}.jsonl").exists()
