@@ -30,6 +30,9 @@ def pg_version() -> str:
     versions = sorted((p.name for p in PG_ROOT.iterdir()), key=lambda v: [int(x) for x in v.split(".")])
     if not versions:
         pytest.skip(f"no PostgreSQL under {PG_ROOT}")
+    status = subprocess.run(["pg_ctlcluster", versions[-1], "main", "status"], capture_output=True)
+    if status.returncode != 0:
+        pytest.skip(f"no running cluster {versions[-1]} main to restart")
     return versions[-1]
 
 
