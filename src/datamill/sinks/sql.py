@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -155,11 +156,27 @@ def engine(url: str) -> sa.Engine:
     """One engine per URL per process."""
     found = _ENGINES.get(url)
     if found is None:
-        found = _ENGINES[url] = _create(url, pool_pre_ping=True)
+        found = _create(url, pool_pre_ping=True)
         if url.startswith("sqlite"):
-            with found.begin() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            _write_ahead_log(found)
+        _ENGINES[url] = found
     return found
+
+
+def _write_ahead_log(eng: sa.Engine, patience_s: float = 60.0) -> None:
+    """Put a SQLite database in WAL mode. Switching takes an exclusive lock for
+    which SQLite does not wait: workers opening a new database together see
+    "database is locked" at once, which is no sign of an unavailable database."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            with eng.begin() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _sql_type(t: pa.DataType) -> sa.types.TypeEngine[Any]:
