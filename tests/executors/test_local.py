@@ -101,3 +101,28 @@ def test_a_dead_worker_says_how_it_died_and_in_which_op(tmp_path: Path, how: str
         assert not list((tmp_path / "j" / "results").glob("*")), "a probe commits nothing"
     finally:
         pool.shutdown()
+
+
+def test_a_probe_whose_worker_exits_after_its_result_is_not_taken_for_dead(tmp_path: Path) -> None:
+    """A probe's worker sends its events and result, then exits. When the pool's
+    thread reads them only after the exit, every message still counts: the
+    probe succeeded (read one message per wake-up, it once looked like a
+    worker killed in its last op, and an innocent sample was set aside)."""
+    import time
+
+    task = replace(one_partition(tmp_path, [{"whitespace_normalization_mapper": {}}] * 20), rows=(0, 10))
+    pool = LocalExecutor(1)
+    try:
+        future = pool.submit(task)
+        deadline = time.monotonic() + 60
+        while pool.first_dispatch is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with pool._lock:  # the pool's thread reads nothing until the worker is gone
+            worker = pool._workers[0].process
+            while worker.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert not worker.is_alive()
+        result = future.result(timeout=60)
+        assert result.rows_read == 10 and result.rows_out == 10
+    finally:
+        pool.shutdown()

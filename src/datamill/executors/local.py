@@ -226,9 +226,10 @@ class LocalExecutor:
                 if self._closed:
                     return
                 for i, w in enumerate(self._workers):
-                    # A result sent just before dying is still read first.
+                    # Everything sent before dying is read first: a probe's worker
+                    # exits after its result, often with events still unread.
                     dead = w.process.sentinel in ready
-                    if w.conn in ready and not self._receive(w):
+                    if (w.conn in ready or dead) and not self._receive_all(w):
                         dead = True
                     if dead or w.retire or self._stalled(w):
                         self._workers[i] = self._replace(w)
@@ -250,6 +251,16 @@ class LocalExecutor:
                     continue
                 if self.first_dispatch is None:
                     self.first_dispatch = time.time()
+
+    def _receive_all(self, w: _Worker) -> bool:
+        """Deliver every message waiting in the worker's pipe; False if it is closed."""
+        try:
+            while w.conn.poll():
+                if not self._receive(w):
+                    return False
+        except (EOFError, OSError):
+            return False
+        return True
 
     def _receive(self, w: _Worker) -> bool:
         """Deliver the worker's message; False if its pipe is closed (it died)."""
