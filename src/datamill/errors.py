@@ -110,15 +110,18 @@ class WorkerDied(PartitionError):
     kernel's OOM killer sends SIGKILL), a crash in a C extension, an op calling
     ``os._exit``. Nothing it did was committed."""
 
-    def __init__(self, message: str, exitcode: int | None = None, op_name: str | None = None) -> None:
+    def __init__(
+        self, message: str, exitcode: int | None = None, op_name: str | None = None, how: str | None = None
+    ) -> None:
         super().__init__(message)
         self.exitcode = exitcode
         self.op_name = op_name
+        self._how = how
 
     @property
     def how(self) -> str:
         """How it died, for a person: the reason a sample it was running is set aside."""
-        return how_it_died(self.exitcode)
+        return self._how or how_it_died(self.exitcode)
 
 
 class PartitionStalled(PartitionError):

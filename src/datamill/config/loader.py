@@ -60,7 +60,7 @@ DATA_JUICER_ONLY_KEYS = frozenset(
     image_special_token audio_special_token video_special_token eoc_special_token
     debug hpo_config data_probe_algo data_probe_ratio percentiles
     export_original_dataset auto auto_num open_insight_mining op_list_to_mine
-    load_dataset_kwargs ray_address cpu_required mem_required config
+    load_dataset_kwargs cpu_required mem_required config
     generated_dataset_config validators min_common_dep_num_to_combine
     conflict_resolve_strategy custom_operator_paths
     """.split()
@@ -85,7 +85,36 @@ def load_recipe(
         from datamill.ops.registry import validate_process
 
         validate_process(recipe.process, source)
+    _note_ray_only_keys(recipe, source)
     return recipe
+
+
+def _note_ray_only_keys(recipe: Recipe, source: str) -> None:
+    """Keys that mean something on Ray only: said once, not ignored in silence."""
+    if recipe.executor_type == "ray":
+        return
+    if recipe.ray_address not in (None, "", "local"):
+        log.warning(
+            "%s: ray_address '%s' is used with executor_type: ray only; this job runs on the local pool",
+            source,
+            recipe.ray_address,
+        )
+    hinted = sorted(
+        {
+            f"{name}.{key}"
+            for entry in recipe.process
+            for name, params in entry.items()
+            for key in ("num_cpus", "cpu_required", "mem_required")
+            if (params or {}).get(key) is not None
+        }
+    )
+    if hinted:
+        log.warning(
+            "%s: %s ask Ray for resources; the local pool runs np=%d workers whatever the ops ask",
+            source,
+            ", ".join(hinted),
+            recipe.np,
+        )
 
 
 def _read_yaml(path: Path | None) -> dict[str, Any]:

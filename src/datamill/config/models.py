@@ -221,7 +221,13 @@ class Recipe(Section):
     absent. Reusing an id continues that job."""
 
     executor_type: Literal["local", "ray"] = "local"
-    """Where partitions run: a local process pool, or a Ray cluster."""
+    """Where partitions run: a local process pool, or Ray (``ray_partitioned``,
+    Data-Juicer's name, is the same)."""
+
+    ray_address: str | None = None
+    """With ``executor_type: ray``: unset or ``local`` starts a Ray of ``np``
+    CPUs for this job; ``auto`` or ``host:port`` joins a running cluster
+    (``ray start --head``), whose nodes must all see the job directory."""
 
     keep_stats_in_res_ds: bool = False
     """Keep the filters' statistics (``__dj__stats__``) in the output."""

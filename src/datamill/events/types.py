@@ -57,6 +57,7 @@ FIELD_TYPES = {
     "attempt": "int32",
     "pid": "int64",
     "host": "string",
+    "node": "string",
     "duration_s": "float64",
     "rows_in": "int64",
     "rows_out": "int64",

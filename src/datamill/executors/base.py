@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import EventSink, PartitionTask
@@ -29,9 +30,20 @@ class Executor(Protocol):
 
 
 def make_executor(
-    kind: str, workers: int, on_event: EventSink | None = None, stall_timeout_s: float = 0.0
+    kind: str,
+    workers: int,
+    on_event: EventSink | None = None,
+    stall_timeout_s: float = 0.0,
+    *,
+    ray_address: str | None = None,
+    job_dir: Path | None = None,
+    process: list[dict[str, Any]] | None = None,
 ) -> Executor:
     """An executor of ``kind`` with ``workers`` processes (1: in the driver).
+
+    ``ray``: on the cluster at ``ray_address`` (None: a local Ray of
+    ``workers`` CPUs), after checking every node sees ``job_dir``; each task
+    asks for the CPUs and memory the recipe's ops (``process``) need.
 
     ``on_event`` receives the events partitions emit while they run; it may be
     called from another thread. A partition that sends no event for
@@ -46,6 +58,17 @@ def make_executor(
         from datamill.executors.local import LocalExecutor
 
         return LocalExecutor(workers, on_event, stall_timeout_s)
+    if kind == "ray":
+        from datamill.executors.ray import RayExecutor, task_resources
+
+        return RayExecutor(
+            workers,
+            on_event,
+            stall_timeout_s,
+            address=ray_address,
+            job_dir=job_dir,
+            resources=task_resources(process or []),
+        )
     from datamill.errors import ConfigError
 
-    raise ConfigError(f"executor_type '{kind}' is not available in this version of datamill; use 'local'.")
+    raise ConfigError(f"executor_type '{kind}' is not available; use 'local' or 'ray'.")

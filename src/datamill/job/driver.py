@@ -589,7 +589,15 @@ class Driver:
     def _make_executor(self) -> Executor:
         recipe = self.recipe
         stall = recipe.fault_tolerance.stall_timeout_s
-        return make_executor(recipe.executor_type, recipe.np, self._inbox.put, stall)
+        return make_executor(
+            recipe.executor_type,
+            recipe.np,
+            self._inbox.put,
+            stall,
+            ray_address=recipe.ray_address,
+            job_dir=self.layout.root,
+            process=recipe.process,
+        )
 
     def _note_startup(self, first_dispatch: float | None) -> None:
         """``startup_seconds``: from this process's start to its first partition in a worker's hands."""

@@ -49,6 +49,7 @@ IGNORED_COMMON_PARAMS = frozenset(
         "accelerator",
         "num_proc",
         "cpu_required",
+        "num_cpus",
         "mem_required",
         "turbo",
         "skip_op_error",
@@ -63,7 +64,9 @@ IGNORED_COMMON_PARAMS = frozenset(
         "stats_export_path",
     }
 )
-"""Parameters every Data-Juicer op accepts that have no effect in datamill."""
+"""Parameters every Data-Juicer op accepts that the op itself ignores. Of them,
+``num_cpus`` (or ``cpu_required``) and ``mem_required`` are what a partition
+task asks Ray for (:func:`datamill.executors.ray.task_resources`)."""
 
 
 @dataclass(frozen=True)

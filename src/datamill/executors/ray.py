@@ -1,0 +1,581 @@
+"""Partitions as Ray tasks, on a local Ray or on a cluster.
+
+Each partition is one Ray task running :func:`~datamill.engine.partition.run_task`,
+the function the local pool runs. Ray's own retries are off: a task that
+raises, a worker that dies, a node that is lost come back to the driver as the
+same errors the local pool reports (the op's exception, a :class:`WorkerDied`
+naming the op it died in), and the driver's retry, backoff and narrowing
+decide what happens next. Probes run in a fresh Ray worker each
+(``max_calls=1``), as on the local pool.
+
+Tasks send their events to a relay actor while they run; the pool's thread
+drains it and hands the events to the driver, which stays the only writer of
+the event log. An event that says where a task is (its start, each op's start)
+is sent synchronously, so a worker that dies right after has said which op it
+died in.
+
+Nothing but descriptors goes through Ray: a task reads its partition from the
+input and writes its result and ledger segments to the job directory, which
+must therefore be on storage every node sees. That is checked when the pool
+starts (:func:`check_shared_storage`), before any partition runs.
+
+``address`` None or ``"local"`` starts a Ray of ``workers`` CPUs for this job
+(it shuts down with the job, and dies with the driver: Ray's processes share
+its fate); ``"auto"`` or ``host:port`` joins a running cluster, which is left
+running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datamill.engine.results import PartitionResult
+from datamill.engine.spec import PartitionTask
+from datamill.errors import (
+    ConfigError,
+    ExecutorError,
+    PartitionError,
+    PartitionStalled,
+    WorkerDied,
+    at_op,
+)
+from datamill.events.log import make_event
+from datamill.events.types import EventType
+
+log = logging.getLogger(__name__)
+
+EXTRA_HINT = 'executor_type: ray needs Ray: pip install "datamill[ray]"'
+SYNC_EVENTS = frozenset({"PARTITION_START", "OP_START"})
+"""Events a task waits to see delivered: they say where it is, should it die next."""
+STORAGE_CHECK_TIMEOUT_S = 120.0
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or a ConfigError naming the extra to install."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(
+            f"{EXTRA_HINT} (Ray is not installed in this Python environment, {sys.executable})."
+        ) from None
+    return ray
+
+
+@dataclass(frozen=True)
+class TaskResources:
+    """What one partition task asks Ray for: the most any of its ops needs."""
+
+    num_cpus: float = 1.0
+    memory_bytes: int = 0
+
+    def options(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"num_cpus": self.num_cpus}
+        if self.memory_bytes:
+            out["memory"] = self.memory_bytes
+        return out
+
+
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def _gigabytes(value: Any, where: str) -> float:
+    """``mem_required`` as Data-Juicer reads it: a number of GB, or a size such as '512MB', '2GiB'."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: mem_required must be a number of GB or a size such as '2GB'.")
+    if isinstance(value, int | float):
+        return float(value)
+    import re
+
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)i?b?\s*", str(value), re.IGNORECASE)
+    if not m:
+        raise ConfigError(
+            f"{where}: mem_required '{value}' is not a size; "
+            "write a number of GB (2) or a size ('512MB', '2GB')."
+        )
+    return float(m.group(1)) * _UNITS[m.group(2).lower()] / 1024**3
+
+
+def task_resources(process: list[dict[str, Any]]) -> TaskResources:
+    """What a partition task asks Ray for: the most CPUs (``num_cpus``, or
+    Data-Juicer's older ``cpu_required``) and memory (``mem_required``, GB)
+    any op of the recipe names. Ops that name none ask for 1 CPU, no memory."""
+    named: list[float] = []
+    memory = 0.0
+    for i, entry in enumerate(process):
+        for name, params in entry.items():
+            params = params or {}
+            where = f"process[{i}] ({name})"
+            for key in ("num_cpus", "cpu_required"):
+                if params.get(key) is not None:
+                    try:
+                        value = float(params[key])
+                    except (TypeError, ValueError):
+                        raise ConfigError(f"{where}: {key} must be a number of CPUs.") from None
+                    if value <= 0:
+                        raise ConfigError(f"{where}: {key} must be more than 0.")
+                    named.append(value)
+            if params.get("mem_required") is not None:
+                memory = max(memory, _gigabytes(params["mem_required"], where))
+    return TaskResources(max(named, default=1.0), int(memory * 1024**3))
+
+
+@dataclass
+class _Running:
+    task: PartitionTask
+    future: Future[PartitionResult]
+    token: str
+    op_name: str | None = None
+    since: float = 0.0
+    pid: int | None = None
+    host: str | None = None
+    stalled: PartitionStalled | None = None
+
+
+class _Relay:
+    """A Ray actor that holds the events tasks send until the driver takes them."""
+
+    def __init__(self) -> None:
+        self._events: list[tuple[str, dict[str, Any]]] = []
+
+    def put(self, token: str, event: dict[str, Any]) -> None:
+        self._events.append((token, event))
+
+    def sync(self) -> None:
+        """Returns once everything this caller sent before is held."""
+
+    def take(self) -> list[tuple[str, dict[str, Any]]]:
+        events, self._events = self._events, []
+        return events
+
+
+def _node_name() -> str:
+    import ray
+
+    ctx = ray.get_runtime_context()
+    ip = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
+    return f"{ip}/{ctx.get_node_id()[:8]}"
+
+
+def _run_on_ray(task: PartitionTask, relay: Any, token: str) -> PartitionResult:
+    """What a Ray worker runs: the partition function, its events sent to ``relay``."""
+    import ray
+
+    from datamill.engine.partition import run_task, set_event_sink
+
+    node = _node_name()
+
+    def sink(event: dict[str, Any]) -> None:
+        event["node"] = node
+        ref = relay.put.remote(token, event)
+        if event["type"] in SYNC_EVENTS:
+            ray.get(ref)
+
+    set_event_sink(sink)
+    try:
+        return run_task(task)
+    finally:
+        set_event_sink(None)
+        ray.get(relay.sync.remote())  # every event is held before the result is seen
+
+
+def _storage_probe(directory: str, token: str, expect: str) -> str:
+    """On one node: read the driver's file in ``directory``, write this node's; '' or what failed."""
+    node = _node_name()
+    try:
+        seen = (Path(directory) / "driver").read_text()
+    except OSError as exc:
+        return f"node {node} cannot read the job directory {directory}: {exc.strerror or exc}"
+    if seen != expect:
+        return f"node {node} sees another directory at {directory} (a file the driver wrote differs)"
+    try:
+        (Path(directory) / f"node-{token}").write_text(node)
+    except OSError as exc:
+        return f"node {node} cannot write to the job directory {directory}: {exc.strerror or exc}"
+    return ""
+
+
+def check_shared_storage(ray: Any, job_dir: Path) -> int:
+    """Every alive node writes and reads a file in ``job_dir``; returns how many
+    nodes did. Raises ExecutorError naming the nodes that cannot."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    probe_dir = job_dir / f".storage-check-{secrets.token_hex(4)}"
+    probe_dir.mkdir(parents=True, exist_ok=True)
+    expect = secrets.token_hex(8)
+    (probe_dir / "driver").write_text(expect)
+    try:
+        nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0) > 0]
+        remote = ray.remote(num_cpus=0, max_retries=0)(_storage_probe)
+        refs = {}
+        for n in nodes:
+            token = secrets.token_hex(4)
+            strategy = NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
+            ref = remote.options(scheduling_strategy=strategy).remote(str(probe_dir), token, expect)
+            refs[ref] = (n, token)
+        ready, late = ray.wait(list(refs), num_returns=len(refs), timeout=STORAGE_CHECK_TIMEOUT_S)
+        problems = []
+        for ref in ready:
+            n, token = refs[ref]
+            try:
+                problem = ray.get(ref)
+            except Exception as exc:  # the node went away, or the task could not run there
+                problem = f"node {n['NodeManagerAddress']} could not run the check: {type(exc).__name__}"
+            if not problem and not (probe_dir / f"node-{token}").exists():
+                problem = (
+                    f"node {n['NodeManagerAddress']} wrote into {probe_dir} but the driver does not "
+                    "see the file: it writes to a directory of its own"
+                )
+            if problem:
+                problems.append(problem)
+        for ref in late:
+            problems.append(f"node {refs[ref][0]['NodeManagerAddress']} did not answer the check in time")
+        if problems:
+            raise ExecutorError(
+                f"the job directory {job_dir} is not on storage every Ray node sees: "
+                + "; ".join(problems)
+                + ". Put work_dir (and checkpoint_dir, event_log_dir, the input and the export "
+                "path) on a filesystem every node mounts at the same path (NFS, a cluster "
+                "filesystem), or run on one machine with ray_address unset. Nothing was processed."
+            )
+        return len(nodes)
+    finally:
+        for p in probe_dir.iterdir():
+            with contextlib.suppress(OSError):
+                p.unlink()
+        with contextlib.suppress(OSError):
+            probe_dir.rmdir()
+
+
+def _error_of(ray: Any, exc: BaseException, run: _Running) -> BaseException:
+    """The error the driver sees for a task that failed on Ray."""
+    if run.stalled is not None:
+        return run.stalled
+    if isinstance(exc, ray.exceptions.RayTaskError):
+        cause = exc.cause
+        if isinstance(cause, BaseException):
+            with contextlib.suppress(AttributeError, TypeError):
+                cause.remote_traceback = exc.traceback_str  # type: ignore[attr-defined]
+            return cause
+        return PartitionError(f"partition {run.task.spec.id} failed on Ray: {exc}")
+    where = f" in op '{run.op_name}'" if run.op_name else ""
+    if isinstance(exc, ray.exceptions.OutOfMemoryError):
+        how = "Ray worker killed by Ray's memory monitor: out of memory"
+    elif isinstance(exc, ray.exceptions.NodeDiedError | ray.exceptions.LocalRayletDiedError):
+        how = "the Ray node running it was lost"
+    elif isinstance(exc, ray.exceptions.WorkerCrashedError):
+        how = "Ray worker died"
+    elif isinstance(exc, ray.exceptions.TaskCancelledError):
+        how = "Ray task cancelled"
+    else:
+        how = f"Ray lost the task ({type(exc).__name__})"
+    pid = f" {run.pid}" if run.pid else ""
+    return WorkerDied(
+        f"worker process{pid} died ({how}) while running partition {run.task.spec.id}{where}",
+        None,
+        run.op_name,
+        how=how,
+    )
+
+
+class RayExecutor:
+    """Partition tasks on Ray, at most ``2 × slots`` at once (the driver's bound).
+
+    Ray is started (or joined) by the pool's thread, so the driver goes on
+    reading the job's state meanwhile; tasks submitted before Ray is up wait in
+    the queue. ``stall_timeout_s`` (0: never) is how long a task may send
+    nothing before it is cancelled (its worker killed) and fails with a
+    transient :class:`PartitionStalled`."""
+
+    def __init__(
+        self,
+        workers: int,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        stall_timeout_s: float = 0.0,
+        *,
+        address: str | None = None,
+        job_dir: Path | None = None,
+        resources: TaskResources | None = None,
+    ) -> None:
+        self._ray = import_ray()
+        self.slots = workers
+        self.on_event = on_event
+        self.stall_timeout_s = stall_timeout_s
+        self.address = None if address in (None, "", "local") else address
+        self.job_dir = job_dir
+        self.resources = resources or TaskResources()
+        self.first_dispatch: float | None = None
+        self.ray_start_seconds: float | None = None
+        """How long starting (or joining) Ray took."""
+        self.nodes = 0
+        self._queue: deque[tuple[PartitionTask, Future[PartitionResult]]] = deque()
+        self._running: dict[Any, _Running] = {}
+        self._by_token: dict[str, _Running] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._kill = False
+        self._broken: ExecutorError | None = None
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="datamill-ray", daemon=True)
+        self._thread.start()
+
+    # -- the driver's side
+
+    def submit(self, task: PartitionTask) -> Future[PartitionResult]:
+        future: Future[PartitionResult] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("executor is shut down")
+            if self._broken is not None:
+                raise self._broken
+            self._queue.append((task, future))
+        self._wake.set()
+        return future
+
+    def worker_pids(self) -> list[int]:
+        """Worker processes of running tasks on this machine (for the resource samples)."""
+        here = socket.gethostname()
+        with self._lock:
+            return [r.pid for r in self._running.values() if r.pid is not None and r.host == here]
+
+    def shutdown(self) -> None:
+        """Cancel queued tasks, let running ones finish, stop Ray if this job started it."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            pending = list(self._queue)
+            self._queue.clear()
+        for _, future in pending:
+            future.cancel()
+        self._wake.set()
+        self._thread.join()
+
+    def kill(self) -> None:
+        """Stop at once: cancel every running task (its worker is killed)."""
+        with self._lock:
+            self._kill = True
+        self.shutdown()
+
+    # -- the pool's thread
+
+    def _run(self) -> None:
+        ray = self._ray
+        try:
+            try:
+                self._start_ray()
+            except ExecutorError:
+                raise
+            except Exception as exc:
+                where = f"the Ray cluster at {self.address}" if self.address else "a local Ray"
+                raise ExecutorError(
+                    f"could not start {where}: {type(exc).__name__}: {exc}. "
+                    + (
+                        "Is `ray start --head` running there, and is ray_address right?"
+                        if self.address
+                        else "Try `ray start --head` and ray_address: auto, or executor_type: local."
+                    )
+                ) from exc
+            self._loop()
+        except BaseException as exc:
+            if not isinstance(exc, ExecutorError):
+                exc = ExecutorError(f"the Ray executor's thread failed: {type(exc).__name__}: {exc}")
+            self._break(exc)
+        finally:
+            self._stop_ray(ray)
+
+    def _start_ray(self) -> None:
+        started = time.perf_counter()
+        quiet = logging.getLogger("ray")  # (its notes about signal handlers and tokens, at start)
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            self._init_ray()
+        finally:
+            quiet.setLevel(level)
+        self._prepare()
+        self.ray_start_seconds = time.perf_counter() - started
+
+    def _init_ray(self) -> None:
+        ray = self._ray
+        if ray.is_initialized():
+            self._owns_ray = False
+        elif self.address is None:
+            ray.init(
+                num_cpus=self.slots,
+                include_dashboard=False,
+                log_to_driver=False,  # (a task's errors come back as its result)
+                configure_logging=False,
+            )
+            self._owns_ray = True
+        else:
+            ray.init(address=self.address, log_to_driver=False, configure_logging=False)
+            self._owns_ray = False
+
+    def _prepare(self) -> None:
+        ray = self._ray
+        cpus = float(ray.cluster_resources().get("CPU", 0))  # as many tasks at once as there are CPUs for
+        if cpus:
+            self.slots = max(1, int(cpus // max(self.resources.num_cpus, 0.001)))
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
+        relay_cls = ray.remote(num_cpus=0, max_restarts=0)(_Relay)
+        self._relay = relay_cls.options(scheduling_strategy=here).remote()  # with the driver: lost with it
+        ray.get(self._relay.sync.remote())
+        opts = {"max_retries": 0, "retry_exceptions": False, **self.resources.options()}
+        self._remote = ray.remote(**opts)(_run_on_ray)
+        self._probe_remote = ray.remote(max_calls=1, **opts)(_run_on_ray)  # a fresh worker, gone after
+        if self.job_dir is not None:
+            self.nodes = check_shared_storage(ray, self.job_dir)
+
+    def _stop_ray(self, ray: Any) -> None:
+        if getattr(self, "_owns_ray", False):
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+
+    def _break(self, error: ExecutorError) -> None:
+        with self._lock:
+            self._broken = error
+            jobs = [(t, f) for t, f in self._queue] + [(r.task, r.future) for r in self._running.values()]
+            self._queue.clear()
+            refs = list(self._running)
+            self._running.clear()
+        for ref in refs:
+            with contextlib.suppress(Exception):
+                self._ray.cancel(ref, force=True)
+        for _, future in jobs:
+            if not future.done() and (future.running() or future.set_running_or_notify_cancel()):
+                future.set_exception(error)
+
+    def _loop(self) -> None:
+        ray = self._ray
+        while True:
+            with self._lock:
+                closed, kill = self._closed, self._kill
+            if kill:
+                self._cancel_all()
+            if closed and not self._running and not self._queue:
+                self._deliver_events()
+                return
+            self._dispatch()
+            refs = list(self._running)
+            if refs:
+                ready, _ = ray.wait(refs, num_returns=1, timeout=0.1)
+                if ready:  # and all the others that are done
+                    ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+            else:
+                ready = []
+                self._wake.wait(0.1)
+                self._wake.clear()
+            self._deliver_events()
+            for ref in ready:
+                self._finish(ref)
+            self._check_stalls()
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._lock:
+                if self._closed or not self._queue:
+                    return
+                task, future = self._queue.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            token = secrets.token_hex(6)
+            remote = self._probe_remote if task.probe else self._remote
+            try:
+                ref = remote.remote(task, self._relay, token)
+            except Exception as exc:  # the task does not pickle
+                future.set_exception(PartitionError(f"partition {task.spec.id} could not be sent: {exc}"))
+                continue
+            run = _Running(task, future, token, since=time.monotonic())
+            with self._lock:
+                self._running[ref] = run
+                self._by_token[token] = run
+            if self.first_dispatch is None:
+                self.first_dispatch = time.time()
+
+    def _deliver_events(self) -> None:
+        try:
+            events = self._ray.get(self._relay.take.remote(), timeout=30)
+        except Exception as exc:
+            raise ExecutorError(f"lost the Ray actor that relays the tasks' events: {exc}") from exc
+        now = time.monotonic()
+        for token, event in events:
+            run = self._by_token.get(token)
+            if run is not None:
+                run.since = now
+                if run.pid is None:
+                    run.pid, run.host = event.get("pid"), event.get("host")
+                if event["type"] == "OP_START":
+                    run.op_name = event.get("op_name")
+                elif event["type"] == "OP_COMPLETE":
+                    run.op_name = None
+                if run.task.probe:
+                    continue  # a probe's events are its own (it commits nothing)
+            if self.on_event is not None:
+                self.on_event(event)
+
+    def _finish(self, ref: Any) -> None:
+        with self._lock:
+            run = self._running.pop(ref, None)
+        if run is None:
+            return
+        self._by_token.pop(run.token, None)
+        try:
+            result = self._ray.get(ref)
+        except Exception as exc:
+            run.future.set_exception(_error_of(self._ray, exc, run))
+        else:
+            if run.stalled is not None:
+                run.future.set_exception(run.stalled)
+            else:
+                run.future.set_result(result)
+
+    def _check_stalls(self) -> None:
+        if not self.stall_timeout_s:
+            return
+        now = time.monotonic()
+        for ref, run in list(self._running.items()):
+            if run.stalled is None and now - run.since >= self.stall_timeout_s:
+                where = f" in op '{run.op_name}'" if run.op_name else ""
+                run.stalled = PartitionStalled(
+                    f"partition {run.task.spec.id} made no progress for {self.stall_timeout_s:g}s{where} "
+                    "(fault_tolerance.stall_timeout_s); its Ray task was cancelled"
+                )
+                if run.op_name is not None:
+                    at_op(run.stalled, run.op_name)
+                if self.on_event is not None:
+                    self.on_event(
+                        make_event(
+                            run.task.pipeline.job_id,
+                            EventType.WARNING,
+                            partition_id=run.task.spec.id,
+                            attempt=run.task.attempt,
+                            op_name=run.op_name,
+                            error_type="PartitionStalled",
+                            message=str(run.stalled),
+                        )
+                    )
+                with contextlib.suppress(Exception):
+                    self._ray.cancel(ref, force=True)
+
+    def _cancel_all(self) -> None:
+        with self._lock:
+            self._kill = False
+            runs = list(self._running.items())
+        for ref, _ in runs:
+            with contextlib.suppress(Exception):
+                self._ray.cancel(ref, force=True)
