@@ -60,6 +60,8 @@ EXTRA_HINT = 'executor_type: ray needs Ray: pip install "datamill[ray]"'
 SYNC_EVENTS = frozenset({"PARTITION_START", "OP_START"})
 """Events a task waits to see delivered: they say where it is, should it die next."""
 STORAGE_CHECK_TIMEOUT_S = 120.0
+SHUTDOWN_GRACE_S = 5.0
+"""How long shutting down waits for running tasks before cancelling them."""
 
 
 def import_ray() -> Any:
@@ -141,6 +143,7 @@ class _Running:
     pid: int | None = None
     host: str | None = None
     stalled: PartitionStalled | None = None
+    cancelled: bool = False
 
 
 class _Relay:
@@ -462,12 +465,15 @@ class RayExecutor:
 
     def _loop(self) -> None:
         ray = self._ray
+        closed_at: float | None = None
         while True:
             with self._lock:
                 closed, kill = self._closed, self._kill
-            if kill:
-                self._cancel_all()
-            if closed and not self._running and not self._queue:
+            if closed and closed_at is None:
+                closed_at = time.monotonic()
+            if kill or (closed_at is not None and time.monotonic() - closed_at > SHUTDOWN_GRACE_S):
+                self._cancel_all()  # (what they committed stays committed)
+            if closed and not self._running:
                 self._deliver_events()
                 return
             self._dispatch()
@@ -575,7 +581,8 @@ class RayExecutor:
     def _cancel_all(self) -> None:
         with self._lock:
             self._kill = False
-            runs = list(self._running.items())
-        for ref, _ in runs:
+            runs = [(ref, run) for ref, run in self._running.items() if not run.cancelled]
+        for ref, run in runs:
+            run.cancelled = True
             with contextlib.suppress(Exception):
                 self._ray.cancel(ref, force=True)
