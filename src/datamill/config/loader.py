@@ -92,6 +92,12 @@ def load_recipe(
 def _note_ray_only_keys(recipe: Recipe, source: str) -> None:
     """Keys that mean something on Ray only: said once, not ignored in silence."""
     if recipe.executor_type == "ray":
+        from datamill.executors.ray import task_resources
+
+        try:
+            task_resources(recipe.process)  # (checked now, not when the job starts)
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
         return
     if recipe.ray_address not in (None, "", "local"):
         log.warning(

@@ -149,6 +149,7 @@ class JobProgressMonitor:
                     checkpoints=v.checkpoints,
                     retries=v.retries,
                     attempt=v.attempt,
+                    node=v.node,
                 )
             )
         return out
@@ -252,7 +253,7 @@ def render(r: ProgressReport) -> Group:
 
 def _partition_table(r: ProgressReport) -> Table:
     table = Table(title="Partitions", title_justify="left")
-    for col in ("partition", "status", "samples", "current op", "ops done", "checkpoints", "retries"):
+    for col in ("partition", "status", "node", "samples", "current op", "ops done", "checkpoints", "retries"):
         table.add_column(col, no_wrap=col == "partition")
     details = r.partition_status.partitions or []
     order = {"running": 0, "retrying": 0, "failed": 1, "pending": 2, "completed": 3}
@@ -260,6 +261,7 @@ def _partition_table(r: ProgressReport) -> Table:
         table.add_row(
             d.partition_id,
             d.status,
+            d.node or "-",
             f"{d.samples:,}" if d.samples is not None else "-",
             d.current_op or "-",
             str(d.ops_done),

@@ -62,6 +62,8 @@ class PartitionDetail(_Model):
     checkpoints: int
     retries: int
     attempt: int
+    node: str | None = None
+    """Where its latest attempt ran: the Ray node (IP/node id), or the local pool's host."""
 
 
 class PartitionStatus(_Model):

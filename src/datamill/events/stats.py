@@ -38,6 +38,8 @@ class PartitionView:
     ops_done: int = 0
     checkpoints: int = 0
     retries: int = 0
+    node: str | None = None
+    """Where its latest attempt started: the Ray node, or the host of the local pool."""
 
 
 @dataclass
@@ -139,6 +141,11 @@ class EventStats:
                 view.attempt, view.ops_done, view.current_op = attempt, 0, None
             if samples.get(pid) is not None:
                 view.samples = samples[pid]
+        starts = table.filter(pc.equal(types, EventType.PARTITION_START.value))
+        if starts.num_rows:
+            where = pc.coalesce(starts.column("node"), starts.column("host"))
+            for pid, node in _last_by(starts.column("partition_id"), where).items():
+                self._view(pid).node = node
         self._count(table, EventType.PARTITION_RETRY, "retries")
         self._count(table, EventType.CHECKPOINT_SAVE, "checkpoints")
         ops = table.filter(pc.is_in(types, pa.array([EventType.OP_START.value, EventType.OP_COMPLETE.value])))

@@ -85,6 +85,8 @@ MONITOR_FIELDS = (
     "epoch",
     "type",
     "partition_id",
+    "host",
+    "node",
     "op_name",
     "op_index",
     "attempt",

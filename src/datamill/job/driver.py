@@ -553,7 +553,8 @@ class Driver:
 
     def _schedule(self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, AnyResult]) -> None:
         if not pending and not self._retries and not self._early:
-            self._note_startup(time.time())
+            if self.summary.startup_seconds is None:
+                self.summary.startup_seconds = round(time.time() - datamill.STARTED, 3)
             return  # nothing to run: no workers to start
         # Pieces of the input still to stage are written beside the workers (datamill.io.pieces).
         stager = PieceStager(plan, [*pending, *(spec for spec, _ in self._retries)])
@@ -582,7 +583,7 @@ class Driver:
             if self._skip_join is not None:
                 self._skip_join.close()
             executor.shutdown()
-            self._note_startup(executor.first_dispatch)
+            self._note_startup(executor)
             self._drain()
             self.index.close()
 
@@ -599,10 +600,20 @@ class Driver:
             process=recipe.process,
         )
 
-    def _note_startup(self, first_dispatch: float | None) -> None:
-        """``startup_seconds``: from this process's start to its first partition in a worker's hands."""
+    def _note_startup(self, executor: Executor) -> None:
+        """``startup_seconds``: from this process's start to its first partition
+        in a worker's hands; and where partitions run (``executor``)."""
+        first_dispatch = executor.first_dispatch
         if self.summary.startup_seconds is None and first_dispatch is not None:
             self.summary.startup_seconds = round(first_dispatch - datamill.STARTED, 3)
+            facts: dict[str, Any] = {"type": self.recipe.executor_type, "slots": executor.slots}
+            if self.recipe.executor_type == "ray":
+                facts["ray_address"] = self.recipe.ray_address or "local"
+            for key in ("nodes", "ray_start_seconds"):
+                value = getattr(executor, key, None)
+                if value is not None:
+                    facts[key] = round(value, 3) if isinstance(value, float) else value
+            self.summary.executor = facts
 
     def _loop(
         self,
@@ -640,7 +651,7 @@ class Driver:
                 stager.wait(timeout)  # (wakes as soon as a piece is staged)
                 continue
             finished, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
-            self._note_startup(executor.first_dispatch)
+            self._note_startup(executor)
             self._drain()
             for future in finished:
                 task = running.pop(future)

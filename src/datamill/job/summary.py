@@ -93,6 +93,9 @@ class JobSummary:
     """From the process importing datamill to the first partition scheduled (or
     none left to schedule); the interpreter's own start-up is not included."""
     driver_peak_rss_mb: float | None = None
+    executor: dict[str, Any] = field(default_factory=dict)
+    """Where this run's partitions ran: ``type``, ``slots`` (tasks at once), and
+    on Ray ``ray_address`` (null: a local Ray), ``nodes``, ``ray_start_seconds``."""
     _started: float = field(default_factory=time.monotonic, repr=False)
     _last_write: float = field(default=0.0, repr=False)
 
