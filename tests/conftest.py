@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -85,3 +90,62 @@ def pg_table(pg_url: str) -> Iterator[str]:
     yield name
     with sa.create_engine(pg_url).begin() as conn:
         conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
+
+
+# Ray: the tests that start one give it a directory of their own (RAY_TMPDIR),
+# which every process of that Ray inherits in its environment. That finds them
+# all (workers rename themselves, and leave the driver's process group), and
+# never another test's or another user's.
+RAY_OUTLIVES_S = 15.0
+"""How long a Ray's processes may outlive the run that started it."""
+
+
+def ray_processes(ray_tmpdir: Path) -> list[psutil.Process]:
+    """The running processes of the Rays started with ``RAY_TMPDIR=ray_tmpdir``:
+    Ray's servers (programs and scripts of the ``ray`` package) and workers
+    (``ray::…``), not other processes that inherited the variable."""
+    import ray
+
+    package = os.path.dirname(ray.__file__) + os.sep
+    found = []
+    for p in psutil.process_iter(["cmdline", "status"]):
+        args = p.info["cmdline"] or []
+        if p.info["status"] == psutil.STATUS_ZOMBIE or not (
+            args and (args[0].startswith("ray::") or any(a.startswith(package) for a in args[:3]))
+        ):
+            continue
+        try:
+            if p.environ().get("RAY_TMPDIR") == str(ray_tmpdir):
+                found.append(p)
+        except psutil.Error:  # gone meanwhile, or not ours to read
+            pass
+    return found
+
+
+@pytest.fixture
+def ray_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Ray's files for this test in a directory of its own; afterwards every
+    process of the Rays the test started must be gone within RAY_OUTLIVES_S
+    (Ray shares its driver's fate), and one that is not fails the test.
+
+    Without Ray installed the test is skipped, loudly; in CI it fails."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Ray installed (the dev extra)")
+        pytest.skip("NO RAY in this environment; Ray tests skipped")
+    # Short: Ray's socket paths under it must fit in 107 bytes.
+    directory = Path(tempfile.mkdtemp(prefix="dmray-", dir="/tmp"))
+    monkeypatch.setenv("RAY_TMPDIR", str(directory))
+    try:
+        yield directory
+    finally:
+        deadline = time.monotonic() + RAY_OUTLIVES_S
+        while (left := ray_processes(directory)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for p in left:  # (the test fails: leave nothing running on the machine)
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        shutil.rmtree(directory, ignore_errors=True)
+    assert not left, f"Ray processes outlived their run by {RAY_OUTLIVES_S:g}s: {left}"
