@@ -434,9 +434,11 @@ class RayExecutor:
             self.slots = max(1, int(cpus // max(self.resources.num_cpus, 0.001)))
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
+        # On the driver's node, and nowhere else: it is lost with the driver only. (Soft
+        # affinity sends it away from a node with no CPU, such as a cluster's head.)
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         relay_cls = ray.remote(num_cpus=0, max_restarts=0)(_Relay)
-        self._relay = relay_cls.options(scheduling_strategy=here).remote()  # with the driver: lost with it
+        self._relay = relay_cls.options(scheduling_strategy=here).remote()
         ray.get(self._relay.sync.remote())
         opts = {"max_retries": 0, "retry_exceptions": False, **self.resources.options()}
         self._remote = ray.remote(**opts)(_run_on_ray)
