@@ -35,6 +35,21 @@ def test_executor_type_ray_without_ray_says_what_to_install(
     assert not (tmp_path / "noray.jsonl").exists()
 
 
+@pytest.mark.slow
+def test_an_op_asking_for_more_cpus_than_the_local_ray_has_stops_the_job_at_once(
+    datamill, tmp_path: Path, ray_tmpdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ray would keep such a task waiting for a node that fits, forever, without a word."""
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(40)])
+    greedy = [{"text_length_filter": {"num_cpus": 4}}]
+    recipe = jobproc.write_recipe(tmp_path, data, "greedy", greedy, executor_type="ray")  # np: 2
+    assert datamill("run", "--config", recipe, "--job_id", "greedy") == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "error: each partition task asks Ray for 4 CPU(s) (the most an op of the recipe asks for" in err
+    assert "the local Ray started for this job has 2 CPU(s) and" in err and "Raise np" in err
+    assert jobproc.committed(tmp_path / "jobs" / "greedy") == 0
+
+
 @pytest.fixture
 def ray_driver(ray_cluster: Any) -> Iterator[Any]:
     """This process, a driver connected to ``ray_cluster``: the ``ray`` module."""

@@ -432,6 +432,7 @@ class RayExecutor:
         cpus = float(ray.cluster_resources().get("CPU", 0))  # as many tasks at once as there are CPUs for
         if cpus:
             self.slots = max(1, int(cpus // max(self.resources.num_cpus, 0.001)))
+        self._check_fits(ray)
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         # On the driver's node, and nowhere else: it is lost with the driver only. (Soft
@@ -445,6 +446,34 @@ class RayExecutor:
         self._probe_remote = ray.remote(max_calls=1, **opts)(_run_on_ray)  # a fresh worker, gone after
         if self.job_dir is not None:
             self.nodes = check_shared_storage(ray, self.job_dir)
+
+    def _check_fits(self, ray: Any) -> None:
+        """A task that no node has the CPUs or memory for waits in Ray forever,
+        without a word: on the Ray this job started, that is an error now; on a
+        cluster, a warning (an autoscaler may add a node that fits)."""
+        need = self.resources
+        nodes: list[dict[str, float]] = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+        if any(r.get("CPU", 0) >= need.num_cpus and r.get("memory", 0) >= need.memory_bytes for r in nodes):
+            return
+        largest = max(nodes, key=lambda r: (r.get("CPU", 0), r.get("memory", 0)), default={})
+        has = f"{largest.get('CPU', 0):g} CPU(s) and {largest.get('memory', 0) / 1024**3:.1f} GB of memory"
+        memory = f" and {need.memory_bytes / 1024**3:g} GB of memory" if need.memory_bytes else ""
+        asks = (
+            f"each partition task asks Ray for {need.num_cpus:g} CPU(s){memory} (the most an op of the "
+            "recipe asks for, with num_cpus or mem_required)"
+        )
+        if self.address is None:
+            raise ExecutorError(
+                f"{asks}, but the local Ray started for this job has {has} for tasks. Raise np (it "
+                "gets np CPUs) or lower what the op asks for. Nothing was processed."
+            )
+        log.warning(
+            "%s, but no node of the Ray cluster at %s has that much (the largest: %s): its tasks "
+            "wait until a node that fits joins the cluster.",
+            asks,
+            self.address,
+            has,
+        )
 
     def _stop_ray(self, ray: Any) -> None:
         if getattr(self, "_owns_ray", False):
