@@ -120,7 +120,8 @@ def test_a_node_that_sees_another_job_directory_fails_the_check_named_with_what_
         check_shared_storage(ray_driver, job_dir)
     message = str(raised.value)
     assert message.startswith(f"the job directory {job_dir} is not on storage every Ray node sees: ")
-    assert f"node {private} cannot read the job directory {job_dir}" in message
+    assert f"node {private} cannot read the job directory {job_dir} ({job_dir}/.storage-check-" in message
+    assert "/driver: No such file or directory)" in message
     assert not any(name in message for name in before.values())  # the nodes that see it are not blamed
     assert "a filesystem every node mounts at the same path" in message and "\n" not in message
 

@@ -1,7 +1,7 @@
 """Ray's own ways to fail: a Ray worker killed from outside, a driver killed
-with the Ray it started, a node of a cluster lost. Each test ends with the
-output of an uninterrupted run on the local pool, byte for byte, and its
-ledger: nothing lost, nothing written twice."""
+with the Ray it started, nodes of a cluster lost, a signal to the driver's
+process group. Each test ends with the output of an uninterrupted run on the
+local pool, byte for byte, and its ledger: nothing lost, nothing written twice."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def assert_as_uninterrupted(datamill, tmp_path: Path, data: Path, process: list,
     assert ledger(tmp_path / "jobs" / name) == ledger(tmp_path / "jobs" / "reference")
 
 
-def finish(proc: Any, timeout: float = 300) -> str:
+def finish(proc: subprocess.Popen[bytes], timeout: float = 300) -> str:
     """Wait for the run to end; its output."""
     out, _ = proc.communicate(timeout=timeout)
     text: str = out.decode()

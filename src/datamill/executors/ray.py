@@ -194,18 +194,21 @@ def _run_on_ray(task: PartitionTask, relay: Any, token: str) -> PartitionResult:
 
 
 def _storage_probe(directory: str, token: str, expect: str) -> str:
-    """On one node: read the driver's file in ``directory``, write this node's; '' or what failed."""
+    """On one node: read the driver's file in ``directory`` (a directory of the
+    job directory's own), write this node's; '' or what failed."""
     node = _node_name()
+    probe = Path(directory)
+    driver, mine = probe / "driver", probe / f"node-{token}"
     try:
-        seen = (Path(directory) / "driver").read_text()
+        seen = driver.read_text()
     except OSError as exc:
-        return f"node {node} cannot read the job directory {directory}: {exc.strerror or exc}"
+        return f"node {node} cannot read the job directory {probe.parent} ({driver}: {exc.strerror or exc})"
     if seen != expect:
-        return f"node {node} sees another directory at {directory} (a file the driver wrote differs)"
+        return f"node {node} sees another directory at {probe.parent} (the file {driver} differs)"
     try:
-        (Path(directory) / f"node-{token}").write_text(node)
+        mine.write_text(node)
     except OSError as exc:
-        return f"node {node} cannot write to the job directory {directory}: {exc.strerror or exc}"
+        return f"node {node} cannot write to the job directory {probe.parent} ({mine}: {exc.strerror or exc})"
     return ""
 
 
