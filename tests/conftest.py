@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -85,3 +90,104 @@ def pg_table(pg_url: str) -> Iterator[str]:
     yield name
     with sa.create_engine(pg_url).begin() as conn:
         conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}"'))
+
+
+# Ray: the tests that start one give it a directory of their own (RAY_TMPDIR),
+# which every process of that Ray inherits in its environment. That finds them
+# all (workers rename themselves, and leave the driver's process group), and
+# never another test's or another user's.
+RAY_OUTLIVES_S = 15.0
+"""How long a Ray's processes may outlive the run that started it..."""
+RAY_LINGERS_S = 75.0
+"""...except those that :func:`linger`."""
+_AGENTS = ("ray::DashboardAgent", "ray::RuntimeEnvAgent")
+_STARTING = ("workers/default_worker.py", "dashboard/agent.py", "runtime_env/agent/main.py")
+
+
+def lingers(p: psutil.Process) -> bool:
+    """Ray's agents, and a worker or agent still starting (not yet named
+    ``ray::…``): when their Ray dies at once (its driver SIGKILLed), they retry
+    its dead GCS for up to a minute before they give up (Ray's own budgets).
+    None of them runs a task or writes to a job meanwhile."""
+    try:
+        args = p.cmdline()
+    except psutil.Error:
+        return False
+    return bool(args) and (args[0] in _AGENTS or any(a.endswith(_STARTING) for a in args[1:3]))
+
+
+def ray_processes(ray_tmpdir: Path, *, lingering: bool = True) -> list[psutil.Process]:
+    """The running processes of the Rays started with ``RAY_TMPDIR=ray_tmpdir``:
+    Ray's servers (programs and scripts of the ``ray`` package) and workers
+    (``ray::…``), not other processes that inherited the variable. With
+    ``lingering=False``, not those that :func:`linger <lingers>` either."""
+    import ray
+
+    package = os.path.dirname(ray.__file__) + os.sep
+    found = []
+    for p in psutil.process_iter(["cmdline", "status"]):
+        args = p.info["cmdline"] or []
+        if p.info["status"] == psutil.STATUS_ZOMBIE or not (
+            args and (args[0].startswith("ray::") or any(a.startswith(package) for a in args[:3]))
+        ):
+            continue
+        try:
+            if p.environ().get("RAY_TMPDIR") == str(ray_tmpdir):
+                found.append(p)
+        except psutil.Error:  # gone meanwhile, or not ours to read
+            pass
+    return found if lingering else [p for p in found if not lingers(p)]
+
+
+@pytest.fixture
+def ray_tmpdir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Ray's files for this test in a directory of its own. Afterwards every
+    process of the Rays the test started must be gone within RAY_OUTLIVES_S
+    (RAY_LINGERS_S for those that :func:`linger <lingers>`): one that is not
+    fails the test, and is killed.
+
+    Without Ray installed the test is skipped, loudly; in CI it fails."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("CI must have Ray installed (the dev extra)")
+        pytest.skip("NO RAY in this environment; Ray tests skipped")
+    # Short: Ray's socket paths under it must fit in 107 bytes.
+    directory = Path(tempfile.mkdtemp(prefix="dmray-", dir="/tmp"))
+    monkeypatch.setenv("RAY_TMPDIR", str(directory))
+    try:
+        yield directory
+    finally:
+        ended = time.monotonic()
+        while (left := ray_processes(directory)) and time.monotonic() < ended + RAY_LINGERS_S:
+            if time.monotonic() > ended + RAY_OUTLIVES_S and ray_processes(directory, lingering=False):
+                break
+            time.sleep(0.2)
+        for p in left:  # (the test fails: leave nothing running on the machine)
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        shutil.rmtree(directory, ignore_errors=True)
+    assert not left, f"Ray processes outlived their run by {time.monotonic() - ended:.0f}s: {left}"
+
+
+OBJECT_STORE_BYTES = 100 * 1024**2
+"""Each test node's object store: tasks pass descriptors, not data."""
+
+
+@pytest.fixture
+def ray_cluster(ray_tmpdir: Path) -> Iterator[Any]:
+    """A Ray cluster on this machine, laid out as production clusters are: a
+    head that runs no task (no CPU) and two worker nodes of one CPU each."""
+    from ray.cluster_utils import Cluster
+
+    small = {"object_store_memory": OBJECT_STORE_BYTES}
+    head = {"num_cpus": 0, "include_dashboard": False, **small}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
+    try:
+        for _ in range(2):
+            cluster.add_node(num_cpus=1, **small)
+        cluster.wait_for_nodes()
+        yield cluster
+    finally:
+        cluster.shutdown()

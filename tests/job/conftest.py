@@ -25,3 +25,13 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield disk
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+@pytest.fixture(params=["local", pytest.param("ray", marks=pytest.mark.slow)])
+def executor(request: pytest.FixtureRequest) -> str:
+    """The ``executor_type`` of the jobs a test runs: the same test runs on each
+    executor. Every job on Ray starts a Ray of its own, which takes seconds, so
+    the Ray runs are slow tests."""
+    if request.param == "ray":
+        request.getfixturevalue("ray_tmpdir")
+    return str(request.param)

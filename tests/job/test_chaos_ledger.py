@@ -38,7 +38,7 @@ def table(url: str, name: str) -> None:
         )
 
 
-def recipe(tmp_path: Path, data: Path, name: str) -> Path:
+def recipe(tmp_path: Path, data: Path, name: str, executor: str = "local") -> Path:
     url = f"sqlite:///{tmp_path / 'out.db'}"
     table(url, name)
     process = [
@@ -58,6 +58,7 @@ def recipe(tmp_path: Path, data: Path, name: str) -> Path:
         id_field="scene_token",
         export={"url": url, "table": name, "insert_batch": 7},
         fault_tolerance={"max_retries": 1, "retry_delay_s": 0.05},
+        executor_type=executor,
     )
 
 
@@ -76,7 +77,7 @@ def outcome(tmp_path: Path, name: str) -> dict[str, object]:
 
 
 @pytest.mark.slow
-def test_chaos_kills_with_poison_samples_and_refused_rows(datamill, tmp_path: Path) -> None:
+def test_chaos_kills_with_poison_samples_and_refused_rows(datamill, tmp_path: Path, executor: str) -> None:
     data = dataset(tmp_path)
     assert datamill("run", "--config", recipe(tmp_path, data, "reference"), "--job_id", "reference") == 0
     expected = outcome(tmp_path, "reference")
@@ -88,7 +89,7 @@ def test_chaos_kills_with_poison_samples_and_refused_rows(datamill, tmp_path: Pa
     }
     assert len(expected["table"]) == N - len(expected["failed"])  # type: ignore[arg-type]
 
-    path = recipe(tmp_path, data, "chaos")
+    path = recipe(tmp_path, data, "chaos", executor)
     job_dir = tmp_path / "jobs" / "chaos"
     rng = random.Random(5)
     kills = 0

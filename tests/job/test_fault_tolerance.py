@@ -57,6 +57,7 @@ def make_recipe(tmp_path: Path, data: Path, name: str, process: list, **keys) ->
 
 
 def reference_output(datamill, tmp_path: Path, data: Path, process: list) -> bytes:
+    """The output of an uninterrupted run on the local pool: every executor's runs must match it."""
     recipe = make_recipe(tmp_path, data, "reference", process)
     assert datamill("run", "--config", recipe, "--job_id", "reference") == 0
     return (tmp_path / "reference.jsonl").read_bytes()
@@ -64,14 +65,14 @@ def reference_output(datamill, tmp_path: Path, data: Path, process: list) -> byt
 
 @pytest.mark.parametrize("how", ["sigkill", "exit"])
 def test_a_worker_that_dies_takes_only_its_partition_which_is_retried(
-    datamill, corpus, tmp_path: Path, how: str
+    datamill, corpus, tmp_path: Path, how: str, executor: str
 ) -> None:
     data = corpus(200)
     needle = json.loads(data.read_text().splitlines()[77])["text"]
     killer = {
         "tests.job.user_ops:DieOnceMapper": {"needle": needle, "flag": str(tmp_path / "flag"), "how": how}
     }
-    recipe = make_recipe(tmp_path, data, "dies", [killer, *SIX_OPS])
+    recipe = make_recipe(tmp_path, data, "dies", [killer, *SIX_OPS], executor_type=executor)
     assert datamill("run", "--config", recipe, "--job_id", "dies") == 0
     assert (tmp_path / "flag").exists(), "the worker never died: the test proves nothing"
     s = jobproc.summary(tmp_path / "jobs" / "dies")
@@ -79,14 +80,17 @@ def test_a_worker_that_dies_takes_only_its_partition_which_is_retried(
     assert (tmp_path / "dies.jsonl").read_bytes() == reference_output(datamill, tmp_path, data, SIX_OPS)
 
 
-def test_an_op_raising_on_one_percent_sets_exactly_those_aside(datamill, corpus, tmp_path: Path) -> None:
+def test_an_op_raising_on_one_percent_sets_exactly_those_aside(
+    datamill, corpus, tmp_path: Path, executor: str
+) -> None:
     data = corpus(2000)
     import zlib
 
     docs = [json.loads(line) for line in data.read_text().splitlines()]
     failing = {f"{data.name}#{i}" for i, d in enumerate(docs) if zlib.crc32(d["text"].encode()) % 100 == 0}
     assert 5 < len(failing) < 60
-    recipe = make_recipe(tmp_path, data, "flaky", [{"tests.job.user_ops:FlakyMapper": {"every": 100}}])
+    flaky = {"tests.job.user_ops:FlakyMapper": {"every": 100}}
+    recipe = make_recipe(tmp_path, data, "flaky", [flaky], executor_type=executor)
     assert datamill("run", "--config", recipe, "--job_id", "flaky") == 0
     markers = [json.loads(p.read_text()) for p in (tmp_path / "jobs" / "flaky" / "results").glob("*.commit")]
     aside = [q for m in markers for q in m["quarantined"]]
@@ -150,10 +154,13 @@ def test_recipe_edit_uses_only_checkpoints_whose_prefix_matches(
     assert (tmp_path / "edit.jsonl").read_bytes() == (tmp_path / "fresh.jsonl").read_bytes()
 
 
-def test_sigterm_stops_within_the_timeout_and_resume_completes(datamill, corpus, tmp_path: Path) -> None:
+def test_sigterm_stops_within_the_timeout_and_resume_completes(
+    datamill, corpus, tmp_path: Path, executor: str
+) -> None:
     data = corpus(400)
     process = [*SIX_OPS, SLOW]
-    recipe = make_recipe(tmp_path, data, "term", process, fault_tolerance={"stop_timeout_s": 20})
+    stop = {"stop_timeout_s": 20}
+    recipe = make_recipe(tmp_path, data, "term", process, fault_tolerance=stop, executor_type=executor)
     job_dir = tmp_path / "jobs" / "term"
     proc = jobproc.start(recipe, "--job_id", "term")
     assert jobproc.wait_for(lambda: jobproc.committed(job_dir) >= 3, 60, proc)
@@ -201,19 +208,32 @@ def test_disabled_strategy_starts_over(datamill, recipe_file, tmp_path: Path) ->
     assert jobproc.summary(tmp_path / "jobs" / "off")["counts"]["partitions_skipped"] == 0
 
 
+CHAOS_RUNS = {"local": 40, "ray": 8}
+"""Runs the chaos test starts at most. A run on Ray starts a Ray (seconds): eight
+runs of at most 25 new commits each leave most of the 300 partitions to the last."""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "checkpoint",
-    [{"strategy": "every_op"}, {"strategy": "every_n_ops", "n_ops": 2}, {"strategy": "every_partition"}],
-    ids=lambda c: c["strategy"],
+    ("checkpoint", "executor"),
+    [
+        pytest.param({"strategy": "every_op"}, "local", id="every_op"),
+        pytest.param({"strategy": "every_n_ops", "n_ops": 2}, "local", id="every_n_ops"),
+        pytest.param({"strategy": "every_partition"}, "local", id="every_partition"),
+        # On Ray, the strategy that leaves the most checkpoints to resume from.
+        pytest.param({"strategy": "every_op"}, "ray", id="every_op-ray"),
+    ],
+    indirect=["executor"],
 )
-def test_chaos_kills_lose_and_duplicate_nothing(datamill, corpus, tmp_path: Path, checkpoint: dict) -> None:
+def test_chaos_kills_lose_and_duplicate_nothing(
+    datamill, corpus, tmp_path: Path, checkpoint: dict, executor: str
+) -> None:
     data = corpus(6000)
-    recipe = make_recipe(tmp_path, data, "chaos", SIX_OPS, checkpoint=checkpoint)
+    recipe = make_recipe(tmp_path, data, "chaos", SIX_OPS, checkpoint=checkpoint, executor_type=executor)
     job_dir = tmp_path / "jobs" / "chaos"
     rng = random.Random(hash(checkpoint["strategy"]) & 0xFFFF)
     kills = 0
-    for _ in range(40):
+    for _ in range(CHAOS_RUNS[executor]):
         proc = jobproc.start(recipe, "--job_id", "chaos")
         before = jobproc.committed(job_dir) if (job_dir / "results").is_dir() else 0
         # Kill once the job is surely past start-up: after a random number of new commits.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -34,20 +35,22 @@ def rows(tmp_path: Path, n: int = 60) -> Path:
     return write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(n)])
 
 
-@pytest.mark.parametrize(
-    ("how", "error"),
-    [
-        ("exit", "worker exited with code 9"),
-        ("sigkill", "worker killed by signal 9 — possibly out of memory"),
-    ],
-)
+HOW_IT_DIED = {
+    ("local", "exit"): "worker exited with code 9",
+    ("local", "sigkill"): "worker killed by signal 9 — possibly out of memory",
+    ("ray", "exit"): "Ray worker died",  # Ray tells neither the exit code nor the signal
+    ("ray", "sigkill"): "Ray worker died",
+}
+
+
+@pytest.mark.parametrize("how", ["exit", "sigkill"])
 def test_samples_that_kill_their_worker_are_set_aside_alone(
-    datamill, tmp_path: Path, how: str, error: str
+    datamill, tmp_path: Path, how: str, executor: str
 ) -> None:
     data = rows(tmp_path)
     killers = {5: "d.jsonl#5", 33: "d.jsonl#33", 37: "d.jsonl#37"}  # two in one partition
     die = {DIE: {"needles": [f"row {i}" for i in killers], "how": how}}
-    recipe = make_recipe(tmp_path, data, "poison", [die], fault_tolerance=FAST)
+    recipe = make_recipe(tmp_path, data, "poison", [die], fault_tolerance=FAST, executor_type=executor)
     assert datamill("run", "--config", recipe, "--job_id", "poison") == 0
     job_dir = tmp_path / "jobs" / "poison"
     s = jobproc.summary(job_dir)
@@ -58,7 +61,7 @@ def test_samples_that_kill_their_worker_are_set_aside_alone(
     assert out == [f"row {i}" for i in range(60) if i not in killers]
     aside = [q for m in markers(job_dir).values() for q in m["quarantined"]]
     assert sorted(q["id"] for q in aside) == sorted(killers.values())
-    assert {(q["step"], q["error_msg"]) for q in aside} == {(DIE, error)}
+    assert {(q["step"], q["error_msg"]) for q in aside} == {(DIE, HOW_IT_DIED[executor, how])}
     stats = ledger_stats(job_dir)
     assert stats["successful"] == 57 and stats["failed_unique"] == 3 and stats["by_step"] == {DIE: 3}
     log = events(job_dir)
@@ -159,24 +162,45 @@ def narrowings(job_dir: Path) -> int:
     return sum(1 for line in text.splitlines() if NARROWING in line and line.endswith("}"))
 
 
+class ChaosSize(NamedTuple):
+    sampled: int
+    """Partitions given a poison sample, drawn at random (partition 7 always has one)."""
+    runs: int
+    """Runs started at most; a run that is not killed ends the loop."""
+    kills: int
+    """Kills the test needs to prove something."""
+    commits: int
+    """New commits a run makes at most before the kills that wait for commits."""
+
+
+NARROWING_CHAOS = {
+    "local": ChaosSize(sampled=16, runs=16, kills=8, commits=8),
+    # Each probe on Ray starts a fresh Ray worker (a second or two), each run a Ray.
+    "ray": ChaosSize(sampled=6, runs=5, kills=4, commits=2),
+}
+
+
 @pytest.mark.slow
-def test_chaos_kills_while_poison_samples_are_narrowed_down(datamill, corpus, tmp_path: Path) -> None:
+def test_chaos_kills_while_poison_samples_are_narrowed_down(
+    datamill, corpus, tmp_path: Path, executor: str
+) -> None:
     data = corpus(1200)
     texts = [json.loads(line)["text"] for line in data.read_text().splitlines()]
-    rng = random.Random(3)  # a poison sample in 16 of the 60 partitions, two in one of them
-    poison = sorted({p * 20 + rng.randrange(20) for p in [*rng.sample(range(60), 16), 7]})
-    assert len(poison) == 17
+    size = NARROWING_CHAOS[executor]
+    rng = random.Random(3)  # a poison sample in `size.sampled` of the 60 partitions, and in partition 7
+    poison = sorted({p * 20 + rng.randrange(20) for p in [*rng.sample(range(60), size.sampled), 7]})
+    assert len(poison) == size.sampled + 1
     die = {DIE: {"needles": [texts[i] for i in poison], "how": "sigkill"}}
     process = [die, *SIX_OPS]
     reference = make_recipe(tmp_path, data, "reference", process, fault_tolerance=FAST)
     assert datamill("run", "--config", reference, "--job_id", "reference") == 0
     poisoned = {i // 20 for i in poison}
     assert narrowings(tmp_path / "jobs" / "reference") == len(poisoned)
-    recipe = make_recipe(tmp_path, data, "chaos", process, fault_tolerance=FAST)
+    recipe = make_recipe(tmp_path, data, "chaos", process, fault_tolerance=FAST, executor_type=executor)
     job_dir = tmp_path / "jobs" / "chaos"
     rng = random.Random(17)
     kills = 0  # failed partitions go to the back of the queue: most runs end narrowing
-    for _ in range(16):
+    for _ in range(size.runs):
         proc = jobproc.start(recipe, "--job_id", "chaos")
         if kills % 2 == 0:  # while a partition is narrowed down: its probes run
             seen = narrowings(job_dir)
@@ -184,14 +208,14 @@ def test_chaos_kills_while_poison_samples_are_narrowed_down(datamill, corpus, tm
             jobproc.wait_for(lambda: False, rng.uniform(0.0, 1.0), proc)
         else:
             before = jobproc.committed(job_dir) if (job_dir / "results").is_dir() else 0
-            target = before + rng.randint(1, 8)
+            target = before + rng.randint(1, size.commits)
             jobproc.wait_for(lambda n=target: jobproc.committed(job_dir) >= n, 60, proc)
         if proc.poll() is not None:
             assert proc.returncode == 0, proc.stdout.read().decode() if proc.stdout else ""
             break
         jobproc.kill_group(proc)
         kills += 1
-    assert kills >= 8, f"only {kills} kills: make the job longer"
+    assert kills >= size.kills, f"only {kills} kills: make the job longer"
     assert narrowings(job_dir) > len(poisoned), "no narrowing was interrupted: the test proves nothing"
     if proc.returncode != 0:
         assert datamill("run", "--config", recipe, "--job_id", "chaos") == 0

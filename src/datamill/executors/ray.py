@@ -194,18 +194,21 @@ def _run_on_ray(task: PartitionTask, relay: Any, token: str) -> PartitionResult:
 
 
 def _storage_probe(directory: str, token: str, expect: str) -> str:
-    """On one node: read the driver's file in ``directory``, write this node's; '' or what failed."""
+    """On one node: read the driver's file in ``directory`` (a directory of the
+    job directory's own), write this node's; '' or what failed."""
     node = _node_name()
+    probe = Path(directory)
+    driver, mine = probe / "driver", probe / f"node-{token}"
     try:
-        seen = (Path(directory) / "driver").read_text()
+        seen = driver.read_text()
     except OSError as exc:
-        return f"node {node} cannot read the job directory {directory}: {exc.strerror or exc}"
+        return f"node {node} cannot read the job directory {probe.parent} ({driver}: {exc.strerror or exc})"
     if seen != expect:
-        return f"node {node} sees another directory at {directory} (a file the driver wrote differs)"
+        return f"node {node} sees another directory at {probe.parent} (the file {driver} differs)"
     try:
-        (Path(directory) / f"node-{token}").write_text(node)
+        mine.write_text(node)
     except OSError as exc:
-        return f"node {node} cannot write to the job directory {directory}: {exc.strerror or exc}"
+        return f"node {node} cannot write to the job directory {probe.parent} ({mine}: {exc.strerror or exc})"
     return ""
 
 
@@ -432,17 +435,48 @@ class RayExecutor:
         cpus = float(ray.cluster_resources().get("CPU", 0))  # as many tasks at once as there are CPUs for
         if cpus:
             self.slots = max(1, int(cpus // max(self.resources.num_cpus, 0.001)))
+        self._check_fits(ray)
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=True)
+        # On the driver's node, and nowhere else: it is lost with the driver only. (Soft
+        # affinity sends it away from a node with no CPU, such as a cluster's head.)
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         relay_cls = ray.remote(num_cpus=0, max_restarts=0)(_Relay)
-        self._relay = relay_cls.options(scheduling_strategy=here).remote()  # with the driver: lost with it
+        self._relay = relay_cls.options(scheduling_strategy=here).remote()
         ray.get(self._relay.sync.remote())
         opts = {"max_retries": 0, "retry_exceptions": False, **self.resources.options()}
         self._remote = ray.remote(**opts)(_run_on_ray)
         self._probe_remote = ray.remote(max_calls=1, **opts)(_run_on_ray)  # a fresh worker, gone after
         if self.job_dir is not None:
             self.nodes = check_shared_storage(ray, self.job_dir)
+
+    def _check_fits(self, ray: Any) -> None:
+        """A task that no node has the CPUs or memory for waits in Ray forever,
+        without a word: on the Ray this job started, that is an error now; on a
+        cluster, a warning (an autoscaler may add a node that fits)."""
+        need = self.resources
+        nodes: list[dict[str, float]] = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+        if any(r.get("CPU", 0) >= need.num_cpus and r.get("memory", 0) >= need.memory_bytes for r in nodes):
+            return
+        largest = max(nodes, key=lambda r: (r.get("CPU", 0), r.get("memory", 0)), default={})
+        has = f"{largest.get('CPU', 0):g} CPU(s) and {largest.get('memory', 0) / 1024**3:.1f} GB of memory"
+        memory = f" and {need.memory_bytes / 1024**3:g} GB of memory" if need.memory_bytes else ""
+        asks = (
+            f"each partition task asks Ray for {need.num_cpus:g} CPU(s){memory} (the most an op of the "
+            "recipe asks for, with num_cpus or mem_required)"
+        )
+        if self.address is None:
+            raise ExecutorError(
+                f"{asks}, but the local Ray started for this job has {has} for tasks. Raise np (it "
+                "gets np CPUs) or lower what the op asks for. Nothing was processed."
+            )
+        log.warning(
+            "%s, but no node of the Ray cluster at %s has that much (the largest: %s): its tasks "
+            "wait until a node that fits joins the cluster.",
+            asks,
+            self.address,
+            has,
+        )
 
     def _stop_ray(self, ray: Any) -> None:
         if getattr(self, "_owns_ray", False):
