@@ -589,7 +589,10 @@ class RayExecutor:
             return
         now = time.monotonic()
         for ref, run in list(self._running.items()):
-            if run.stalled is None and now - run.since >= self.stall_timeout_s:
+            # The clock starts with the task's first event: until then it waits for a
+            # CPU in Ray's queue (twice as many tasks are in flight as there are CPUs).
+            started = run.pid is not None
+            if started and run.stalled is None and now - run.since >= self.stall_timeout_s:
                 where = f" in op '{run.op_name}'" if run.op_name else ""
                 run.stalled = PartitionStalled(
                     f"partition {run.task.spec.id} made no progress for {self.stall_timeout_s:g}s{where} "
