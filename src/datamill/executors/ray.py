@@ -526,9 +526,13 @@ class RayExecutor:
             self._check_stalls()
 
     def _dispatch(self) -> None:
+        # No more tasks in Ray than it has CPUs for. A task waiting in Ray's queue
+        # would start in a new worker process whenever a running task blocks (on
+        # a synchronous event, Ray lends its CPU out), and the extra workers are
+        # killed again once idle: each new one pays for importing the engine.
         while True:
             with self._lock:
-                if self._closed or not self._queue:
+                if self._closed or not self._queue or len(self._running) >= self.slots:
                     return
                 task, future = self._queue.popleft()
             if not future.set_running_or_notify_cancel():
