@@ -79,9 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args_list if not a.startswith("-")), None)
     if command in ("run", "resume") and not {"-h", "--help"} & set(args_list):
-        from datamill.prestart import start_forkserver
+        from datamill.prestart import runs_on_ray, start_forkserver
 
-        start_forkserver()  # workers get ready while the driver reads the job's state
+        if not runs_on_ray(args_list):
+            start_forkserver()  # workers get ready while the driver reads the job's state
     # What the imports make lives as long as the process: no collection while
     # they run, and none walks them afterwards (a resume allocates tens of
     # thousands of objects, and collections were a visible part of it).

@@ -20,7 +20,14 @@ class Executor(Protocol):
 
     def submit(self, task: PartitionTask) -> Future[PartitionResult]: ...
 
-    def shutdown(self) -> None: ...
+    def shutdown(self) -> None:
+        """Cancel queued tasks, let running ones finish; their events are all
+        delivered when it returns."""
+        ...
+
+    def close(self) -> None:
+        """Shut down, and wait until every process the executor started is gone."""
+        ...
 
     def kill(self) -> None:
         """Stop at once, abandoning running tasks."""

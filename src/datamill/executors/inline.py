@@ -37,6 +37,9 @@ class InlineExecutor:
     def shutdown(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
     def kill(self) -> None:
         pass
 

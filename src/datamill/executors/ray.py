@@ -11,8 +11,8 @@ decide what happens next. Probes run in a fresh Ray worker each
 Tasks send their events to a relay actor while they run; the pool's thread
 drains it and hands the events to the driver, which stays the only writer of
 the event log. An event that says where a task is (its start, each op's start)
-is sent synchronously, so a worker that dies right after has said which op it
-died in.
+is sent synchronously, with the events held since the last one, so a worker
+that dies right after has said which op it died in.
 
 Nothing but descriptors goes through Ray: a task reads its partition from the
 input and writes its result and ledger segments to the job directory, which
@@ -60,6 +60,9 @@ EXTRA_HINT = 'executor_type: ray needs Ray: pip install "datamill[ray]"'
 SYNC_EVENTS = frozenset({"PARTITION_START", "OP_START"})
 """Events a task waits to see delivered: they say where it is, should it die next."""
 STORAGE_CHECK_TIMEOUT_S = 120.0
+POLL_S = 0.25
+"""How often the pool's thread takes the relay's events when no task ends: each
+take is a call to the actor, and the monitor needs no fresher news."""
 SHUTDOWN_GRACE_S = 5.0
 """How long shutting down waits for running tasks before cancelling them."""
 
@@ -152,8 +155,8 @@ class _Relay:
     def __init__(self) -> None:
         self._events: list[tuple[str, dict[str, Any]]] = []
 
-    def put(self, token: str, event: dict[str, Any]) -> None:
-        self._events.append((token, event))
+    def put(self, token: str, events: list[dict[str, Any]]) -> None:
+        self._events.extend((token, event) for event in events)
 
     def sync(self) -> None:
         """Returns once everything this caller sent before is held."""
@@ -171,26 +174,53 @@ def _node_name() -> str:
     return f"{ip}/{ctx.get_node_id()[:8]}"
 
 
+_settled = False
+
+
+def _settle_worker() -> None:
+    """Once per Ray worker: import the engine and the built-in ops, then freeze
+    what exists (Ray's own modules included), as the local pool's fork server
+    does: no garbage collection walks those objects again."""
+    global _settled
+    if _settled:
+        return
+    import gc
+
+    gc.disable()
+    try:
+        import datamill.engine.partition
+        import datamill.ops.builtin  # noqa: F401
+    finally:
+        gc.freeze()
+        gc.enable()
+    _settled = True
+
+
 def _run_on_ray(task: PartitionTask, relay: Any, token: str) -> PartitionResult:
     """What a Ray worker runs: the partition function, its events sent to ``relay``."""
     import ray
 
+    _settle_worker()
     from datamill.engine.partition import run_task, set_event_sink
 
     node = _node_name()
+    held: list[dict[str, Any]] = []
 
     def sink(event: dict[str, Any]) -> None:
+        # Held until the next event that says where the task is (an op's end is
+        # soon followed by the next op's start), then sent together and waited for.
         event["node"] = node
-        ref = relay.put.remote(token, event)
+        held.append(event)
         if event["type"] in SYNC_EVENTS:
-            ray.get(ref)
+            ray.get(relay.put.remote(token, held[:]))
+            held.clear()
 
     set_event_sink(sink)
     try:
         return run_task(task)
     finally:
         set_event_sink(None)
-        ray.get(relay.sync.remote())  # every event is held before the result is seen
+        ray.get(relay.put.remote(token, held))  # every event is held before the result is seen
 
 
 def _storage_probe(directory: str, token: str, expect: str) -> str:
@@ -333,7 +363,8 @@ class RayExecutor:
         self._kill = False
         self._broken: ExecutorError | None = None
         self._wake = threading.Event()
-        self._idle = threading.Event()
+        self._drained = threading.Event()
+        """Set when the pool's thread has no task left (Ray may still be stopping)."""
         self._thread = threading.Thread(target=self._run, name="datamill-ray", daemon=True)
         self._thread.start()
 
@@ -357,16 +388,21 @@ class RayExecutor:
             return [r.pid for r in self._running.values() if r.pid is not None and r.host == here]
 
     def shutdown(self) -> None:
-        """Cancel queued tasks, let running ones finish, stop Ray if this job started it."""
+        """Cancel queued tasks and let running ones finish (their events all
+        delivered). A Ray this job started goes on stopping in the background
+        (it takes a second or two): :meth:`close` waits for that."""
         with self._lock:
-            if self._closed:
-                return
-            self._closed = True
             pending = list(self._queue)
             self._queue.clear()
+            self._closed = True
         for _, future in pending:
             future.cancel()
         self._wake.set()
+        self._drained.wait()
+
+    def close(self) -> None:
+        """Shut down and wait until a Ray this job started has stopped."""
+        self.shutdown()
         self._thread.join()
 
     def kill(self) -> None:
@@ -400,6 +436,7 @@ class RayExecutor:
                 exc = ExecutorError(f"the Ray executor's thread failed: {type(exc).__name__}: {exc}")
             self._break(exc)
         finally:
+            self._drained.set()
             self._stop_ray(ray)
 
     def _start_ray(self) -> None:
@@ -412,6 +449,7 @@ class RayExecutor:
         finally:
             quiet.setLevel(level)
         self._prepare()
+
         self.ray_start_seconds = time.perf_counter() - started
 
     def _init_ray(self) -> None:
@@ -443,12 +481,12 @@ class RayExecutor:
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         relay_cls = ray.remote(num_cpus=0, max_restarts=0)(_Relay)
         self._relay = relay_cls.options(scheduling_strategy=here).remote()
-        ray.get(self._relay.sync.remote())
         opts = {"max_retries": 0, "retry_exceptions": False, **self.resources.options()}
         self._remote = ray.remote(**opts)(_run_on_ray)
         self._probe_remote = ray.remote(max_calls=1, **opts)(_run_on_ray)  # a fresh worker, gone after
-        if self.job_dir is not None:
+        if self.job_dir is not None:  # (while the relay's worker starts)
             self.nodes = check_shared_storage(ray, self.job_dir)
+        ray.get(self._relay.sync.remote())
 
     def _check_fits(self, ray: Any) -> None:
         """A task that no node has the CPUs or memory for waits in Ray forever,
@@ -513,12 +551,12 @@ class RayExecutor:
             self._dispatch()
             refs = list(self._running)
             if refs:
-                ready, _ = ray.wait(refs, num_returns=1, timeout=0.1)
+                ready, _ = ray.wait(refs, num_returns=1, timeout=POLL_S)
                 if ready:  # and all the others that are done
                     ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
             else:
                 ready = []
-                self._wake.wait(0.1)
+                self._wake.wait(POLL_S)
                 self._wake.clear()
             self._deliver_events()
             for ref in ready:

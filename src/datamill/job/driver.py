@@ -262,6 +262,8 @@ class Driver:
         self._retries: list[tuple[PartitionSpec, int]] = []
         self._skip_join: SkipJoin | None = None
         self._executor: Executor | None = None
+        self._closing: Executor | None = None
+        """The executor shut down, still stopping (a Ray): closed at the job's end."""
         self._early: dict[Future[PartitionResult], PartitionTask] = {}
         self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.events = EventLog(self.layout.event_logs, job_id, recipe.event_logging)
@@ -299,6 +301,9 @@ class Driver:
             finally:
                 if self._executor is not None:  # (only if _run failed before scheduling)
                     self._executor.kill()
+                    self._executor.close()
+                if self._closing is not None:  # (Ray stopped while the job exported)
+                    self._closing.close()
 
     def _run(self, plan: Plan, scan: ResultsScan, join: bool) -> JobOutcome:
         layout = self.layout
@@ -583,6 +588,7 @@ class Driver:
             if self._skip_join is not None:
                 self._skip_join.close()
             executor.shutdown()
+            self._closing = executor
             self._note_startup(executor)
             self._drain()
             self.index.close()
