@@ -30,9 +30,10 @@ def test_executor_type_ray_without_ray_says_what_to_install(
     assert out == ""
     assert err == (
         'error: executor_type: ray needs Ray: pip install "datamill[ray]" '
-        f"(Ray is not installed in this Python environment, {sys.executable}).\n"
+        f"(Ray is not installed in this Python environment, {sys.executable}). Nothing was done.\n"
     )
     assert not (tmp_path / "noray.jsonl").exists()
+    assert not (tmp_path / "jobs" / "noray").exists()  # (refused before the job directory is made)
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from datamill.cli.common import add_job_argument, job_dir, reject_extra
 from datamill.cli.run import print_outcome
 from datamill.config import load_recipe
 from datamill.errors import ConfigError
+from datamill.executors import require_executor
 from datamill.job.driver import RunRequest, run_job
 
 
@@ -32,6 +33,7 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
         raise ConfigError(f"Job {config.parent} has no config.yaml: it never started, or it is not a job.")
     here = {"work_dir": str(config.parent.parent), "job_id": config.parent.name}  # (if it was moved)
     recipe = load_recipe(config, here)
+    require_executor(recipe.executor_type)
     outcome = run_job(RunRequest(recipe, config.parent.name, config, force=args.force), err)
     print_outcome(outcome, Console(soft_wrap=True))
     return outcome.exit_code

@@ -13,6 +13,7 @@ from datamill.cli.common import EXIT_CODES
 from datamill.cli.run_recipe import check_flags, find_recipe, keep_planned_partitions, with_insert_batch
 from datamill.config import Recipe, parse_overrides
 from datamill.errors import ConfigError, JobError
+from datamill.executors import require_executor
 from datamill.job.driver import JobOutcome, RunRequest, run_job
 
 DESCRIPTION = """\
@@ -136,6 +137,7 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
         retry_failed=args.retry_failed,
         skip_processed=args.skip_processed,
     )
+    require_executor(recipe.executor_type)
     outcome = run_job(request, err)
     print_outcome(outcome, Console(soft_wrap=True))
     return outcome.exit_code

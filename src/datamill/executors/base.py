@@ -36,6 +36,22 @@ class Executor(Protocol):
     def worker_pids(self) -> list[int]: ...
 
 
+def require_executor(kind: str) -> None:
+    """Refuse, before a job directory is made, an executor whose library is
+    missing (found without importing it: importing Ray takes half a second)."""
+    if kind == "ray":
+        import importlib.util
+        import sys
+
+        from datamill.errors import ConfigError
+
+        if importlib.util.find_spec("ray") is None:
+            raise ConfigError(
+                'executor_type: ray needs Ray: pip install "datamill[ray]" (Ray is not installed '
+                f"in this Python environment, {sys.executable}). Nothing was done."
+            )
+
+
 def make_executor(
     kind: str,
     workers: int,

@@ -16,8 +16,9 @@ that dies right after has said which op it died in.
 
 Nothing but descriptors goes through Ray: a task reads its partition from the
 input and writes its result and ledger segments to the job directory, which
-must therefore be on storage every node sees. That is checked when the pool
-starts (:func:`check_shared_storage`), before any partition runs.
+must therefore be on storage every node sees. On a cluster, that is checked
+when the pool starts (:func:`check_shared_storage`), before any partition
+runs; a Ray the job starts itself has one node, this machine.
 
 ``address`` None or ``"local"`` starts a Ray of ``workers`` CPUs for this job
 (it shuts down with the job, and dies with the driver: Ray's processes share
@@ -484,7 +485,9 @@ class RayExecutor:
         opts = {"max_retries": 0, "retry_exceptions": False, **self.resources.options()}
         self._remote = ray.remote(**opts)(_run_on_ray)
         self._probe_remote = ray.remote(max_calls=1, **opts)(_run_on_ray)  # a fresh worker, gone after
-        if self.job_dir is not None:  # (while the relay's worker starts)
+        if self._owns_ray:  # (its only node is this machine: nothing to check)
+            self.nodes = 1
+        elif self.job_dir is not None:  # (while the relay's worker starts)
             self.nodes = check_shared_storage(ray, self.job_dir)
         ray.get(self._relay.sync.remote())
 
