@@ -209,16 +209,7 @@ def test_lost_nodes_cost_the_partitions_they_ran_a_retry_on_the_nodes_left(
     "sig",
     [
         pytest.param(signal.SIGINT, id="ctrl-c"),
-        pytest.param(
-            signal.SIGTERM,
-            id="sigterm",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="KNOWN BUG: the local Ray's GCS and raylet are in the driver's process group; "
-                "SIGTERM to the group kills them, and the driver aborts (SIGABRT) with the job "
-                "left 'running' instead of 'stopped'",
-            ),
-        ),
+        pytest.param(signal.SIGTERM, id="sigterm"),
     ],
 )
 def test_a_signal_to_the_drivers_process_group_stops_the_job_gracefully(

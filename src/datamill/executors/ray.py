@@ -30,13 +30,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import secrets
 import socket
+import subprocess
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,8 @@ from datamill.events.types import EventType
 log = logging.getLogger(__name__)
 
 EXTRA_HINT = 'executor_type: ray needs Ray: pip install "datamill[ray]"'
+NO_FAILURE_HANDLER = "RAY_DISABLE_FAILURE_SIGNAL_HANDLER"
+_handler_disabled_here = False
 SYNC_EVENTS = frozenset({"PARTITION_START", "OP_START"})
 """Events a task waits to see delivered: they say where it is, should it die next."""
 STORAGE_CHECK_TIMEOUT_S = 120.0
@@ -69,7 +73,18 @@ SHUTDOWN_GRACE_S = 5.0
 
 
 def import_ray() -> Any:
-    """The ``ray`` module, or a ConfigError naming the extra to install."""
+    """The ``ray`` module, or a ConfigError naming the extra to install.
+
+    Ray's core library installs a crash handler for SIGTERM in the driver
+    that prints a stack and aborts the process, over the driver's own handler
+    (stop scheduling, let running partitions finish). It does not when
+    ``RAY_DISABLE_FAILURE_SIGNAL_HANDLER`` is set as it is first imported: set
+    here for the driver, and kept from the processes a local Ray starts
+    (:func:`_signals_left_to_the_driver`), whose crash reports stay."""
+    global _handler_disabled_here
+    if "ray" not in sys.modules and NO_FAILURE_HANDLER not in os.environ:
+        os.environ[NO_FAILURE_HANDLER] = "1"
+        _handler_disabled_here = True
     try:
         import ray
     except ImportError:
@@ -165,6 +180,43 @@ class _Relay:
     def take(self) -> list[tuple[str, dict[str, Any]]]:
         events, self._events = self._events, []
         return events
+
+
+@contextlib.contextmanager
+def _signals_left_to_the_driver(ray: Any, starts_ray: bool) -> Iterator[None]:
+    """Around ``ray.init``: keep the driver's signals the driver's.
+
+    - The crash handler :func:`import_ray` keeps out of the driver is left
+      to the processes Ray starts.
+    - With ``starts_ray``, a local Ray's processes (GCS, raylet and, through
+      the raylet, its workers) each start in a session of their own, out of
+      the driver's process group: a signal to the group (Ctrl-C in a
+      terminal, ``kill -TERM -PGID``, ``timeout``, batch schedulers) is the
+      driver's to handle, and running partitions cannot finish if Ray's
+      processes died of it. They still die with the driver: Ray ties each to
+      it with the kernel's parent-death signal, whatever its session. (Ray
+      does the same on Windows. This wraps the class Ray starts its
+      processes with, when it is where it is expected; else Ray starts as it
+      would, in the group.)"""
+    services = getattr(getattr(ray, "_private", None), "services", None)
+    popen = getattr(services, "ConsolePopen", None)
+    wrap = starts_ray and isinstance(popen, type) and issubclass(popen, subprocess.Popen)
+    if wrap:
+
+        class Detached(popen):  # type: ignore[misc,valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                kwargs.setdefault("start_new_session", True)
+                env = kwargs.get("env")
+                if env is not None and _handler_disabled_here:
+                    kwargs["env"] = {k: v for k, v in env.items() if k != NO_FAILURE_HANDLER}
+                super().__init__(*args, **kwargs)
+
+        services.ConsolePopen = Detached  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        if wrap:
+            services.ConsolePopen = popen  # type: ignore[union-attr]
 
 
 def _node_name() -> str:
@@ -458,15 +510,17 @@ class RayExecutor:
         if ray.is_initialized():
             self._owns_ray = False
         elif self.address is None:
-            ray.init(
-                num_cpus=self.slots,
-                include_dashboard=False,
-                log_to_driver=False,  # (a task's errors come back as its result)
-                configure_logging=False,
-            )
+            with _signals_left_to_the_driver(ray, starts_ray=True):
+                ray.init(
+                    num_cpus=self.slots,
+                    include_dashboard=False,
+                    log_to_driver=False,  # (a task's errors come back as its result)
+                    configure_logging=False,
+                )
             self._owns_ray = True
         else:
-            ray.init(address=self.address, log_to_driver=False, configure_logging=False)
+            with _signals_left_to_the_driver(ray, starts_ray=False):
+                ray.init(address=self.address, log_to_driver=False, configure_logging=False)
             self._owns_ray = False
 
     def _prepare(self) -> None:
