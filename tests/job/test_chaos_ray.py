@@ -206,18 +206,20 @@ def test_lost_nodes_cost_the_partitions_they_ran_a_retry_on_the_nodes_left(
 
 
 @pytest.mark.parametrize(
-    "sig",
+    ("sig", "group"),
     [
-        pytest.param(signal.SIGINT, id="ctrl-c"),
-        pytest.param(signal.SIGTERM, id="sigterm"),
+        pytest.param(signal.SIGINT, True, id="ctrl-c"),
+        pytest.param(signal.SIGTERM, True, id="sigterm-to-the-group"),
+        pytest.param(signal.SIGTERM, False, id="sigterm-to-the-driver"),
     ],
 )
 def test_a_signal_to_the_drivers_process_group_stops_the_job_gracefully(
-    datamill, corpus, tmp_path: Path, ray_tmpdir: Path, sig: signal.Signals
+    datamill, corpus, tmp_path: Path, ray_tmpdir: Path, sig: signal.Signals, group: bool
 ) -> None:
     """Ctrl-C in a terminal signals the whole foreground process group; so do
     `timeout`, batch schedulers and process managers with SIGTERM. The
-    driver's stop must not be undone by Ray's own processes dying of it."""
+    driver's stop must not be undone by Ray's own processes dying of it, nor
+    by the crash handler Ray's core library installs in the driver."""
     data = corpus(200)
     process = [*SIX_OPS, {"tests.job.user_ops:SlowMapper": {"delay_s": 1.0}}]
     stop = {"stop_timeout_s": 20}
@@ -226,7 +228,10 @@ def test_a_signal_to_the_drivers_process_group_stops_the_job_gracefully(
     proc = jobproc.start(recipe, "--job_id", "signal")
     try:
         assert jobproc.wait_for(lambda: jobproc.committed(job_dir) >= 2, 90, proc)
-        os.killpg(proc.pid, sig)
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         assert proc.wait(timeout=30) == 130
     finally:
         jobproc.kill_group(proc)
