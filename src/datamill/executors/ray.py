@@ -417,6 +417,8 @@ class RayExecutor:
         self._broken: ExecutorError | None = None
         self._wake = threading.Event()
         self._drained = threading.Event()
+        self._relay_up: Any = None
+        """Until the relay is seen up: the reference of its first call."""
         """Set when the pool's thread has no task left (Ray may still be stopping)."""
         self._thread = threading.Thread(target=self._run, name="datamill-ray", daemon=True)
         self._thread.start()
@@ -543,7 +545,10 @@ class RayExecutor:
             self.nodes = 1
         elif self.job_dir is not None:  # (while the relay's worker starts)
             self.nodes = check_shared_storage(ray, self.job_dir)
-        ray.get(self._relay.sync.remote())
+        # Not waited for here: the first tasks load the engine while the relay's
+        # worker starts (their first event waits for it), and its events are
+        # taken once it is up.
+        self._relay_up = self._relay.sync.remote()
 
     def _check_fits(self, ray: Any) -> None:
         """A task that no node has the CPUs or memory for waits in Ray forever,
@@ -603,7 +608,7 @@ class RayExecutor:
             if kill or (closed_at is not None and time.monotonic() - closed_at > SHUTDOWN_GRACE_S):
                 self._cancel_all()  # (what they committed stays committed)
             if closed and not self._running:
-                self._deliver_events()
+                self._deliver_events(must=True)
                 return
             self._dispatch()
             refs = list(self._running)
@@ -615,7 +620,7 @@ class RayExecutor:
                 ready = []
                 self._wake.wait(POLL_S)
                 self._wake.clear()
-            self._deliver_events()
+            self._deliver_events(must=bool(ready))
             for ref in ready:
                 self._finish(ref)
             self._check_stalls()
@@ -646,7 +651,14 @@ class RayExecutor:
             if self.first_dispatch is None:
                 self.first_dispatch = time.time()
 
-    def _deliver_events(self) -> None:
+    def _deliver_events(self, must: bool = False) -> None:
+        """Hand the relay's events to the driver; ``must``: even if that means
+        waiting for the relay to be up (a task has ended: its events come first)."""
+        if self._relay_up is not None:
+            up, _ = self._ray.wait([self._relay_up], timeout=0)
+            if not up and not must:
+                return
+            self._relay_up = None  # (up; or else a relay that never came up fails below)
         try:
             events = self._ray.get(self._relay.take.remote(), timeout=30)
         except Exception as exc:
