@@ -10,10 +10,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from datamill.cli.common import add_job_argument, reject_extra
+from datamill.cli.common import JOB_HELP, add_job_argument, reject_extra
 from datamill.control.jobs import DEFAULT_BASE_DIR, format_time, list_jobs
 from datamill.control.monitor import JobProgressMonitor, watch
 from datamill.control.stopper import JobStopper
+from datamill.errors import ConfigError
 from datamill.events.log import EVENTS_FILE
 from datamill.events.read import EventReader
 
@@ -34,9 +35,13 @@ def add_parser(sub: Any) -> None:
     m.set_defaults(handler=monitor)
 
     s = sub.add_parser(
-        "stop", help="stop a running job", description="Stop a running job; it stays resumable."
+        "stop",
+        help="stop a running job, or list running jobs",
+        description="Stop a running job; it stays resumable. With --list, list the running jobs instead.",
     )
-    add_job_argument(s)
+    s.add_argument("job", metavar="JOB", nargs="?", help=JOB_HELP + "; not with --list")
+    _base(s)
+    s.add_argument("--list", action="store_true", help="list the running jobs instead of stopping one")
     s.add_argument("--force", action="store_true", help="SIGKILL the driver and its workers at once")
     s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait after SIGTERM (default 30)")
     s.set_defaults(handler=stop)
@@ -50,6 +55,8 @@ def add_parser(sub: Any) -> None:
 
 def monitor(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     reject_extra(extra)
+    if args.interval <= 0:
+        raise ConfigError(f"--interval must be a number of seconds above 0 (got {args.interval:g}).")
     mon = JobProgressMonitor(args.job, args.base_dir)
     out = Console(soft_wrap=True)
     if args.json:
@@ -66,6 +73,15 @@ def monitor(args: argparse.Namespace, extra: list[str], err: Console) -> int:
 
 def stop(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     reject_extra(extra)
+    if args.list:
+        if args.job:
+            raise ConfigError(
+                f"stop --list lists running jobs and takes no JOB (got '{args.job}'); drop one."
+            )
+        args.running, args.json = True, False
+        return jobs(args, [], err)
+    if not args.job:
+        raise ConfigError("stop needs the JOB to stop (its id or directory), or --list to list running jobs.")
     result = JobStopper(args.job, args.base_dir).stop_job(force=args.force, timeout=args.timeout)
     out = Console(soft_wrap=True)
     out.print(f"{result['job_id']}: {result['message']}", highlight=False)
@@ -104,5 +120,5 @@ def jobs(args: argparse.Namespace, extra: list[str], err: Console) -> int:
             f"{row['duration_seconds']:.0f}s",
             note,
         )
-    Console(soft_wrap=True).print(table if rows else "no jobs")
+    Console(soft_wrap=True).print(table if rows else "no running jobs" if args.running else "no jobs")
     return 0
