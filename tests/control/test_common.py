@@ -70,7 +70,8 @@ def test_list_running_jobs_and_stop_list_see_only_running_jobs(
         capsys.readouterr()
         assert datamill("stop", "--list", "--base-dir", base) == 0
         listed = capsys.readouterr().out
-        assert "busy" in listed and "done" not in listed
+        assert "done" not in listed
+        assert [line.split()[:2] for line in listed.splitlines()] == [["job", "id"], ["busy", "running"]]
         assert datamill("stop", "busy", "--base-dir", base, "--timeout", "20") == 0
         assert proc.wait(timeout=10) == 130
     finally:

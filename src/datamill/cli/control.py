@@ -13,6 +13,7 @@ from rich.table import Table
 from datamill.cli.common import JOB_HELP, add_job_argument, reject_extra
 from datamill.control.jobs import DEFAULT_BASE_DIR, format_time, list_jobs
 from datamill.control.monitor import JobProgressMonitor, watch
+from datamill.control.render import columns
 from datamill.control.stopper import JobStopper
 from datamill.errors import ConfigError
 from datamill.events.log import EVENTS_FILE
@@ -105,6 +106,10 @@ def jobs(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
+    out = Console(soft_wrap=True)
+    if not rows or not out.is_terminal:  # piped: plain columns, nothing cut to a terminal's width
+        print(_plain_jobs(rows) if rows else "no running jobs" if args.running else "no jobs")
+        return 0
     table = Table(title=f"Jobs in {args.base_dir.resolve()}", title_justify="left")
     for col in ("job id", "status", "progress", "started", "duration", "note"):
         table.add_column(col, no_wrap=col == "job id")
@@ -120,5 +125,23 @@ def jobs(args: argparse.Namespace, extra: list[str], err: Console) -> int:
             f"{row['duration_seconds']:.0f}s",
             note,
         )
-    Console(soft_wrap=True).print(table if rows else "no running jobs" if args.running else "no jobs")
+    out.print(table)
     return 0
+
+
+def _plain_jobs(rows: list[dict[str, Any]]) -> str:
+    head = ("job id", "status", "progress", "started", "duration", "note")
+    cells = [
+        (
+            row["job_id"],
+            row["status"],
+            f"{row['progress_percentage']:.1f}%",
+            format_time(row["start_time"]),
+            f"{row['duration_seconds']:.0f}s",
+            f"{row['skipped_event_lines']} unreadable event line(s)"
+            if row.get("skipped_event_lines")
+            else "",
+        )
+        for row in rows
+    ]
+    return "\n".join(columns(head, cells, left={0, 1, 3, 5}))

@@ -32,7 +32,7 @@ from datamill.control.jobs import (
     job_info,
 )
 from datamill.control.partitions import checkpoint_summary, partition_details
-from datamill.control.render import render
+from datamill.control.render import LIST_UP_TO, render
 from datamill.control.report import (
     EventLogInfo,
     JobOverview,
@@ -87,7 +87,8 @@ class JobProgressMonitor:
     def display_progress(self, detailed: bool = False, console: Console | None = None) -> dict[str, Any]:
         """Print the job's current progress; return it as a dict."""
         self.refresh()
-        report = self.report(detailed=True)  # the text lists a few partitions even without --detailed
+        few = self.plan is not None and len(self.plan.partitions) <= LIST_UP_TO
+        report = self.report(detailed or few)  # the text lists a few partitions even without --detailed
         out = console or Console(soft_wrap=True)
         for text, style in render(report, detailed):
             out.print(text, style=style or None, markup=False, highlight=False, soft_wrap=True)

@@ -78,12 +78,11 @@ def _progress(r: ProgressReport) -> list[Line]:
 
 def _partitions(r: ProgressReport, detailed: bool) -> list[Line]:
     details = r.partition_status.partitions
-    if details is None:
-        return []
     lines: list[Line] = [("", ""), ("Partition status", "bold")]
-    if not detailed and len(details) > LIST_UP_TO:
+    if details is None or (not detailed and len(details) > LIST_UP_TO):
         counts = ", ".join(f"{n:,} {status}" for status, n in r.partition_status.counts.items())
-        return [*lines, (f"   {len(details):,} partitions ({counts}); --detailed lists each", "")]
+        total = r.overall_progress.partitions_total
+        return [*lines, (f"   {total:,} partitions ({counts}); --detailed lists each", "")]
     pending = [d for d in details if d.status == "pending"]
     compact = detailed and len(pending) > LIST_UP_TO
     for d in details:
@@ -147,14 +146,20 @@ def _ops(r: ProgressReport) -> list[Line]:
         )
         for m in r.operation_metrics
     ]
-    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     lines: list[Line] = [("", ""), ("Ops (totals over committed partitions)", "bold")]
+    return lines + [("   " + line, "") for line in columns(head, rows, left={1})]
+
+
+def columns(head: tuple[str, ...], rows: list[tuple[str, ...]], left: set[int]) -> list[str]:
+    """Rows of cells as aligned text, each column as wide as its widest cell (nothing cut)."""
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    out = []
     for row in [head, *rows]:
         cells = [
-            c.ljust(w) if i == 1 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
-        lines.append(("   " + "  ".join(cells).rstrip(), ""))
-    return lines
+        out.append("  ".join(cells).rstrip())
+    return out
 
 
 def _checkpoints(r: ProgressReport, detailed: bool) -> list[Line]:
