@@ -8,6 +8,7 @@ pipe drops.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from datamill.control.partitions import pending_ranges
@@ -150,7 +151,7 @@ def _ops(r: ProgressReport) -> list[Line]:
     return lines + [("   " + line, "") for line in columns(head, rows, left={1})]
 
 
-def columns(head: tuple[str, ...], rows: list[tuple[str, ...]], left: set[int]) -> list[str]:
+def columns(head: Sequence[str], rows: Sequence[Sequence[str]], left: set[int]) -> list[str]:
     """Rows of cells as aligned text, each column as wide as its widest cell (nothing cut)."""
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     out = []
