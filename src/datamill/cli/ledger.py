@@ -66,9 +66,9 @@ def add_parser(sub: Any) -> None:
         "cleanup",
         help="list, then with --yes remove, finished old jobs (never a running one)",
         description="List the finished jobs not touched for --older-than, with what removing each "
-        "takes along (its record ledger, its output if inside the job directory) and what stays "
-        "(an export, event logs or checkpoints outside it are never removed). Nothing is removed "
-        "without --yes.",
+        "takes along (its record ledger, its output if inside the job directory, its event logs and "
+        "checkpoints wherever event_log_dir and checkpoint_dir put them) and what stays (an export "
+        "outside the job directory is never removed). Nothing is removed without --yes.",
     )
     cl.add_argument("base_dir", type=Path, help="a directory of job directories, or one job's directory")
     cl.add_argument("--older-than", default="7d", help="age such as 7d, 12h (default 7d)")
@@ -160,7 +160,9 @@ def cleanup(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     print(f"{verb} {len(jobs)} finished job(s) untouched for {args.older_than}:")
     for job in jobs:
         print(f"  {job.job_dir} ({job.status}, ended {job.end_time}, {job.size_bytes / 1e6:,.1f} MB)")
-        print(f"    goes with it: {'; '.join(job.goes)}")
+        print(f"    goes with it: {job.goes[0]}")
+        for more in job.goes[1:]:
+            print(f"      and {more}")
         for kept in job.stays:
             print(f"    stays: {kept} (outside the job directory: not removed)")
     if not doing:

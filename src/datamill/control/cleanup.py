@@ -1,11 +1,14 @@
 """``datamill cleanup``: which finished jobs may go, what goes with them, what stays.
 
-A job directory holds the job's record ledger (often its only copy) and,
-by default, its output; removing it is final. So cleanup first lists each
-job it would remove with what that takes along and what it leaves (an export,
-event logs or checkpoints outside the job directory are never touched), and
-removes only when told to. A job that runs, or started since the listing,
-is never removed: each removal takes the job's lock first.
+A job's data lives in its job directory and, when the recipe put them
+elsewhere (``event_log_dir``, ``checkpoint_dir``), in its folders there; the
+job's summary records where. Removing a job removes all of it. The job
+directory holds the job's record ledger (often its only copy) and, by
+default, its output, so removing it is final: cleanup first lists each job it
+would remove with every place that goes and what stays (an export outside the
+job directory is never touched), and removes only when told to. A job that
+runs, or started since the listing, is never removed: each removal takes the
+job's lock first.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class OldJob:
     size_bytes: int
     goes: list[str] = field(default_factory=list)
     stays: list[str] = field(default_factory=list)
+    elsewhere: list[Path] = field(default_factory=list)
+    """The job's folders outside its directory (event logs, checkpoints), removed with it."""
 
 
 def old_jobs(base: Path, older_than_s: float) -> list[OldJob]:
@@ -61,12 +66,32 @@ def _describe(job: Path, status: str, summary: dict[str, object]) -> OldJob:
         stays.append(f"its output, {export}")
     elif export:
         (goes if _inside(Path(export), job) else stays).append(f"its output {export}")
+    elsewhere = []
+    for what, folder in _outside_folders(job, summary):
+        elsewhere.append(folder)
+        goes.append(f"its {what} in {folder}")
+    size = sum(_size(d) for d in (job, *elsewhere))
+    return OldJob(job, status, str(summary.get("end_time") or "?"), size, goes, stays, elsewhere)
+
+
+def _outside_folders(job: Path, summary: dict[str, object]) -> list[tuple[str, Path]]:
+    """The job's own folders under ``event_log_dir`` and ``checkpoint_dir``, when those are
+    outside its directory: ``{event_log_dir}/{job_id}`` and ``{checkpoint_dir}/{job_id}``."""
+    found = []
     for what, key in (("event logs", "event_log_dir"), ("checkpoints", "checkpoint_dir")):
         where = summary.get(key)
-        if where and not _inside(Path(str(where)), job):
-            stays.append(f"its {what} in {where}")
-    size = sum(p.stat().st_size for p in job.rglob("*") if p.is_file() and not p.is_symlink())
-    return OldJob(job, status, str(summary.get("end_time") or "?"), size, goes, stays)
+        if not where:
+            continue
+        folder = Path(str(where)).resolve()
+        if key == "event_log_dir" and folder.name == "event_logs":
+            folder = folder.parent  # {event_log_dir}/{job_id}/event_logs
+        if folder.name == job.name and folder.is_dir() and not _inside(folder, job):
+            found.append((what, folder))
+    return found
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def _inside(path: Path, job: Path) -> bool:
@@ -74,11 +99,13 @@ def _inside(path: Path, job: Path) -> bool:
 
 
 def remove(job: OldJob) -> bool:
-    """Remove the job's directory, unless it started running since it was listed."""
+    """Remove the job's directory and its folders elsewhere, unless it started running since it was listed."""
     try:
         with JobLock(job.job_dir / "job.lock", job.job_dir.name):
             if str(read_summary(job.job_dir).get("status")) not in FINISHED:
                 return False
+            for folder in job.elsewhere:  # first: a removal cut short leaves the summary that names them
+                shutil.rmtree(folder, ignore_errors=True)
             shutil.rmtree(job.job_dir)
     except JobError:
         return False

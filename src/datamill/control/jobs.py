@@ -19,6 +19,21 @@ from datamill.job.lock import is_locked
 
 DEFAULT_BASE_DIR = Path("outputs")
 
+FINAL_STATES = frozenset({"completed", "completed_with_failures", "failed", "stopped", "interrupted"})
+"""The statuses a job ends in: it will not change again until someone resumes it.
+``interrupted`` is a job whose summary says running but whose lock nobody holds
+(its driver died); the others are :class:`~datamill.job.summary.JobStatus` values."""
+
+
+def is_final(status: str) -> bool:
+    """Whether a job with this status has ended (see :data:`FINAL_STATES`)."""
+    return status in FINAL_STATES
+
+
+class JobNotFound(JobError, FileNotFoundError):
+    """No job by that id or path. Also a ``FileNotFoundError``, so code written
+    for Data-Juicer's monitor (``except FileNotFoundError``) works unchanged."""
+
 
 @dataclass
 class JobInfo:
@@ -109,12 +124,12 @@ def find_job(job: str, base_dir: Path | str = DEFAULT_BASE_DIR) -> Path:
     if len(matches) == 1:
         return matches[0]
     if not matches and path.is_dir():
-        raise JobError(
+        raise JobNotFound(
             f"{path} is not a job directory (it has no job_summary.json), and no job id under "
             f"{base.resolve()} starts with '{job}'."
         )
     if not matches:
-        raise JobError(
+        raise JobNotFound(
             f"No job '{job}': no such job directory, nor a job id under {base.resolve()}. Give the job's "
             "directory (the --work-dir of its run), or its id with --base-dir; list jobs with: "
             f"datamill jobs --base-dir {base}"

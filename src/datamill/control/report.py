@@ -31,6 +31,9 @@ class JobOverview(_Model):
     host: str | None
     config_hash: str | None
     resume_command: str | None
+    partition_size: int | None = None
+    """Rows per partition, as the plan cut them (None until the job has a plan)."""
+    max_partition_size_mb: float | None = None
 
 
 class OverallProgress(_Model):
@@ -53,10 +56,31 @@ class OverallProgress(_Model):
     """Time left at the observed rate; None when not running or no rate yet."""
 
 
+class PartitionOp(_Model):
+    """One op's work on one committed partition."""
+
+    index: int
+    name: str
+    seconds: float
+    rows_in: int
+    rows_out: int
+    rows_per_second: float | None
+
+
+class CheckpointSave(_Model):
+    """A partition's latest checkpoint after one op."""
+
+    op_index: int
+    op_name: str | None
+    time: str
+
+
 class PartitionDetail(_Model):
     partition_id: str
     status: str
+    """pending, running, retrying, completed or failed."""
     samples: int | None
+    """Rows read (committed), or rows in its range of the input (not yet committed)."""
     current_op: str | None
     ops_done: int
     checkpoints: int
@@ -64,6 +88,14 @@ class PartitionDetail(_Model):
     attempt: int
     node: str | None = None
     """Where its latest attempt ran: the Ray node (IP/node id), or the local pool's host."""
+    index: int | None = None
+    """Its position in the plan."""
+    rows_out: int | None = None
+    seconds: float | None = None
+    """The committed attempt's time, from reading its input to its commit."""
+    ops: list[PartitionOp] | None = None
+    """Per op, for a committed partition (from the commit index, so complete however the log rotated)."""
+    checkpoint_saves: list[CheckpointSave] = []
 
 
 class PartitionStatus(_Model):
@@ -80,15 +112,27 @@ class OperationMetric(_Model):
     rows_in: int
     rows_out: int
     rows_removed: int
+    """Rows the op dropped (a filter's work): rows in - rows out - rows failed."""
+    rows_failed: int = 0
+    """Rows the op raised on, set aside in the failed ledger."""
     rows_per_second: float | None
     runs: int
-    """How many partition runs of this op the events record."""
+    """How many committed partitions this op ran on."""
+
+
+class CheckpointByOp(_Model):
+    op_index: int
+    op_name: str | None
+    partitions: int
+    """Partitions whose latest checkpoint after this op is recorded."""
 
 
 class CheckpointSummary(_Model):
     saved: int
     loaded: int
     partitions_with_checkpoints: int
+    by_op: list[CheckpointByOp] = []
+    last_saved_time: str | None = None
 
 
 class EventLogInfo(_Model):

@@ -7,12 +7,16 @@ never signalled. A graceful stop sends SIGTERM (the driver finishes or
 abandons its partitions and records ``stopped``); after ``timeout`` seconds,
 or at once with ``force``, the driver and its workers get SIGKILL and the
 stopper records ``stopped`` itself. Either way the job stays resumable.
+
+``python -m datamill.control.stopper JOB [--force] [--timeout N] | --list`` is
+``datamill stop``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -113,3 +117,9 @@ def stop_job(
 ) -> dict[str, Any]:
     """Stop a running job (see :class:`JobStopper`)."""
     return JobStopper(job_id, base_dir).stop_job(force=force, timeout=timeout)
+
+
+if __name__ == "__main__":
+    from datamill.cli.main import main
+
+    sys.exit(main(["stop", *sys.argv[1:]]))

@@ -64,6 +64,8 @@ class EventReader:
     stats: ReadStats = field(default_factory=ReadStats)
     offsets: dict[int, int] = field(default_factory=dict)
     """Bytes read so far, by inode of each (possibly rotated) file."""
+    schema: pa.Schema = MONITOR_SCHEMA
+    """The fields parsed: the monitor's few by default, :data:`SCHEMA` for all of them."""
 
     def offsets_valid(self) -> bool:
         """Whether every remembered offset still ends a line of its file."""
@@ -107,13 +109,13 @@ class EventReader:
                 chunk = data if data.endswith(b"\n") or not data else data + b"\n"
             self.offsets[inode] = start + consumed
             seen.add(inode)
-            table, bad = parse_lines(chunk)
+            table, bad = parse_lines(chunk, self.schema)
             self.stats.lines += table.num_rows + bad
             self.stats.skipped += bad
             tables.append(table)
         for gone in set(self.offsets) - seen:
             del self.offsets[gone]  # rotated away for good; its inode may be reused
-        return pa.concat_tables(tables) if tables else MONITOR_SCHEMA.empty_table()
+        return pa.concat_tables(tables) if tables else self.schema.empty_table()
 
     @property
     def skipped_lines(self) -> int:

@@ -40,6 +40,8 @@ class PartitionView:
     retries: int = 0
     node: str | None = None
     """Where its latest attempt started: the Ray node, or the host of the local pool."""
+    saves: list[list[float]] = field(default_factory=list)
+    """``[op index, epoch]`` of its latest checkpoint after each op, in op order."""
 
 
 @dataclass
@@ -86,6 +88,10 @@ class EventStats:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EventStats:
+        """The stats saved by :meth:`to_json`; ValueError if saved by a version with other fields."""
+        width = len(fields(PartitionView))
+        if any(len(v) != width for v in data["partitions"].values()):
+            raise ValueError("a snapshot of another version: its partitions have other fields")
         stats = cls(
             events=data["events"],
             by_type=data["by_type"],
@@ -148,6 +154,7 @@ class EventStats:
                 self._view(pid).node = node
         self._count(table, EventType.PARTITION_RETRY, "retries")
         self._count(table, EventType.CHECKPOINT_SAVE, "checkpoints")
+        self._saves(table.filter(pc.equal(types, EventType.CHECKPOINT_SAVE.value)))
         ops = table.filter(pc.is_in(types, pa.array([EventType.OP_START.value, EventType.OP_COMPLETE.value])))
         ids = ops.column("partition_id")
         names = _last_by(ids, ops.column("op_name"))
@@ -178,6 +185,14 @@ class EventStats:
             if attr == "checkpoints" and view.checkpoints == 0:
                 self.partitions_with_checkpoints += 1
             setattr(view, attr, getattr(view, attr) + row["counts"])
+
+    def _saves(self, table: pa.Table) -> None:
+        columns = (table.column(c).to_pylist() for c in ("partition_id", "op_index", "epoch"))
+        for pid, index, epoch in zip(*columns, strict=True):
+            if index is None:
+                continue
+            view = self._view(pid)
+            view.saves = sorted([s for s in view.saves if s[0] != index] + [[index, epoch]])
 
     def _ops(self, table: pa.Table) -> None:
         if table.num_rows == 0:
