@@ -280,6 +280,7 @@ class Driver:
         self._done: dict[str, AnyResult] = {}
         """The committed partitions, as the run goes (the final report's source)."""
         self._run_record = RunRecord()
+        self._in_retry_round: set[str] = set()
         self._commits_this_run = 0
         me = identity()
         self.summary.driver_create_time, self.summary.driver_cmdline = me["create_time"], me["cmdline"]
@@ -333,6 +334,7 @@ class Driver:
         counts.samples_total = plan.total_rows
         counts.partitions_skipped = len(plan.partitions) - len(pending) - len(busy)
         self._retries = retry_rounds(layout, plan, committed) if self.request.retry_failed else []
+        self._in_retry_round = {spec.id for spec, _ in self._retries}
         for result in committed.values():
             self._count(result)
         self.summary.samples_at_run_start = counts.samples_read
@@ -824,8 +826,6 @@ class Driver:
         running: dict[Future[PartitionResult], PartitionTask],
     ) -> None:
         running[executor.submit(task)] = task
-        if not task.probe and task.failure is None and not task.retry_round:
-            self._run_record.started(task.spec.id)
 
     def _can_start(self, stager: PieceStager, task: PartitionTask) -> bool:
         """Whether the partition's input piece and skip list are on disk (a retry round skips nothing)."""
@@ -839,10 +839,17 @@ class Driver:
                 event = self._inbox.get_nowait()
             except queue.Empty:
                 return
-            if event["type"] == EventType.OP_FAILED.value:
-                self.summary.counts.op_failures += 1
-                self._run_record.op_failed(event.get("partition_id") or "")
+            self._note(event)
             self.events.write(event)
+
+    def _note(self, event: dict[str, Any]) -> None:
+        """What the final report and the summary learn from a worker's event."""
+        kind, pid = event["type"], event.get("partition_id") or ""
+        if kind == EventType.PARTITION_START.value and pid not in self._in_retry_round:
+            self._run_record.started(pid)  # an attempt (a retry round's run is not one)
+        elif kind == EventType.OP_FAILED.value:
+            self.summary.counts.op_failures += 1
+            self._run_record.op_failed(pid)
 
     def _committed(
         self, spec: PartitionSpec, result: PartitionResult, committed: dict[str, AnyResult]

@@ -85,7 +85,7 @@ class RunRecord:
     """What the driver saw of its partitions during this run."""
 
     attempts: dict[str, int] = field(default_factory=dict)
-    """Attempts started in this run, by partition."""
+    """Attempts started in this run (``PARTITION_START`` events), by partition."""
     op_failures: dict[str, int] = field(default_factory=dict)
     """``OP_FAILED`` events received in this run, by partition."""
 
