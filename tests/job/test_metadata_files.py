@@ -141,3 +141,20 @@ def test_a_stopped_run_leaves_its_report_and_the_resume_completes_it(
     assert report["partitions_by_status"] == {"completed": 10}
     assert all(p["attempts"] == 1 for p in report["partitions"])
     assert report["rows_in"] == 200
+
+
+def test_a_damaged_report_is_written_anew_and_said_so(datamill, corpus, tmp_path: Path) -> None:
+    recipe = jobproc.write_recipe(tmp_path, corpus(100), "dmg", SIX_OPS[:2], partition={"size": 50})
+    assert datamill("run", "--config", recipe, "--job_id", "dmg") == 0
+    job = tmp_path / "jobs" / "dmg"
+    path = job / "metadata" / "final_mapping_report.json"
+    path.write_bytes(path.read_bytes()[:200])
+    sorted((job / "results").glob("*.commit"))[1].unlink()  # one partition to redo
+    assert datamill("run", "--config", recipe, "--job_id", "dmg") == 0
+    report = metadata(job, "final_mapping_report")
+    assert report["runs"] == 1 and report["partitions_by_status"] == {"completed": 2}
+    assert [p["attempts"] for p in report["partitions"]] == [1, 1]
+    lines = (job / "event_logs" / "events.jsonl").read_text().splitlines()
+    warnings = [json.loads(line)["message"] for line in lines if '"WARNING"' in line]
+    assert any("final_mapping_report.json could not be read" in w for w in warnings)
+    assert json.loads(lines[-1])["type"] == "JOB_COMPLETE"

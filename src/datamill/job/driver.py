@@ -529,7 +529,7 @@ class Driver:
         plan = self._plan_made
         if plan is None:
             return
-        write_final_report(
+        note = write_final_report(
             self.layout.final_mapping_report,
             job_id=self.layout.job_id,
             job_status=self.summary.status.value,
@@ -540,6 +540,8 @@ class Driver:
             results_dir=self.layout.results,
             checkpoint_root=self.layout.checkpoint_root,
         )
+        if note:
+            self.events.emit(EventType.WARNING, message=note)
 
     def _fold(self) -> None:
         """Bring the ledger's root files up to date (the end of a run, or a graceful stop)."""

@@ -97,13 +97,22 @@ class RunRecord:
         self.op_failures[pid] = self.op_failures.get(pid, 0) + 1
 
 
-def load_report(path: Path) -> dict[str, Any]:
-    """The previous run's report (empty if there is none, or of another format)."""
+def load_report(path: Path) -> tuple[int, dict[str, dict[str, Any]]] | None:
+    """The runs and partition entries of the previous run's report: none yet
+    gives ``(0, {})``; an unreadable one (damaged, another format) gives None."""
+    if not path.exists():
+        return 0, {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) and data.get("format_version") == REPORT_FORMAT_VERSION else {}
+        if data.get("format_version") != REPORT_FORMAT_VERSION:
+            return None
+        entries = {p["partition_id"]: p for p in data["partitions"]}
+        for entry in entries.values():
+            entry["attempts"] = int(entry.get("attempts", 0))
+            entry["op_failures"] = int(entry.get("op_failures", 0))
+        return int(data["runs"]), entries
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _checkpoints(root: Path) -> dict[str, list[dict[str, Any]]]:
@@ -132,10 +141,16 @@ def write_final_report(
     run: RunRecord,
     results_dir: Path,
     checkpoint_root: Path,
-) -> None:
-    """What became of each partition, as of now, over every run of the job."""
+) -> str | None:
+    """What became of each partition, as of now, over every run of the job.
+
+    Returns a note if the previous report could not be read: the counts of
+    earlier runs then start again (attempts from the commit markers)."""
     before = load_report(path)
-    earlier = {p["partition_id"]: p for p in before.get("partitions", [])}
+    note = None
+    if before is None:
+        note = f"{path} could not be read; it is written anew, without the attempts of earlier runs"
+    runs, earlier = before or (0, {})
     failures = {f["partition_id"]: f for f in failed}
     rounds: dict[str, list[AnyResult]] = {}
     for cid, result in committed.items():
@@ -158,7 +173,7 @@ def write_final_report(
             "job_id": job_id,
             "job_status": job_status,
             "written": _now(),
-            "runs": int(before.get("runs", 0)) + 1,
+            "runs": runs + 1,
             "partitions_total": len(entries),
             "partitions_by_status": by_status,
             "rows_in": sum(e["rows_in"] for e in entries if e["status"] == COMPLETED),
@@ -166,6 +181,7 @@ def write_final_report(
             "partitions": entries,
         },
     )
+    return note
 
 
 def _entry(
@@ -179,7 +195,7 @@ def _entry(
     results_dir: Path,
 ) -> dict[str, Any]:
     attempts_now = run.attempts.get(spec.id, 0)
-    attempts_before = int(earlier.get("attempts", 0))
+    attempts_before = earlier.get("attempts", 0)
     entry: dict[str, Any] = {
         "partition_id": spec.id,
         "index": spec.pid.index,
@@ -190,7 +206,7 @@ def _entry(
         "status": PENDING,
         "attempts": attempts_before + attempts_now,
         "result_file": None,
-        "op_failures": int(earlier.get("op_failures", 0)) + run.op_failures.get(spec.id, 0),
+        "op_failures": earlier.get("op_failures", 0) + run.op_failures.get(spec.id, 0),
     }
     result = committed.get(spec.id)
     if result is not None:
