@@ -370,7 +370,10 @@ class Driver:
         self.summary.error = f"{type(exc).__name__}: {exc}"
         try:
             self.summary.finish(JobStatus.FAILED, self.layout.summary)
-            self._write_report()
+            try:
+                self._write_report()
+            except Exception as unwritten:  # (the job's own error is the one to raise)
+                log.warning("%s could not be written: %s", self.layout.final_mapping_report, unwritten)
             self.events.emit(EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=str(exc))
             self.events.close()
         except (OSError, OutOfSpace):
