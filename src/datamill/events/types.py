@@ -8,10 +8,10 @@ go.
 Levels. Each type has one level: ``ERROR`` for failures (``JOB_FAILED``,
 ``PARTITION_FAILED``, ``OP_FAILED``, ``PROCESSING_ERROR``), ``WARNING`` for what
 went wrong but was handled (``WARNING``, ``PARTITION_RETRY``,
-``SAMPLES_QUARANTINED``), ``DEBUG`` for ``DEBUG`` (the plan partition by
-partition, each partition handed to the executor), and ``INFO`` for the rest:
-the lifecycle of the job, its processing phase, partitions, ops and
-checkpoints, resource samples, performance metrics and ``INFO`` notes.
+``SAMPLES_QUARANTINED``), ``DEBUG`` for ``DEBUG`` (the plan, partition by
+partition: rows, bytes, input file), and ``INFO`` for the rest: the lifecycle
+of the job, its processing phase, partitions, ops and checkpoints, resource
+samples, performance metrics and ``INFO`` notes (the plan's shape, the export).
 
 ``event_logging.level`` (``DEBUG``, ``INFO`` or ``WARNING``; default ``INFO``)
 says which *notes* are written: ``INFO``, ``DEBUG`` and ``PERFORMANCE_METRIC``
