@@ -53,7 +53,7 @@ def test_the_mapping_of_parquet_input_gives_row_ranges(datamill, tmp_path: Path)
     assert all(p["format"] == "parquet" and "byte_start" not in p for p in parts)
 
 
-def test_the_final_report_of_a_completed_job(datamill, corpus, tmp_path: Path) -> None:
+def test_the_final_report_of_a_completed_job(datamill, corpus, tmp_path: Path, executor: str) -> None:
     recipe = jobproc.write_recipe(
         tmp_path,
         corpus(300),
@@ -62,9 +62,15 @@ def test_the_final_report_of_a_completed_job(datamill, corpus, tmp_path: Path) -
         partition={"size": 100},
         checkpoint={"strategy": "every_op"},
         intermediate_storage={"preserve_intermediate_data": True},
+        executor_type=executor,
     )
     assert datamill("run", "--config", recipe, "--job_id", "done") == 0
     job = tmp_path / "jobs" / "done"
+    lines = (job / "event_logs" / "events.jsonl").read_text().splitlines()
+    kinds = [json.loads(line)["type"] for line in lines]
+    assert kinds[0] == "JOB_START" and kinds[-1] == "JOB_COMPLETE"
+    work = [i for i, k in enumerate(kinds) if k.startswith(("PARTITION_", "OP_", "CHECKPOINT_"))]
+    assert kinds.index("PROCESSING_START") < min(work) < max(work) < kinds.index("PROCESSING_COMPLETE")
     report = metadata(job, "final_mapping_report")
     assert report["job_status"] == "completed" and report["runs"] == 1
     assert report["partitions_by_status"] == {"completed": 3}
