@@ -4,6 +4,8 @@ Only the driver writes here; workers hand their events to the driver, which
 stamps and writes them in the order it receives them. Both files rotate at
 ``event_logging.max_log_size_mb`` keeping ``backup_count`` old files. With
 ``event_logging.enabled: false`` nothing is written and nothing else changes.
+``event_logging.level`` leaves notes below it out (:mod:`datamill.events.types`
+says which events are notes and which are always written).
 """
 
 from __future__ import annotations
@@ -17,8 +19,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from datamill.errors import ConfigError
 from datamill.events.rotation import RotatingWriter
-from datamill.events.types import EVENT_FORMAT_VERSION, FIELDS, EventType
+from datamill.events.types import (
+    EVENT_FORMAT_VERSION,
+    FIELDS,
+    LEVELS,
+    LOG_LEVELS,
+    NOTE_TYPES,
+    EventType,
+    Level,
+)
 
 if TYPE_CHECKING:  # folding events needs pyarrow; writing them does not
     from datamill.config.models import EventLoggingConfig
@@ -43,6 +54,10 @@ _HUMAN_FIELDS = (
     "memory_mb",
     "workers",
     "workers_memory_mb",
+    "partitions",
+    "partitions_done",
+    "partitions_failed",
+    "error_type",
 )
 
 
@@ -54,24 +69,45 @@ def make_event(
     if unknown:
         raise ValueError(f"unknown event fields: {sorted(unknown)}")
     now = time.time() if at is None else at
+    kind = EventType(type_).value
     return {
         "format_version": EVENT_FORMAT_VERSION,
         "time": datetime.fromtimestamp(now).astimezone().isoformat(timespec="milliseconds"),
         "epoch": round(now, 6),
         "job_id": job_id,
-        "type": EventType(type_).value,
+        "type": kind,
+        "level": LEVELS[kind].value,
         "pid": os.getpid(),
         "host": socket.gethostname(),
         **{k: v for k, v in fields.items() if v is not None},
     }
 
 
+def log_level(value: str) -> Level:
+    """``event_logging.level`` as a :class:`Level`; anything else is refused."""
+    name = str(value).upper()
+    if name not in LOG_LEVELS:
+        raise ConfigError(
+            f"event_logging.level '{value}' is not a level datamill knows: use one of "
+            f"{', '.join(LOG_LEVELS)} (DEBUG writes every event, WARNING leaves out the INFO notes; "
+            "the events the monitor and resume read are written at every level)."
+        )
+    return Level(name)
+
+
 class EventLog:
     """The driver's writer of a job's event logs."""
 
-    def __init__(self, directory: Path, job_id: str, config: EventLoggingConfig) -> None:
+    def __init__(
+        self, directory: Path, job_id: str, config: EventLoggingConfig, level: str | None = None
+    ) -> None:
+        """``level`` overrides ``config.level`` (the lowest level of note written)."""
         self.job_id = job_id
         self.enabled = config.enabled
+        chosen: str = level if level is not None else getattr(config, "level", "INFO")
+        self.level = log_level(chosen)
+        self._left_out = frozenset(t.value for t in NOTE_TYPES if LEVELS[t.value].rank < self.level.rank)
+        """The note types below the level: never written."""
         self._run = secrets.token_hex(4)
         self._seq = 0
         if not self.enabled:
@@ -87,9 +123,13 @@ class EventLog:
     def emit(self, type_: EventType | str, *, at: float | None = None, **fields: Any) -> None:
         self.write(make_event(self.job_id, type_, at=at, **fields))
 
+    def wanted(self, type_: EventType | str) -> bool:
+        """Whether events of this type are written at the log's level."""
+        return self.enabled and EventType(type_).value not in self._left_out
+
     def write(self, event: dict[str, Any]) -> None:
         """Write an event made here or by a worker, giving it its id."""
-        if not self.enabled:
+        if not self.enabled or event["type"] in self._left_out:
             return
         self._seq += 1
         event = {**event, "event_id": f"{self._run}-{self._seq:08d}", "seq": self._seq}
@@ -120,10 +160,8 @@ class EventLog:
 
 
 def human_line(event: dict[str, Any]) -> str:
-    level = (
-        "ERROR" if event["type"].endswith("FAILED") else "WARN " if event["type"] == "WARNING" else "INFO "
-    )
-    parts = [f"{event['time']} {level} {event['type']:<19}"]
+    level = event.get("level") or LEVELS.get(event["type"], Level.INFO).value
+    parts = [f"{event['time']} {level:<7} {event['type']:<19}"]
     parts += [f"{k}={event[k]}" for k in _HUMAN_FIELDS if event.get(k) is not None]
     for key in ("message", "error_message"):
         if event.get(key):

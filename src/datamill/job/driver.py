@@ -58,6 +58,7 @@ from datamill.io.sources import discover
 from datamill.job.folding import Folder
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
+from datamill.job.mapping import RunRecord, write_dataset_mapping, write_final_report
 from datamill.job.narrow import Narrower
 from datamill.job.preflight import check_before_work, check_destination
 from datamill.job.progress import JobProgress
@@ -273,6 +274,14 @@ class Driver:
         self.folder = Folder(self.layout.root, id_column(recipe.id_field), recipe.ledger.fold_interval_s)
         self._abandoned = False
         self._began = time.time()
+        self._processing_began: float | None = None
+        """When the first partition of this run went to a worker."""
+        self._plan_made: Plan | None = None
+        self._done: dict[str, AnyResult] = {}
+        """The committed partitions, as the run goes (the final report's source)."""
+        self._run_record = RunRecord()
+        self._in_retry_round: set[str] = set()
+        self._commits_this_run = 0
         me = identity()
         self.summary.driver_create_time, self.summary.driver_cmdline = me["create_time"], me["cmdline"]
 
@@ -325,16 +334,23 @@ class Driver:
         counts.samples_total = plan.total_rows
         counts.partitions_skipped = len(plan.partitions) - len(pending) - len(busy)
         self._retries = retry_rounds(layout, plan, committed) if self.request.retry_failed else []
+        self._in_retry_round = {spec.id for spec, _ in self._retries}
         for result in committed.values():
             self._count(result)
         self.summary.samples_at_run_start = counts.samples_read
         self.summary.write(layout.summary)
-        kind = EventType.JOB_RESUME if committed or self.summary.resume_notes else EventType.JOB_START
-        self.events.emit(
-            kind,
-            at=self._began,  # (the partitions started early wait in the inbox: this comes first)
-            message=f"{len(pending) + len(busy)} of {len(plan.partitions)} partitions to run",
-        )
+        self._done = committed
+        to_run = f"{len(pending) + len(busy)} of {len(plan.partitions)} partitions to run"
+        # (the partitions started early wait in the inbox: these come first, at the run's start)
+        self.events.emit(EventType.JOB_START, at=self._began, message=to_run)
+        if committed or self.summary.resume_notes:
+            self.events.emit(
+                EventType.JOB_RESUME,
+                at=self._began,
+                message=f"resuming: {counts.partitions_skipped} partitions committed by earlier runs "
+                f"are kept, {counts.partitions_redone} redone; {to_run}",
+            )
+        self._emit_plan(plan)
         for note in self.summary.resume_notes:
             self.events.emit(EventType.WARNING, message=note)
         try:
@@ -354,6 +370,10 @@ class Driver:
         self.summary.error = f"{type(exc).__name__}: {exc}"
         try:
             self.summary.finish(JobStatus.FAILED, self.layout.summary)
+            try:
+                self._write_report()
+            except Exception as unwritten:  # (the job's own error is the one to raise)
+                log.warning("%s could not be written: %s", self.layout.final_mapping_report, unwritten)
             self.events.emit(EventType.JOB_FAILED, error_type=type(exc).__name__, error_message=str(exc))
             self.events.close()
         except (OSError, OutOfSpace):
@@ -397,6 +417,7 @@ class Driver:
         if early:
             clear_segments(self.layout, [spec.id for spec in early])
             self._executor = executor = self._make_executor()
+            self._processing_began = time.time()
             for spec in early:
                 self._submit(executor, self._task(spec), self._early)
 
@@ -404,6 +425,7 @@ class Driver:
         s = outcome.summary
         s.driver_peak_rss_mb = peak_rss_mb()
         s.write(self.layout.summary)
+        self._write_report()
         run_samples = s.counts.samples_read - s.samples_at_run_start
         if s.duration_seconds > 0:
             self.events.emit(
@@ -422,18 +444,107 @@ class Driver:
     ) -> JobOutcome:
         """Run the pending partitions, then export (or record that the job stopped)."""
         layout, counts = self.layout, self.summary.counts
-        self._schedule(plan, pending, committed)
+        self._processing(plan, pending, committed)
         if not self._abandoned:
             self._fold()
         if self._stop_deadline is not None and counts.partitions_done < counts.partitions_total:
             self._aggregate(plan, committed)
             self.summary.finish(JobStatus.STOPPED, layout.summary)
             return JobOutcome(self.summary, layout, self.target.path, committed)
+        exporting = time.monotonic()
         self._export(plan, committed)
+        self._emit_export(time.monotonic() - exporting)
         self._aggregate(plan, committed)
         status = JobStatus.COMPLETED_WITH_FAILURES if counts.partitions_failed else JobStatus.COMPLETED
         self.summary.finish(status, layout.summary)
         return JobOutcome(self.summary, layout, self.target.path, committed)
+
+    def _processing(self, plan: Plan, pending: list[PartitionSpec], committed: dict[str, AnyResult]) -> None:
+        """The processing phase: partitions run, between planning and export,
+        bracketed by ``PROCESSING_START`` and ``PROCESSING_COMPLETE`` (or ``_ERROR``)."""
+        to_run = len(pending) + len(self._early) + len(self._retries)
+        done_before = len(plan.partitions) - len(pending) - len(self._early)
+        began = self._processing_began or time.time()
+        self.events.emit(
+            EventType.PROCESSING_START,
+            at=began,
+            partitions=to_run,
+            message=f"{to_run} partitions to run on {self.recipe.executor_type} "
+            f"({done_before} of {len(plan.partitions)} done before)",
+        )
+
+        def counts() -> dict[str, Any]:
+            return {
+                "partitions": to_run,
+                "partitions_done": self._commits_this_run,
+                "partitions_failed": self.summary.counts.partitions_failed,
+                "duration_s": round(time.time() - began, 3),
+            }
+
+        try:
+            self._schedule(plan, pending, committed)
+        except BaseException as exc:
+            self.events.emit(
+                EventType.PROCESSING_ERROR,
+                error_type=type(exc).__name__,
+                error_message=brief(str(exc)),
+                **counts(),
+            )
+            raise
+        ended = "stopped" if self._stop_deadline is not None else "finished"
+        self.events.emit(EventType.PROCESSING_COMPLETE, message=ended, **counts())
+
+    def _emit_plan(self, plan: Plan) -> None:
+        """An INFO note with the plan's shape; at DEBUG, one note per partition."""
+        self.events.emit(
+            EventType.INFO,
+            partitions=len(plan.partitions),
+            rows_in=plan.total_rows,
+            message=f"plan: {len(plan.partitions)} partitions of at most {plan.size} rows or "
+            f"{plan.max_size_mb:g} MB, from {len(plan.sources)} input files; "
+            f"see {self.layout.dataset_mapping}",
+        )
+        if not self.events.wanted(EventType.DEBUG):
+            return
+        names = {s.name: s.path for s in plan.sources}
+        for spec in plan.partitions:
+            where = f", bytes {spec.byte_start}-{spec.byte_stop}" if spec.read_format == "jsonl" else ""
+            self.events.emit(
+                EventType.DEBUG,
+                partition_id=spec.id,
+                rows_in=spec.rows,
+                message=f"rows {spec.row_start}-{spec.row_stop}{where} of {names.get(spec.source_name)}",
+            )
+
+    def _emit_export(self, seconds: float) -> None:
+        where = self.summary.export_path
+        self.events.emit(
+            EventType.INFO,
+            rows_out=self.summary.counts.samples_written,
+            duration_s=round(seconds, 3),
+            message=f"exported to {where}"
+            if self.pipeline.sink is None
+            else f"rows upserted into {where} as partitions committed",
+        )
+
+    def _write_report(self) -> None:
+        """``metadata/final_mapping_report.json``, as things stand now."""
+        plan = self._plan_made
+        if plan is None:
+            return
+        note = write_final_report(
+            self.layout.final_mapping_report,
+            job_id=self.layout.job_id,
+            job_status=self.summary.status.value,
+            plan=plan,
+            committed=self._done,
+            failed=self.summary.failed_partitions,
+            run=self._run_record,
+            results_dir=self.layout.results,
+            checkpoint_root=self.layout.checkpoint_root,
+        )
+        if note:
+            self.events.emit(EventType.WARNING, message=note)
 
     def _fold(self) -> None:
         """Bring the ledger's root files up to date (the end of a run, or a graceful stop)."""
@@ -478,6 +589,9 @@ class Driver:
             try:
                 self._same_files(plan)
                 verify_inputs(plan, force=self.request.force, job_id=self.layout.job_id)
+                if not self.layout.dataset_mapping.exists():  # (a job of an older release)
+                    write_dataset_mapping(self.layout.dataset_mapping, plan, self.layout.job_id)
+                self._plan_made = plan
                 return plan
             except InputError:
                 if not self.request.skip_processed:
@@ -494,6 +608,8 @@ class Driver:
         with self.console.status("Planning partitions…"):
             plan = make_plan(sources, self.recipe.partition, self.layout.staging)
         plan.save(self.layout.plan)
+        write_dataset_mapping(self.layout.dataset_mapping, plan, self.layout.job_id)
+        self._plan_made = plan
         return plan
 
     def _same_files(self, plan: Plan) -> None:
@@ -725,14 +841,26 @@ class Driver:
         """Write the events workers sent since the last call."""
         while True:
             try:
-                self.events.write(self._inbox.get_nowait())
+                event = self._inbox.get_nowait()
             except queue.Empty:
                 return
+            self._note(event)
+            self.events.write(event)
+
+    def _note(self, event: dict[str, Any]) -> None:
+        """What the final report and the summary learn from a worker's event."""
+        kind, pid = event["type"], event.get("partition_id") or ""
+        if kind == EventType.PARTITION_START.value and pid not in self._in_retry_round:
+            self._run_record.started(pid)  # an attempt (a retry round's run is not one)
+        elif kind == EventType.OP_FAILED.value:
+            self.summary.counts.op_failures += 1
+            self._run_record.op_failed(pid)
 
     def _committed(
         self, spec: PartitionSpec, result: PartitionResult, committed: dict[str, AnyResult]
     ) -> None:
         committed[result.partition_id] = result
+        self._commits_this_run += 1
         self.index.append(self.layout.results, result)
         self._count(result)
         self.events.emit(

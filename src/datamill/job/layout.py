@@ -61,6 +61,16 @@ class JobLayout:
         return self.root / "metadata" / "partitions.json"
 
     @property
+    def dataset_mapping(self) -> Path:
+        """Each partition's input file, row and byte range (:mod:`datamill.job.mapping`)."""
+        return self.root / "metadata" / "dataset_mapping.json"
+
+    @property
+    def final_mapping_report(self) -> Path:
+        """What became of each partition, written at the end of each run."""
+        return self.root / "metadata" / "final_mapping_report.json"
+
+    @property
     def commit_index(self) -> Path:
         return self.root / "metadata" / "commits.tsv"
 

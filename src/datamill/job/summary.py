@@ -55,6 +55,9 @@ class Counts:
     """Failed samples that succeeded in a ``--retry-failed`` round."""
     partitions_redone: int = 0
     """Committed by an earlier run with a different recipe, so done again."""
+    op_failures: int = 0
+    """Times an op raised in this run (its ``OP_FAILED`` events); the final
+    mapping report adds them up per partition over every run."""
 
 
 @dataclass
