@@ -132,6 +132,10 @@ class AutoChoice:
             f"{self.max_size_mb:g} MB at most"
         )
 
+    def describe(self) -> list[str]:
+        """The headline and one indented line per reason, for the console."""
+        return [self.headline(), *(f"  - {reason}" for reason in self.reasons)]
+
 
 def auto_configure(
     sources: Sequence[SourceFile],
