@@ -19,7 +19,7 @@ from datamill.io.sources import discover
 from datamill.plan import auto
 from datamill.plan.auto import MODALITIES, AutoChoice, auto_configure, choose, op_cost
 from datamill.plan.planner import load_plan, make_plan
-from datamill.plan.sample import SAMPLE_BYTES, InputSample, SampleKeys, sample_input
+from datamill.plan.sample import SAMPLE_BYTES, InputSample, SampleKeys, media_count, sample_input
 from tests.conftest import read_jsonl, write_jsonl
 from tests.job import jobproc
 
@@ -74,6 +74,27 @@ def test_one_media_kind_among_text_rows_makes_it_that_kind(tmp_path: Path) -> No
     assert choice.modality == "audio"
     assert "1 with audio ('audios')" in choice.reasons[0]
     assert "0 with image ('images')" in choice.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "count"),
+    [
+        (None, 0),
+        ([], 0),
+        (["a.jpg", "", None, "b.jpg"], 2),
+        ("a.jpg", 1),
+        ("  ", 0),
+        ('["a.jpg", "b.jpg"]', 2),
+        ("[not json", 1),
+        (b"\x89PNG", 1),
+        (b"", 0),
+        (0, 0),
+        (True, 0),
+        (3.5, 0),
+    ],
+)
+def test_media_items_of_one_value(value: object, count: int) -> None:
+    assert media_count(value) == count
 
 
 def test_other_sample_keys_are_read(tmp_path: Path) -> None:

@@ -71,8 +71,9 @@ class InputSample:
 
 
 def media_count(value: Any) -> int:
-    """Media items in one sample's value: a list of paths, one path, or a CSV cell holding a JSON list."""
-    if value is None:
+    """Media items in one sample's value: a list of paths, one path (or the media's bytes),
+    or a CSV cell holding a JSON list. A number or a flag is no media."""
+    if value is None or isinstance(value, bool | int | float):
         return 0
     if isinstance(value, str):
         text = value.strip()
@@ -142,6 +143,8 @@ def _jsonl_rows(fh: IO[bytes], quota: int) -> Iterator[tuple[int, dict[str, Any]
 
 
 def _sample_parquet(source: SourceFile, quota: int, keys: SampleKeys, sample: InputSample) -> None:
+    """Row bytes from the metadata of the first row groups; of the rows, only the media columns are read."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -159,13 +162,15 @@ def _sample_parquet(source: SourceFile, quota: int, keys: SampleKeys, sample: In
         return
     sample.rows += taken
     sample.row_bytes += round(nbytes * taken / rows)
-    names = pf.schema_arrow.names
-    wanted = [key for key in (keys.text, *keys.media().values()) if key in names]
-    media = [key for key in wanted if key != keys.text]  # (text: only whether the column exists)
-    batch = next(pf.iter_batches(batch_size=taken, columns=media), None) if media else None
-    values = batch.to_pylist() if batch is not None else [{}] * taken
-    for row in values:
-        sample.add({keys.text: ""} | row if keys.text in names else row, keys)
+    schema = pf.schema_arrow
+    text = schema.field(keys.text).type if keys.text in schema.names else None
+    if text is not None and (pa.types.is_string(text) or pa.types.is_large_string(text)):
+        sample.rows_with_text += taken  # (the text itself is not read: it may be most of the file)
+    media = [key for key in keys.media().values() if key in schema.names]
+    for batch in pf.iter_batches(batch_size=taken, columns=media) if media else ():
+        for row in batch.to_pylist():
+            sample.add(row, keys)
+        break
 
 
 def _sample_csv(source: SourceFile, quota: int, keys: SampleKeys, sample: InputSample) -> None:
