@@ -151,22 +151,23 @@ def test_text_sizes_follow_the_rule(ops: list[str], mean: float, expected: int) 
 
 
 def test_media_rule_and_the_table_maximum() -> None:
-    light = choose(sample_of(100, 100, {"image": 100}, items=100), SampleKeys(), [], AUTO)
-    assert (light.modality, light.size) == ("image", 200)  # 50 x2 x2, at the maximum
-    many = choose(sample_of(100, 100, {"image": 100}, items=400), SampleKeys(), [], AUTO)
+    image = {"image": 100}
+    light = choose(sample_of(100, 100, image, items=100), SampleKeys(), [], AUTO)
+    assert (light.modality, light.size) == ("image", 200)  # 50 x2 x2: the maximum, not past it
+    many = choose(sample_of(100, 100, image, items=400), SampleKeys(), [], AUTO)
     assert many.size == 50  # 4 images a row: 200 / 4
-    video = choose(
-        sample_of(100, 100, {"video": 100, "image": 3}, items=103),
-        SampleKeys(),
-        ["video_split_by_scene_mapper"],
-        AUTO,
-    )
-    assert (video.modality, video.size, video.max_size_mb) == (
-        "multimodal",
-        19,
-        12.8,
-    )  # 20 heavy /2 short x2 /1.03
+    assert not any("maximum" in r for r in light.reasons + many.reasons)
+    capped = choose(sample_of(100, 100, {"audio": 100}, items=100), SampleKeys(), [], AUTO)
+    assert (capped.size, capped.reasons[-1]) == (100, "kept within the audio maximum of 100")  # 30 x2 x2
+
+
+def test_two_media_kinds_make_it_multimodal_and_a_media_op_is_heavy() -> None:
+    mixed = sample_of(100, 100, {"video": 100, "image": 3}, items=103)
+    choice = choose(mixed, SampleKeys(), ["video_split_by_scene_mapper"], AUTO)
     assert op_cost("video_split_by_scene_mapper") == auto.HEAVY
+    assert (choice.modality, choice.max_size_mb) == ("multimodal", 12.8)
+    assert choice.size == 19  # 20, heavy /2, short rows x2, 1.03 media a row: 19.4 rounded down
+    assert not any("maximum" in r for r in choice.reasons)
 
 
 def test_size_never_passes_the_table_maximum_or_memory() -> None:

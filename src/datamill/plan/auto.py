@@ -175,7 +175,7 @@ def choose(
         size /= sample.media_per_row
         reasons.append(f"{sample.media_per_row:.2f} media items per row: size /{sample.media_per_row:.2f}")
     chosen = max(1, min(modality.maximum, math.floor(size)))
-    if chosen < size:
+    if size > modality.maximum:
         reasons.append(f"kept within the {modality.name} maximum of {modality.maximum}")
     max_size_mb = round(MEMORY_BUDGET_MB / modality.memory_multiplier, 1)
     fits = math.floor(max_size_mb * (1 << 20) / 2 / mean) if mean else chosen
