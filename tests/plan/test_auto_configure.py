@@ -157,6 +157,8 @@ def test_media_rule_and_the_table_maximum() -> None:
     many = choose(sample_of(100, 100, image, items=400), SampleKeys(), [], AUTO)
     assert many.size == 50  # 4 images a row: 200 / 4
     assert not any("maximum" in r for r in light.reasons + many.reasons)
+    thirds = choose(sample_of(100, 4000, {"audio": 100}, items=300), SampleKeys(), [], AUTO)
+    assert thirds.size == 20  # 30 x2 / 3 is exactly 20 (60 times a third would round down to 19)
     capped = choose(sample_of(100, 100, {"audio": 100}, items=100), SampleKeys(), [], AUTO)
     assert (capped.size, capped.reasons[-1]) == (100, "kept within the audio maximum of 100")  # 30 x2 x2
 

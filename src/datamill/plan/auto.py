@@ -156,28 +156,15 @@ def choose(
     reasons = [_detected(sample, keys, modality.name)]
     size = float(modality.default)
     weight = sum(op_cost(name) for name in ops)
-    if weight <= LIGHT_PIPELINE:
-        size *= 2
-        reasons.append(f"light pipeline ({len(ops)} ops, weight {weight} <= {LIGHT_PIPELINE}): size x2")
-    elif weight >= HEAVY_PIPELINE:
-        size /= 2
-        heavy = [n for n in ops if op_cost(n) == HEAVY]
-        what = f"; heavy: {', '.join(heavy)}" if heavy else ""
-        reasons.append(f"heavy pipeline ({len(ops)} ops, weight {weight} >= {HEAVY_PIPELINE}{what}): size /2")
-    mean = sample.mean_row_bytes
-    if sample.rows and mean <= SHORT_ROW_BYTES:
-        size *= 2
-        reasons.append(f"short rows ({mean:,.0f} bytes on average): size x2")
-    elif mean >= LONG_ROW_BYTES:
-        size /= 2
-        reasons.append(f"long rows ({mean:,.0f} bytes on average): size /2")
-    if sample.media_per_row > 1:
-        size /= sample.media_per_row
-        reasons.append(f"{sample.media_per_row:.2f} media items per row: size /{sample.media_per_row:.2f}")
+    for times, over, reason in (_for_pipeline(ops, weight), _for_rows(sample), _for_media(sample)):
+        if reason:
+            size = size * times / over  # (a division, not a product with 1/over: 60 / 3 is 20)
+            reasons.append(reason)
     chosen = max(1, min(modality.maximum, math.floor(size)))
     if size > modality.maximum:
         reasons.append(f"kept within the {modality.name} maximum of {modality.maximum}")
     max_size_mb = round(MEMORY_BUDGET_MB / modality.memory_multiplier, 1)
+    mean = sample.mean_row_bytes
     fits = math.floor(max_size_mb * (1 << 20) / 2 / mean) if mean else chosen
     if fits < chosen:
         chosen = max(1, fits)
@@ -193,6 +180,36 @@ def choose(
         weight,
         _ignored(settings, chosen, max_size_mb),
     )
+
+
+Scale = tuple[float, float, str]
+"""Multiply by, divide by, and why (empty: no change)."""
+
+
+def _for_pipeline(ops: Sequence[str], weight: int) -> Scale:
+    if weight <= LIGHT_PIPELINE:
+        return 2, 1, f"light pipeline ({len(ops)} ops, weight {weight} <= {LIGHT_PIPELINE}): size x2"
+    if weight >= HEAVY_PIPELINE:
+        heavy = ", ".join(n for n in ops if op_cost(n) == HEAVY)
+        what = f"; heavy: {heavy}" if heavy else ""
+        return 1, 2, f"heavy pipeline ({len(ops)} ops, weight {weight} >= {HEAVY_PIPELINE}{what}): size /2"
+    return 1, 1, ""
+
+
+def _for_rows(sample: InputSample) -> Scale:
+    mean = sample.mean_row_bytes
+    if sample.rows and mean <= SHORT_ROW_BYTES:
+        return 2, 1, f"short rows ({mean:,.0f} bytes on average): size x2"
+    if mean >= LONG_ROW_BYTES:
+        return 1, 2, f"long rows ({mean:,.0f} bytes on average): size /2"
+    return 1, 1, ""
+
+
+def _for_media(sample: InputSample) -> Scale:
+    per_row = sample.media_per_row
+    if per_row > 1:
+        return 1, per_row, f"{per_row:.2f} media items per row: size /{per_row:.2f}"
+    return 1, 1, ""
 
 
 def _modality(sample: InputSample) -> str:
