@@ -15,6 +15,7 @@ import pytest
 
 from datamill.config.loader import load_recipe
 from datamill.config.models import PartitionConfig
+from datamill.errors import InputError
 from datamill.io.sources import discover
 from datamill.plan import auto
 from datamill.plan.auto import MODALITIES, AutoChoice, auto_configure, choose, op_cost
@@ -123,6 +124,15 @@ def test_compressed_jsonl_is_sampled_without_staging(tmp_path: Path) -> None:
     choice = auto_configure(discover(str(tmp_path / "d.jsonl.gz")), AUTO)
     assert (choice.modality, choice.sampled_rows) == ("video", 40)
     assert choice.mean_row_bytes == round(len(raw) / 40, 1)
+
+
+@pytest.mark.parametrize("name", ["d.jsonl.gz", "d.jsonl.zst"])
+def test_a_corrupt_compressed_input_is_a_clear_error(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_bytes(b"not compressed at all")
+    with pytest.raises(
+        InputError, match=rf"Cannot read input file .*{name} to sample it for partition.auto_configure"
+    ):
+        make_plan(discover(str(tmp_path / name)), AUTO, tmp_path / "st")
 
 
 def sample_of(

@@ -89,6 +89,7 @@ def media_count(value: Any) -> int:
 
 
 def sample_input(sources: Sequence[SourceFile], keys: SampleKeys) -> InputSample:
+    """Count and measure the first rows of the first files of ``sources``."""
     sample = InputSample()
     first = list(sources[:SAMPLE_FILES])
     quota = SAMPLE_ROWS // max(1, len(first))
@@ -99,11 +100,7 @@ def sample_input(sources: Sequence[SourceFile], keys: SampleKeys) -> InputSample
         elif source.format == "parquet":
             _sample_parquet(source, quota, keys, sample)
         else:
-            with _open_jsonl(source) as fh:
-                for size, row in _jsonl_rows(fh, quota):
-                    sample.rows += 1
-                    sample.row_bytes += size
-                    sample.add(row, keys)
+            _sample_jsonl(source, quota, keys, sample)
     return sample
 
 
@@ -120,26 +117,37 @@ def _open_jsonl(source: SourceFile) -> IO[bytes]:
     return open(source.path, "rb")
 
 
+def _sample_jsonl(source: SourceFile, quota: int, keys: SampleKeys, sample: InputSample) -> None:
+    try:
+        with _open_jsonl(source) as fh:
+            for size, row in _jsonl_rows(fh, quota):
+                sample.rows += 1
+                sample.row_bytes += size
+                sample.add(row, keys)
+    except Exception as exc:  # (OSError, EOFError, zstandard's errors: they share no other base)
+        raise InputError(
+            f"Cannot read input file {source.path} to sample it for partition.auto_configure: {exc}. "
+            "The file may be truncated or not really compressed as its name says."
+        ) from None
+
+
 def _jsonl_rows(fh: IO[bytes], quota: int) -> Iterator[tuple[int, dict[str, Any] | None]]:
     """(bytes, parsed row) of the first lines; a line cut off by the byte budget
     still counts its bytes (a row at least that big) and ends the file's sample."""
     budget, taken = SAMPLE_BYTES, 0
-    try:
-        while taken < quota and budget > 0 and (line := fh.readline(budget)):
-            budget -= len(line)
-            if not line.strip():
-                continue
-            taken += 1
-            if not line.endswith(b"\n") and budget <= 0:
-                yield len(line), None
-                return
-            try:
-                row = json.loads(line)
-            except ValueError:
-                row = None
-            yield len(line), row if isinstance(row, dict) else None
-    except (OSError, EOFError) as exc:
-        raise InputError(f"Cannot read input file {getattr(fh, 'name', '')} to sample it: {exc}") from None
+    while taken < quota and budget > 0 and (line := fh.readline(budget)):
+        budget -= len(line)
+        if not line.strip():
+            continue
+        taken += 1
+        if not line.endswith(b"\n") and budget <= 0:
+            yield len(line), None
+            return
+        try:
+            row = json.loads(line)
+        except ValueError:
+            row = None
+        yield len(line), row if isinstance(row, dict) else None
 
 
 def _sample_parquet(source: SourceFile, quota: int, keys: SampleKeys, sample: InputSample) -> None:
