@@ -4,28 +4,34 @@ The plan is a pure function of the input files and the partition settings:
 the same input always gives the same partitions with the same ids. A partition
 ends when it holds ``partition.size`` rows or when one more row would take it
 past ``partition.max_size_mb``, whichever comes first (a single larger row
-still makes a partition of its own).
+still makes a partition of its own). With ``partition.auto_configure`` both
+limits come from :mod:`datamill.plan.auto` instead, and the plan saves that
+choice with the partitions.
 
 How each kind of file is cut is in :mod:`datamill.plan.cuts`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from datamill.atomic import write_json_atomic
 from datamill.errors import InputError
 from datamill.io.sources import SourceFile
+from datamill.plan.auto import AutoChoice, auto_configure
 from datamill.plan.ids import PartitionId, file_key
+from datamill.plan.sample import SampleKeys
 
 if TYPE_CHECKING:
     from datamill.config.models import PartitionConfig
 
 PLAN_FORMAT_VERSION = 2
 """2: partitions as rows of values under ``partition_fields`` (1: one object each).
-Fields added later have defaults, so a plan that lists fewer still loads."""
+Fields added later have defaults, so a plan that lists fewer still loads.
+``partition_auto`` (the auto_configure choice, or null) was added within 2."""
 
 
 class PartitionSpec(NamedTuple):
@@ -68,6 +74,8 @@ class Plan:
     partitions: list[PartitionSpec]
     size: int
     max_size_mb: float
+    auto: AutoChoice | None = None
+    """What ``partition.auto_configure`` chose, when it was on."""
 
     @property
     def total_rows(self) -> int:
@@ -80,6 +88,7 @@ class Plan:
                 "format_version": PLAN_FORMAT_VERSION,
                 "partition_size": self.size,
                 "max_size_mb": self.max_size_mb,
+                "partition_auto": self.auto.to_json() if self.auto else None,
                 "total_rows": self.total_rows,
                 "sources": [s.to_json() for s in self.sources],
                 "partition_fields": PartitionSpec._fields,
@@ -89,19 +98,31 @@ class Plan:
         )
 
 
-def make_plan(sources: list[SourceFile], settings: PartitionConfig, staging_dir: Path) -> Plan:
+def make_plan(
+    sources: list[SourceFile],
+    settings: PartitionConfig,
+    staging_dir: Path,
+    *,
+    process: Sequence[Mapping[str, Any]] = (),
+    keys: SampleKeys | None = None,
+) -> Plan:
     """Cut ``sources`` into partitions, staging the files that need it now.
 
-    Parquet files with row groups much larger than a partition are not copied
+    With ``settings.auto_configure``, the size and byte limit are chosen from a
+    sample of ``sources`` (``keys`` name its text and media columns) and the
+    pipeline ``process``; otherwise they are ``settings.size`` and
+    ``settings.max_size_mb``. Parquet files with row groups much larger than a partition are not copied
     here: their partitions read staged pieces that :class:`~datamill.io.pieces.PieceStager`
     writes while the job runs."""
     from datamill.plan.cuts import cuts  # numpy and pyarrow: a resume loads its plan without them
 
-    max_bytes = int(settings.max_size_mb * 1024 * 1024)
+    auto = auto_configure(sources, settings, process, keys) if settings.auto_configure else None
+    size, max_size_mb = (auto.size, auto.max_size_mb) if auto else (settings.size, settings.max_size_mb)
+    max_bytes = int(max_size_mb * 1024 * 1024)
     specs: list[PartitionSpec] = []
     for source in sources:
         for start, stop, b0, b1, first_line, read_path, read_format, offset in cuts(
-            source, settings.size, max_bytes, staging_dir
+            source, size, max_bytes, staging_dir
         ):
             pid = PartitionId(len(specs), file_key(source.name), start, stop)
             specs.append(
@@ -112,7 +133,7 @@ def make_plan(sources: list[SourceFile], settings: PartitionConfig, staging_dir:
     if not specs:
         names = ", ".join(s.name for s in sources[:5])
         raise InputError(f"The input has no rows ({names}). Nothing to process.")
-    return Plan(sources, specs, settings.size, settings.max_size_mb)
+    return Plan(sources, specs, size, max_size_mb, auto)
 
 
 def load_plan(path: Path) -> Plan:
@@ -138,4 +159,5 @@ def load_plan(path: Path) -> Plan:
         partitions=partitions,
         size=data["partition_size"],
         max_size_mb=data["max_size_mb"],
+        auto=AutoChoice.from_json(data["partition_auto"]) if data.get("partition_auto") else None,
     )
