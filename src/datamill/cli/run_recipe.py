@@ -84,6 +84,8 @@ def keep_planned_partitions(recipe: Recipe, overrides: dict[str, Any], note: Not
     from datamill.plan.planner import load_plan
 
     plan = load_plan(plan_path)
+    if plan.auto is not None:
+        return recipe  # the saved plan is reused as it is; the driver prints its choice again
     asked = recipe.partition
     if (asked.size, asked.max_size_mb) == (plan.size, plan.max_size_mb):
         return recipe

@@ -133,7 +133,10 @@ class EventLog:
             return
         self._seq += 1
         event = {**event, "event_id": f"{self._run}-{self._seq:08d}", "seq": self._seq}
-        self._jsonl.write((json.dumps(event, ensure_ascii=False, default=str) + "\n").encode())
+        data = (json.dumps(event, ensure_ascii=False, default=str) + "\n").encode()
+        if self._jsonl.will_rotate(len(data)):
+            self.snapshot()  # (fold what the rotation may drop first)
+        self._jsonl.write(data)
         self._human.write(human_line(event).encode())
         now = time.monotonic()
         if self._next_snapshot is None:

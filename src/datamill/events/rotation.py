@@ -29,8 +29,12 @@ class RotatingWriter:
         self._fh: IO[bytes] = open(path, "ab")  # noqa: SIM115 - kept open while the job runs
         self._size = self._fh.tell()
 
+    def will_rotate(self, size: int) -> bool:
+        """Whether writing ``size`` more bytes rotates the file first."""
+        return bool(self._size) and self._size + size > self.max_bytes and self.backup_count > 0
+
     def write(self, line: bytes) -> None:
-        if self._size and self._size + len(line) > self.max_bytes and self.backup_count > 0:
+        if self.will_rotate(len(line)):
             self._rotate()
         self._fh.write(line)
         self._fh.flush()

@@ -67,6 +67,7 @@ from datamill.job.resume import clear_segments, prepare_resume, verify_inputs
 from datamill.job.summary import JobStatus, JobSummary
 from datamill.ledger import FAILED_DIR, FAILED_FILE, finish_fold, id_column, skip_head, upgrade_layout
 from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
+from datamill.plan.sample import SampleKeys
 
 if TYPE_CHECKING:
     from datamill.ledger.skip import SkipJoin
@@ -324,6 +325,12 @@ class Driver:
             self._start_skip_join(plan)
         for note in self.summary.resume_notes:
             self.console.print(note, highlight=False)
+        if plan.auto is not None:
+            self.summary.partition_auto = plan.auto.to_json()
+            for line in plan.auto.describe():
+                self.console.print(line, highlight=False)
+            for note in plan.auto.notes:
+                self.console.print(f"[yellow]note: {note}[/]", highlight=False)
         with atomic_open(layout.config, "w") as fh:
             yaml.safe_dump(
                 self.recipe.model_dump(mode="json") | {"job_id": layout.job_id}, fh, sort_keys=False
@@ -353,6 +360,11 @@ class Driver:
         self._emit_plan(plan)
         for note in self.summary.resume_notes:
             self.events.emit(EventType.WARNING, message=note)
+        if plan.auto is not None:
+            for line in plan.auto.describe():
+                self.events.emit(EventType.INFO, message=line)
+            for note in plan.auto.notes:
+                self.events.emit(EventType.WARNING, message=note)
         try:
             outcome = self._finish(plan, pending, committed)
         except BaseException as exc:
@@ -603,10 +615,17 @@ class Driver:
                 f"The input changed: the previous run on this directory was archived as history/gen{gen}; "
                 "its ledger stays, and records it processed are skipped."
             )
-        sources = discover(self.recipe.dataset_path)
+        recipe = self.recipe
+        sources = discover(recipe.dataset_path)
         self.layout.staging.mkdir(parents=True, exist_ok=True)
         with self.console.status("Planning partitions…"):
-            plan = make_plan(sources, self.recipe.partition, self.layout.staging)
+            plan = make_plan(
+                sources,
+                recipe.partition,
+                self.layout.staging,
+                process=recipe.process,
+                keys=SampleKeys(recipe.text_key, recipe.image_key, recipe.audio_key, recipe.video_key),
+            )
         plan.save(self.layout.plan)
         write_dataset_mapping(self.layout.dataset_mapping, plan, self.layout.job_id)
         self._plan_made = plan

@@ -92,6 +92,9 @@ class JobSummary:
     """The root files' last fold: rows of each, ids seen twice (``duplicate_ids``), a fold's error."""
     error: str | None = None
     resume_notes: list[str] = field(default_factory=list)
+    partition_auto: dict[str, Any] | None = None
+    """What ``partition.auto_configure`` chose (modality, size, max_size_mb,
+    reasons, notes, sampled_rows, mean_row_bytes), as saved in the plan; null when off."""
     startup_seconds: float | None = None
     """From the process importing datamill to the first partition scheduled (or
     none left to schedule); the interpreter's own start-up is not included."""
