@@ -263,3 +263,25 @@ def test_a_real_job_uses_the_choice_and_resumes_with_the_same_plan(datamill, tmp
     assert jobproc.committed(job_dir) == 3
     out = read_jsonl(tmp_path / "auto.jsonl")
     assert [r["text"] for r in out] == [f"Row {i} at https://x.org/{i}" for i in range(2000)]
+
+
+def test_the_job_prints_and_records_its_choice(datamill, recipe_file, tmp_path: Path, capsys) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}", "pics": ["a.jpg"]} for i in range(120)])
+    recipe = recipe_file(
+        dataset_path=str(data),
+        image_key="pics",
+        partition={"auto_configure": True, "size": 7},
+        process=LIGHT_OPS,
+    )
+    assert datamill("run", "--config", recipe, "--job_id", "shown") == 0
+    err = capsys.readouterr().err  # (the driver's messages go to stderr)
+    assert "partition.auto_configure: image data, 200 samples per partition, 25.6 MB at most" in err
+    assert "partition.size 7 is ignored: auto_configure chose 200" in err
+    summary = jobproc.summary(tmp_path / "jobs" / "shown")
+    assert (summary["partition_auto"]["modality"], summary["partition_auto"]["size"]) == ("image", 200)
+    assert summary["partition_auto"]["notes"] == ["partition.size 7 is ignored: auto_configure chose 200"]
+    log = (tmp_path / "jobs" / "shown" / "event_logs" / "events.jsonl").read_text().splitlines()
+    assert any(
+        json.loads(line).get("message") == "partition.size 7 is ignored: auto_configure chose 200"
+        for line in log
+    )

@@ -56,7 +56,7 @@ DATA_JUICER_ONLY_KEYS = frozenset(
     cache_compress use_checkpoint temp_dir open_monitor op_fusion fusion_strategy
     adaptive_batch_size keep_hashes_in_res_ds export_shard_size export_in_parallel
     export_type export_extra_args export_aws_credentials suffixes turbo
-    skip_op_error save_stats_in_one_file image_key audio_key video_key
+    skip_op_error save_stats_in_one_file
     image_special_token audio_special_token video_special_token eoc_special_token
     debug hpo_config data_probe_algo data_probe_ratio percentiles
     export_original_dataset auto auto_num open_insight_mining op_list_to_mine

@@ -31,8 +31,10 @@ class PartitionConfig(Section):
     ``size`` is reached first cuts the partition."""
 
     auto_configure: bool = False
-    """Accepted for compatibility; datamill sizes partitions from ``size`` and
-    ``max_size_mb`` only."""
+    """Choose ``size`` and ``max_size_mb`` from the data's modality (sampled
+    under ``text_key``, ``image_key``, ``audio_key``, ``video_key``), its row
+    sizes and the pipeline's ops (:mod:`datamill.plan.auto`); the manual
+    values are then ignored, with a note. The choice is saved in the plan."""
 
 
 class CheckpointConfig(Section):
@@ -139,6 +141,18 @@ class EventLoggingConfig(Section):
     resource_interval_s: float = Field(default=10.0, gt=0)
     """How often to log the CPU and memory of the driver and its workers."""
 
+    level: Literal["DEBUG", "INFO", "WARNING"] = "INFO"
+    """Which notes the event log keeps: INFO (default) leaves out DEBUG notes;
+    WARNING also leaves out INFO notes and PERFORMANCE_METRIC; DEBUG keeps all
+    (one note per partition of the plan). The events that record the job (job,
+    processing, partition, op and checkpoint events, resource samples, warnings,
+    failures) are written at every level: the monitor and resume read them."""
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
 
 class LedgerConfig(Section):
     fold_interval_s: float = Field(default=60.0, ge=0)
@@ -208,6 +222,15 @@ class Recipe(Section):
 
     text_key: str = "text"
     """The column holding the text the ops work on."""
+
+    image_key: str = "images"
+    """The column listing a sample's images (Data-Juicer's key); read by ``partition.auto_configure``."""
+
+    audio_key: str = "audios"
+    """The column listing a sample's audio files; read by ``partition.auto_configure``."""
+
+    video_key: str = "videos"
+    """The column listing a sample's videos; read by ``partition.auto_configure``."""
 
     id_field: str | None = None
     """A column that identifies each sample (e.g. ``scene_token``). Without it

@@ -104,7 +104,7 @@ class EventLog:
         """``level`` overrides ``config.level`` (the lowest level of note written)."""
         self.job_id = job_id
         self.enabled = config.enabled
-        chosen: str = level if level is not None else getattr(config, "level", "INFO")
+        chosen: str = level if level is not None else config.level
         self.level = log_level(chosen)
         self._left_out = frozenset(t.value for t in NOTE_TYPES if LEVELS[t.value].rank < self.level.rank)
         """The note types below the level: never written."""
