@@ -5,6 +5,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from datamill.config.models import DEFAULT_COMPRESSION
 from datamill.engine.checkpoint import CheckpointStore, PartitionState
 from datamill.engine.spec import CheckpointName, CheckpointPolicy
 from datamill.io.readers import Columns
@@ -13,7 +14,8 @@ COLS = Columns("text", None)
 
 
 def store(tmp_path: Path, fmt: str, keep_all: bool = False) -> CheckpointStore:
-    return CheckpointStore(CheckpointPolicy("every_op", 1, (), str(tmp_path), fmt, "snappy", keep_all))
+    compression = DEFAULT_COMPRESSION[fmt]
+    return CheckpointStore(CheckpointPolicy("every_op", 1, (), str(tmp_path), fmt, compression, keep_all))
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "arrow", "jsonl"])

@@ -85,6 +85,9 @@ def load_recipe(
         from datamill.ops.registry import validate_process
 
         validate_process(recipe.process, source)
+    refusal = recipe.intermediate_storage.refusal()
+    if refusal:
+        raise ConfigError(f"{source}: {refusal}")
     _note_ray_only_keys(recipe, source)
     return recipe
 

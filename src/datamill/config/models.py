@@ -13,7 +13,7 @@ import os
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 
 class Section(BaseModel):
@@ -92,40 +92,90 @@ class FaultToleranceConfig(Section):
     reason, or fail its whole partition."""
 
 
+FORMAT_COMPRESSIONS: dict[str, tuple[str, ...]] = {
+    "parquet": ("snappy", "gzip", "zstd", "lz4", "none"),
+    "arrow": ("lz4", "zstd", "none"),
+    "jsonl": ("gzip", "zstd", "lz4", "none"),
+}
+"""The compressions each intermediate format can write. Arrow IPC files know
+only lz4 and zstd; a JSONL stream has no snappy framing."""
+
+DEFAULT_COMPRESSION = {"parquet": "snappy", "arrow": "lz4", "jsonl": "none"}
+"""``compression`` when the recipe does not set it, by ``format``."""
+
+
 class IntermediateStorageConfig(Section):
     format: Literal["parquet", "arrow", "jsonl"] = "parquet"
     """File format of checkpoints and intermediate data."""
 
-    compression: Literal["snappy", "gzip", "zstd", "none"] = "snappy"
-    """Compression of checkpoints and intermediate data."""
+    compression: Literal["snappy", "gzip", "zstd", "lz4", "none"] = "snappy"
+    """Compression of checkpoints and intermediate data. Parquet: snappy, gzip,
+    zstd, lz4 or none; Arrow: lz4, zstd or none; JSONL: gzip (``.jsonl.gz``),
+    zstd (``.jsonl.zst``), lz4 (``.jsonl.lz4``) or none. Another pair is
+    refused when the recipe is loaded. Unset: snappy for Parquet, lz4 for
+    Arrow, none for JSONL."""
 
     use_arrow_batches: bool = True
-    """Accepted for compatibility; ops always work on Arrow record batches."""
+    """Ops work on Arrow record batches; ``false`` is refused when the recipe
+    is loaded (datamill's ops are written against Arrow batches, and a
+    row-by-row path would not give identical output)."""
 
     arrow_batch_size: int = Field(default=1000, ge=1)
-    """Accepted for compatibility with seed 001; no effect in this version
-    (an op's batch size is its own ``batch_size`` parameter)."""
+    """Rows in each batch an op is called with, unless the op sets its own
+    ``batch_size`` parameter (which wins)."""
 
     arrow_memory_mapping: bool = False
-    """Accepted for compatibility with seed 001; no effect in this version."""
+    """Open checkpoints and Parquet/Arrow inputs memory-mapped
+    (``pyarrow.memory_map``) instead of reading them into memory."""
 
     preserve_intermediate_data: bool = False
-    """Keep every op's output of every partition under ``intermediate/``."""
+    """Keep every op's output of every partition, as
+    ``intermediate/partition_{NNNNNN}/op_{KKK}_{op_name}.{ext}``, and every
+    checkpoint (not only each partition's newest)."""
 
     cleanup_temp_files: bool = True
-    """Accepted for compatibility with seed 001; no effect in this version
-    (leftovers of a crash are always removed at start)."""
+    """Remove temporary files (``.tmp-*`` leftovers of interrupted writes,
+    staged input pieces no partition still needs) at the start and at the end
+    of a job; ``false`` keeps them and says so."""
 
     cleanup_on_success: bool = False
-    """Accepted for compatibility with seed 001; no effect in this version
-    (a partition's checkpoints are removed when it commits)."""
+    """When every partition of the job succeeded, remove its intermediate
+    data and checkpoints at the end, even with ``preserve_intermediate_data``."""
 
     retention_policy: Literal["keep_all", "keep_failed_only", "cleanup_all"] = "keep_all"
-    """Accepted for compatibility with seed 001; no effect in this version."""
+    """At the job's end: ``keep_all`` removes nothing; ``keep_failed_only``
+    keeps the intermediate data and checkpoints of failed partitions only;
+    ``cleanup_all`` removes all intermediate data and checkpoints (results,
+    ledger, summary and event logs always stay)."""
 
     max_retention_days: int = Field(default=7, ge=0)
-    """Accepted for compatibility with seed 001; no effect in this version
-    (``datamill cleanup --older-than`` decides)."""
+    """When a job starts, other finished jobs in the same ``work_dir`` that
+    ended more than this many days ago lose their intermediate data and
+    checkpoints (0: never)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compression_by_format(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("compression") is None:
+            fmt = data.get("format", "parquet")
+            data = {**data, "compression": DEFAULT_COMPRESSION.get(fmt, "snappy")}
+        return data
+
+    def refusal(self) -> str | None:
+        """Why this section cannot be honoured, in one line (or None)."""
+        allowed = FORMAT_COMPRESSIONS[self.format]
+        if self.compression not in allowed:
+            return (
+                f"intermediate_storage.compression '{self.compression}' cannot be used with "
+                f"format '{self.format}': {self.format} can do {', '.join(allowed)}."
+            )
+        if not self.use_arrow_batches:
+            return (
+                "intermediate_storage.use_arrow_batches: false is not supported: datamill's ops "
+                "work on Arrow record batches (vectorised with pyarrow.compute), and a row-by-row "
+                "path would not give identical output; remove the key or set it to true."
+            )
+        return None
 
 
 class EventLoggingConfig(Section):

@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
-from datamill.atomic import TMP_PREFIX, atomic_open, atomic_path
-from datamill.engine.spec import EXTENSIONS, CheckpointName, CheckpointPolicy
+from datamill.atomic import TMP_PREFIX, atomic_path
+from datamill.engine.spec import CheckpointName, CheckpointPolicy
 from datamill.io.readers import Columns, _columnar
 from datamill.io.writers import jsonl_lines
 
@@ -62,7 +61,7 @@ class CheckpointStore:
         self, partition_id: str, index: int, prefix: str, table: pa.Table, state: PartitionState
     ) -> Path:
         fmt = self.policy.format
-        dest = self.folder(partition_id) / str(CheckpointName(index, prefix, EXTENSIONS[fmt]))
+        dest = self.folder(partition_id) / str(CheckpointName(index, prefix, self.policy.extension))
         blob = json.dumps({"format_version": CHECKPOINT_FORMAT_VERSION, **state.__dict__}).encode()
         write_table(table, dest, fmt, self.policy.compression, blob)
         if not self.policy.keep_all:
@@ -84,7 +83,7 @@ class CheckpointStore:
         ]
         for name, path in sorted(valid, key=lambda item: -item[0].op_index):
             try:
-                table, blob = read_table(path, cols)
+                table, blob = read_table(path, cols, self.policy.memory_map)
                 data = json.loads(blob)
             except Exception as exc:  # a torn or foreign file: fall back to an earlier one
                 log.warning("ignoring unreadable checkpoint %s: %s", path, exc)
@@ -98,29 +97,38 @@ class CheckpointStore:
 
 
 def write_table(table: pa.Table, dest: Path, fmt: str, compression: str, state: bytes) -> None:
-    """Write ``table`` with ``state`` in its metadata, atomically."""
+    """Write ``table`` with ``state`` in its metadata, atomically, compressed
+    with ``compression`` (a pair the config has already checked)."""
     codec = None if compression == "none" else compression
     if fmt == "jsonl":
-        with atomic_open(dest, "wb") as fh:
-            fh.write(json.dumps({"__datamill_checkpoint__": state.decode()}).encode() + b"\n")
-            fh.writelines(jsonl_lines(table))
+        with atomic_path(dest) as tmp, pa.output_stream(str(tmp), compression=codec) as out:
+            out.write(json.dumps({"__datamill_checkpoint__": state.decode()}).encode() + b"\n")
+            out.write(b"".join(jsonl_lines(table)))
         return
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), STATE_KEY: state})
     with atomic_path(dest) as tmp:
         if fmt == "parquet":
             pq.write_table(table, tmp, compression=codec or "none")
         else:
-            feather.write_feather(
-                table, tmp, compression="uncompressed" if codec in (None, "snappy", "gzip") else codec
-            )
+            options = pa.ipc.IpcWriteOptions(compression=codec)
+            with pa.ipc.new_file(str(tmp), table.schema, options=options) as writer:
+                writer.write_table(table)
 
 
-def read_table(path: Path, cols: Columns) -> tuple[pa.Table, bytes]:
-    if path.suffix == ".jsonl":
-        with open(path, "rb") as fh:
-            head = json.loads(fh.readline())["__datamill_checkpoint__"].encode()
-            rows = [json.loads(line) for line in fh if line.strip()]
+def read_table(path: Path, cols: Columns, memory_map: bool = False) -> tuple[pa.Table, bytes]:
+    """A checkpoint's table and its state; the codec comes from the file (or,
+    for JSONL, from its name)."""
+    if ".jsonl" in path.suffixes:
+        with pa.input_stream(str(path), compression="detect") as fh:
+            lines = fh.read().split(b"\n")
+        head = json.loads(lines[0])["__datamill_checkpoint__"].encode()
+        rows = [json.loads(line) for line in lines[1:] if line.strip()]
         return _columnar(rows, cols), head
-    table = pq.read_table(path) if path.suffix == ".parquet" else feather.read_table(path)
+    source = pa.memory_map(str(path)) if memory_map else str(path)
+    if path.suffix == ".parquet":
+        table = pq.read_table(source)
+    else:
+        with pa.ipc.open_file(source) as reader:
+            table = reader.read_all()
     meta = table.schema.metadata or {}
     return table.replace_schema_metadata({k: v for k, v in meta.items() if k != STATE_KEY}), meta[STATE_KEY]

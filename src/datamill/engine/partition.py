@@ -9,6 +9,7 @@ the process boundary. Ops are built once per worker process and reused.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -24,7 +25,6 @@ from datamill.engine.checkpoint import CheckpointStore, PartitionState, write_ta
 from datamill.engine.commit import result_path, write_marker
 from datamill.engine.results import FAILED_PARTITION, OpMetrics, PartitionResult
 from datamill.engine.spec import (
-    EXTENSIONS,
     EventSink,
     PartitionTask,
     PipelineSpec,
@@ -67,6 +67,10 @@ def pipeline_ops(pipeline: PipelineSpec) -> tuple[list[Op], list[str]]:
     cached = _PIPELINES.get(pipeline.key)
     if cached is None:
         ops = build_pipeline(pipeline.process, pipeline.text_key)
+        for op, entry in zip(ops, pipeline.process, strict=True):
+            params = next(iter(entry.values())) or {}
+            if "batch_size" not in params:
+                op.batch_size = pipeline.batch_size  # arrow_batch_size; an op's own batch_size wins
         cached = _PIPELINES[pipeline.key] = (ops, prefix_hashes(ops, pipeline.text_key, pipeline.id_field))
     return cached
 
@@ -80,18 +84,30 @@ def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: Par
     except ImportError as exc:
         missing = missing_module(op.name, exc)
         at_op(missing, op.name)
+        _op_failed(task, op.name, index, type(missing).__name__, str(missing), "the job stops")
         raise missing from exc
     except Exception as exc:
         at_op(exc, op.name)
+        _op_failed(task, op.name, index, type(exc).__name__, str(exc), "the partition fails")
         raise
     if outcome.rows_removed:
         state.filtered_ids.extend(_removed_ids(table, outcome, task.pipeline.columns.id_column))
     if outcome.failures:
+        first = outcome.failures[0]
+        error_type, _, error_message = first.error.partition(": ")
         if task.pipeline.on_sample_error == "fail_partition":
-            first = outcome.failures[0]
+            _op_failed(task, op.name, index, error_type, error_message, "the partition fails")
             error = OpError(f"op '{op.name}' failed on a sample of partition {task.spec.id}: {first.error}")
             at_op(error, op.name)
             raise error
+        _op_failed(
+            task,
+            op.name,
+            index,
+            error_type,
+            error_message,
+            f"{len(outcome.failures)} samples set aside, the others go on",
+        )
         ids = table.column(task.pipeline.columns.id_column)
         now = datetime.now(UTC).isoformat()
         for failure in outcome.failures:
@@ -133,6 +149,25 @@ def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: Par
         duration_s=round(metrics.seconds, 6),
     )
     return outcome.table
+
+
+ERROR_MESSAGE_CHARS = 1000
+"""An ``OP_FAILED`` event's error message is cut to this many characters."""
+
+
+def _op_failed(task: PartitionTask, op_name: str, index: int, error_type: str, error: str, then: str) -> None:
+    """Say that op ``op_name`` raised in this partition, and what happens next."""
+    if len(error) > ERROR_MESSAGE_CHARS:
+        error = error[: ERROR_MESSAGE_CHARS - 1] + "…"
+    _emit(
+        task,
+        EventType.OP_FAILED,
+        op_name=op_name,
+        op_index=index,
+        error_type=error_type,
+        error_message=error,
+        message=f"op '{op_name}' raised {error_type}: {then}",
+    )
 
 
 def _removed_ids(before: pa.Table, outcome: OpResult, id_col: str) -> list[str]:
@@ -371,7 +406,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         first, checkpoint = 0, None
     for index in range(first, len(ops)):
         table = run_op(ops[index], index, table, state, task)
-        _keep_intermediate(pipeline, spec.id, index, ops[index].name, table)
+        _keep_intermediate(task, index, ops[index].name, hashes[index], table)
         if use_checkpoints and pipeline.checkpoint.after(index, ops[index].name, len(ops) - 1):
             saved = store.save(spec.id, index, hashes[index], table, state)
             _emit(
@@ -453,12 +488,32 @@ def _to_sink(
     return table.filter(mask), out.filter(mask)
 
 
-def _keep_intermediate(
-    pipeline: PipelineSpec, partition_id: str, index: int, name: str, table: pa.Table
-) -> None:
+def intermediate_path(root: Path, partition_index: int, op_index: int, op_name: str, ext: str) -> Path:
+    """``partition_{NNNNNN}/op_{KKK}_{op_name}{ext}``, as seed 001 names them."""
+    safe = op_name.replace(":", "_").replace("/", "_")
+    return root / f"partition_{partition_index:06d}" / f"op_{op_index:03d}_{safe}{ext}"
+
+
+def _keep_intermediate(task: PartitionTask, index: int, name: str, prefix: str, table: pa.Table) -> None:
+    """Keep op ``index``'s output (``preserve_intermediate_data``). The file's
+    metadata says what made it (partition id, prefix hash, attempt), since the
+    name alone no longer tells a new plan or pipeline from an old one; a retry
+    round's subset goes in ``retry_round_{k}/`` so it does not replace the
+    partition's full output."""
+    pipeline = task.pipeline
     if pipeline.intermediate_dir is None:
         return
     policy = pipeline.checkpoint
-    ext = EXTENSIONS[policy.format]
-    dest = Path(pipeline.intermediate_dir) / partition_id / f"op_{index:03d}_{name.replace(':', '_')}{ext}"
-    write_table(table, dest, policy.format, policy.compression, b"{}")
+    root = Path(pipeline.intermediate_dir)
+    dest = intermediate_path(root, task.spec.pid.index, index, name, policy.extension)
+    if task.retry_round:
+        dest = dest.parent / f"retry_round_{task.retry_round}" / dest.name
+    made_by = {
+        "partition_id": task.spec.id,
+        "op_index": index,
+        "op_name": name,
+        "prefix_hash": prefix,
+        "attempt": task.attempt,
+        "retry_round": task.retry_round,
+    }
+    write_table(table, dest, policy.format, policy.compression, json.dumps(made_by).encode())

@@ -21,7 +21,15 @@ if TYPE_CHECKING:
     from datamill.plan.planner import PartitionSpec
 
 EXTENSIONS = {"parquet": ".parquet", "arrow": ".arrow", "jsonl": ".jsonl"}
-_NAME = re.compile(r"^op(\d{3})-([0-9a-f]{16})\.(parquet|arrow|jsonl)$")
+JSONL_SUFFIXES = {"gzip": ".gz", "zstd": ".zst", "lz4": ".lz4", "none": ""}
+"""A compressed JSONL file says how in its name (``.jsonl.gz``), as readers expect;
+Parquet and Arrow files record their codec inside."""
+_NAME = re.compile(r"^op(\d{3})-([0-9a-f]{16})(\.(?:parquet|arrow|jsonl(?:\.gz|\.zst|\.lz4)?))$")
+
+
+def extension(fmt: str, compression: str) -> str:
+    """The file name ending of a checkpoint or intermediate file."""
+    return EXTENSIONS[fmt] + (JSONL_SUFFIXES[compression] if fmt == "jsonl" else "")
 
 
 def prefix_hashes(ops: Sequence[Op], text_key: str, id_field: str | None) -> list[str]:
@@ -50,7 +58,7 @@ class CheckpointName:
         match = _NAME.match(name)
         if not match:
             return None
-        return cls(int(match.group(1)), match.group(2), "." + match.group(3))
+        return cls(int(match.group(1)), match.group(2), match.group(3))
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,12 @@ class CheckpointPolicy:
     format: str
     compression: str
     keep_all: bool
+    memory_map: bool = False
+    """Open checkpoints memory-mapped (``arrow_memory_mapping``)."""
+
+    @property
+    def extension(self) -> str:
+        return extension(self.format, self.compression)
 
     @property
     def enabled(self) -> bool:
@@ -110,17 +124,23 @@ class PipelineSpec:
     """Ids to skip, per partition (``--skip-processed``)."""
     needs_text: bool = True
     """Whether an op reads ``text_key``; if not, rows need no text (:mod:`datamill.job.preflight`)."""
+    batch_size: int = 1000
+    """The batch size an op is called with unless it names its own (``arrow_batch_size``)."""
+    memory_map: bool = False
+    """Open Arrow and Parquet inputs memory-mapped (``arrow_memory_mapping``)."""
 
     @property
     def key(self) -> str:
-        blob = json.dumps([self.process, self.text_key, self.id_field], sort_keys=True, default=str)
+        blob = json.dumps(
+            [self.process, self.text_key, self.id_field, self.batch_size], sort_keys=True, default=str
+        )
         return hashlib.sha256(blob.encode()).hexdigest()
 
     @property
     def columns(self) -> Columns:
         from datamill.io.readers import Columns  # the workers' side: pyarrow is loaded there
 
-        return Columns(self.text_key, self.id_field, self.needs_text)
+        return Columns(self.text_key, self.id_field, self.needs_text, self.memory_map)
 
 
 @dataclass(frozen=True)

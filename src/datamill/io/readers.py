@@ -54,6 +54,8 @@ class Columns:
     id_field: str | None
     needs_text: bool = True
     """Whether a row without a string in ``text_key`` is a bad row (some op reads it)."""
+    memory_map: bool = False
+    """Open Parquet input memory-mapped (``arrow_memory_mapping``)."""
 
     @property
     def id_column(self) -> str:
@@ -162,14 +164,17 @@ def _columnar(rows: list[dict[str, Any]], cols: Columns) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _parquet_rows(spec: PartitionSpec, columns: list[str] | None = None) -> pa.Table:
+def _parquet_rows(
+    spec: PartitionSpec, columns: list[str] | None = None, memory_map: bool = False
+) -> pa.Table:
     """Rows ``row_start`` to ``row_stop`` of a Parquet file, reading only the row groups they span."""
     stat = os.stat(spec.read_path)
     meta, starts = _row_groups(spec.read_path, stat.st_size, stat.st_mtime_ns)
     start, stop = spec.row_start - spec.read_offset, spec.row_stop - spec.read_offset
     first = bisect.bisect_right(starts, start) - 1
     last = bisect.bisect_left(starts, stop)
-    table = pq.ParquetFile(spec.read_path, metadata=meta).read_row_groups(range(first, last), columns=columns)
+    source = pa.memory_map(spec.read_path) if memory_map else spec.read_path
+    table = pq.ParquetFile(source, metadata=meta).read_row_groups(range(first, last), columns=columns)
     return table.slice(start - starts[first], spec.rows)
 
 
@@ -193,12 +198,12 @@ def partition_ids(spec: PartitionSpec, cols: Columns) -> pa.Array:
     if cols.id_field is None:
         rows = pa.array(range(spec.row_start, spec.row_stop), pa.int64()).cast(pa.string())
         return pc.binary_join_element_wise(spec.source_name, rows, "#")
-    column = _parquet_rows(spec, [cols.id_field]).column(0).combine_chunks()
+    column = _parquet_rows(spec, [cols.id_field], cols.memory_map).column(0).combine_chunks()
     return column.cast(pa.string())
 
 
 def _read_parquet(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:
-    table = _parquet_rows(spec)
+    table = _parquet_rows(spec, memory_map=cols.memory_map)
     rows = range(spec.row_start, spec.row_stop)
     reasons = _parquet_problems(table, cols)
     bad = []
