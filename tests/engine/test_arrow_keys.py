@@ -48,7 +48,9 @@ def batch_sizes(log: Path) -> list[int]:
 
 
 @pytest.mark.parametrize("size", [50, 500])
-def test_arrow_batch_size_is_the_ops_batch_size(datamill, recipe_file, corpus, tmp_path: Path, size: int) -> None:
+def test_arrow_batch_size_is_the_ops_batch_size(
+    datamill, recipe_file, corpus, tmp_path: Path, size: int
+) -> None:
     data = corpus(1200)
     log = tmp_path / "batches.txt"
     recipe = recipe_file(
@@ -118,7 +120,9 @@ def test_arrow_memory_mapping_opens_inputs_and_checkpoints_mapped(
 def test_an_op_that_raises_emits_op_failed_and_its_samples_are_still_set_aside(
     datamill, recipe_file, tmp_path: Path
 ) -> None:
-    data = write_jsonl(tmp_path / "in.jsonl", [{"text": f"row {i} " + ("boom" if i == 3 else "")} for i in range(10)])
+    data = write_jsonl(
+        tmp_path / "in.jsonl", [{"text": f"row {i} " + ("boom" if i == 3 else "")} for i in range(10)]
+    )
     recipe = recipe_file(
         dataset_path=str(data),
         process=[{"tests.engine.test_arrow_keys:RaiseOnMapper": {"needle": "boom"}}],
@@ -128,7 +132,10 @@ def test_an_op_that_raises_emits_op_failed_and_its_samples_are_still_set_aside(
     failed = [e for e in events if e["type"] == "OP_FAILED"]
     assert len(failed) == 1
     event = failed[0]
-    assert event["op_name"] == "tests.engine.test_arrow_keys:RaiseOnMapper" and event["error_type"] == "ValueError"
+    assert (
+        event["op_name"] == "tests.engine.test_arrow_keys:RaiseOnMapper"
+        and event["error_type"] == "ValueError"
+    )
     assert event["error_message"].startswith("cannot handle boom") and len(event["error_message"]) <= 1000
     assert event["partition_id"] and "set aside" in event["message"]
     assert any(e["type"] == "SAMPLES_QUARANTINED" for e in events)

@@ -28,7 +28,8 @@ REFUSED = [
     if codec not in FORMAT_COMPRESSIONS[fmt]
 ]
 MAGIC = {"gzip": b"\x1f\x8b", "zstd": b"\x28\xb5\x2f\xfd", "lz4": b"\x04\x22\x4d\x18"}
-"""The frame magic of each stream codec (Arrow IPC prefixes each compressed buffer's frame with its length)."""
+"""The frame magic of each stream codec (Arrow IPC puts one such frame in each
+compressed buffer, after its length)."""
 
 
 def compression_of(path: Path, fmt: str) -> str:
@@ -72,7 +73,10 @@ def test_every_accepted_pair_compresses_and_resumes_identically(
     assert checkpoints and kept
     for path in checkpoints + kept:
         assert compression_of(path, fmt) == codec, path
-        assert path.name.endswith({"gzip": ".gz", "zstd": ".zst", "lz4": ".lz4"}.get(codec, "")) or fmt != "jsonl"
+        assert (
+            path.name.endswith({"gzip": ".gz", "zstd": ".zst", "lz4": ".lz4"}.get(codec, ""))
+            or fmt != "jsonl"
+        )
     # The last op edited: the committed partitions are redone from their checkpoints after op 1.
     out = run(datamill, recipe_file, data, "job", EDITED, **storage)
     markers = [json.loads(p.read_text()) for p in (job / "results").glob("*.commit")]
@@ -100,5 +104,5 @@ def test_unset_compression_follows_the_format(fmt: str, codec: str) -> None:
 
 def test_use_arrow_batches_false_is_refused_with_the_reason() -> None:
     raw = {"dataset_path": "x.jsonl", "use_arrow_batches": False}
-    with pytest.raises(ConfigError, match="use_arrow_batches: false is not supported: .*Arrow record batches"):
+    with pytest.raises(ConfigError, match=r"use_arrow_batches: false is not supported: .*Arrow record"):
         load_recipe(None, raw=raw)
