@@ -1,0 +1,195 @@
+"""What a job keeps of its checkpoints, intermediate data and temporary files.
+
+The lifecycle keys of ``intermediate_storage``, applied by the driver:
+
+- at the start of a run, :func:`at_start`: temporary files of this job
+  (``cleanup_temp_files``), and the checkpoints and intermediate data of other
+  finished jobs in the same ``work_dir`` older than ``max_retention_days``;
+- at the end of a run, :func:`at_end`: ``retention_policy``,
+  ``cleanup_on_success`` and ``cleanup_temp_files`` again.
+
+Only checkpoints (``{checkpoint_dir}/{job_id}/``) and intermediate data
+(``intermediate/``) are ever removed by a policy: results, the ledger, the
+summary, the plan and the event logs always stay, so a job remains
+inspectable and resumable (a partition without checkpoints runs again from
+its input). Every removal is announced by one event naming what went and how
+many bytes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datamill.atomic import TMP_PREFIX
+from datamill.config.models import IntermediateStorageConfig
+from datamill.engine.commit import AnyResult, base_id
+from datamill.engine.results import FAILED_PARTITION
+from datamill.events.types import EventType
+from datamill.job.layout import JobLayout
+from datamill.plan.ids import PartitionId
+
+NOTICE: EventType = EventType.__members__.get("INFO", EventType.WARNING)
+"""The event type of a removal: ``INFO`` once it exists, ``WARNING`` until then."""
+
+PROBE_PREFIX = ".storage-check-"
+"""The Ray executor's storage probes in a job directory."""
+
+Emit = Callable[..., Any]
+"""``EventLog.emit``: ``emit(type, message=..., bytes=...)``."""
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What one cleanup removed."""
+
+    what: str
+    paths: tuple[Path, ...]
+    bytes: int
+
+
+def size_of(path: Path) -> int:
+    if path.is_file() or path.is_symlink():
+        return path.lstat().st_size
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def remove(what: str, paths: Iterable[Path], emit: Emit) -> Removed | None:
+    """Remove ``paths`` (files or folders) and announce it; None if there was nothing."""
+    found = [p for p in paths if p.exists() or p.is_symlink()]
+    if not found:
+        return None
+    nbytes = sum(size_of(p) for p in found)
+    for path in found:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    emit(NOTICE, message=f"removed {what}: {len(found)} files or folders, {nbytes} bytes", bytes=nbytes)
+    return Removed(what, tuple(found), nbytes)
+
+
+def failed_partitions(committed: Mapping[str, AnyResult]) -> set[str]:
+    """Partitions with a failure on record: failed as a whole, or some of
+    their samples set aside or unreadable (in any of their commits)."""
+    return {
+        base_id(cid)
+        for cid, r in committed.items()
+        if r.pipeline_hash == FAILED_PARTITION or r.n_quarantined or r.n_bad
+    }
+
+
+def partition_data(layout: JobLayout, partition_id: str) -> list[Path]:
+    """A partition's checkpoint folder and intermediate folder."""
+    index = PartitionId.parse(partition_id).index
+    return [layout.checkpoint_root / partition_id, layout.intermediate / f"partition_{index:06d}"]
+
+
+def at_end(
+    layout: JobLayout,
+    storage: IntermediateStorageConfig,
+    status: str,
+    committed: Mapping[str, AnyResult],
+    emit: Emit,
+) -> list[Removed]:
+    """Apply ``retention_policy``, ``cleanup_on_success`` and ``cleanup_temp_files``
+    once the run's final ``status`` is known (``completed``, ``completed_with_failures``,
+    ``failed``, ``stopped``). ``committed``: the job's commits, by commit id."""
+    failed = failed_partitions(committed)
+    success = status == "completed" and not failed
+    everything = [layout.checkpoint_root, layout.intermediate]
+    done: list[Removed | None] = []
+    if storage.retention_policy == "cleanup_all":
+        what = "all checkpoints and intermediate data (retention_policy: cleanup_all)"
+        done.append(remove(what, everything, emit))
+    elif success and storage.cleanup_on_success:
+        done.append(remove("checkpoints and intermediate data (cleanup_on_success)", everything, emit))
+    elif storage.retention_policy == "keep_failed_only":
+        if success:
+            what = "checkpoints and intermediate data: no failure (retention_policy: keep_failed_only)"
+            done.append(remove(what, everything, emit))
+        else:
+            ok = sorted({base_id(cid) for cid in committed} - failed)
+            paths = [p for pid in ok for p in partition_data(layout, pid)]
+            what = (
+                f"checkpoints and intermediate data of {len(ok)} partitions without failures; "
+                f"those of {len(failed)} with failures stay (retention_policy: keep_failed_only)"
+            )
+            done.append(remove(what, paths, emit))
+    done.append(temp_files(layout, storage, emit, staged=success))
+    return [r for r in done if r is not None]
+
+
+def temporary_files(layout: JobLayout, staged: bool) -> list[Path]:
+    """Leftovers of interrupted writes (``.tmp-*``), storage probes, and with
+    ``staged`` the staged input pieces (rewritten when a later run needs them)."""
+    roots = {layout.root, layout.checkpoint_root}
+    found = {p for root in roots if root.is_dir() for p in root.rglob(TMP_PREFIX + "*")}
+    if layout.root.is_dir():
+        found.update(layout.root.glob(PROBE_PREFIX + "*"))
+    if staged and layout.staging.is_dir():
+        found.update(layout.staging.glob("*.pieces"))
+    return sorted(found)
+
+
+def temp_files(
+    layout: JobLayout, storage: IntermediateStorageConfig, emit: Emit, staged: bool
+) -> Removed | None:
+    """``cleanup_temp_files``: remove them, or say they are kept."""
+    found = temporary_files(layout, staged)
+    if storage.cleanup_temp_files:
+        return remove("temporary files (cleanup_temp_files)", found, emit)
+    if found:
+        nbytes = sum(size_of(p) for p in found)
+        names = ", ".join(str(p.relative_to(p.anchor)) for p in found[:5])
+        emit(
+            NOTICE,
+            message=f"kept {len(found)} temporary files, {nbytes} bytes (cleanup_temp_files: false): {names}"
+            f"{'…' if len(found) > 5 else ''}",
+            bytes=nbytes,
+        )
+    return None
+
+
+def at_start(layout: JobLayout, storage: IntermediateStorageConfig, emit: Emit) -> list[Removed]:
+    """This job's temporary files, and other jobs' data past ``max_retention_days``.
+    Call with the job's lock held, before any partition runs."""
+    done = [temp_files(layout, storage, emit, staged=False), *expired_jobs(layout, storage, emit)]
+    return [r for r in done if r is not None]
+
+
+def expired_jobs(layout: JobLayout, storage: IntermediateStorageConfig, emit: Emit) -> list[Removed]:
+    """Finished jobs beside this one that ended over ``max_retention_days`` ago
+    lose their checkpoints and intermediate data (a running job, holding its
+    lock, is never touched)."""
+    if storage.max_retention_days <= 0:
+        return []
+    from datamill.control.cleanup import old_jobs
+    from datamill.control.jobs import read_summary
+    from datamill.errors import JobError
+    from datamill.job.lock import JobLock
+
+    done = []
+    for old in old_jobs(layout.root.parent, storage.max_retention_days * 86400.0):
+        if old.job_dir == layout.root:
+            continue
+        try:
+            with JobLock(old.job_dir / "job.lock", old.job_dir.name):
+                summary = read_summary(old.job_dir)
+                paths = [old.job_dir / "intermediate", old.job_dir / "checkpoints"]
+                elsewhere = Path(str(summary.get("checkpoint_dir") or ""))
+                if elsewhere.is_absolute() and elsewhere.name == old.job_dir.name:  # its own folder only
+                    paths.append(elsewhere)
+                what = (
+                    f"checkpoints and intermediate data of job {old.job_dir.name}, "
+                    f"ended {old.end_time} (max_retention_days: {storage.max_retention_days})"
+                )
+                removed = remove(what, paths, emit)
+        except JobError:  # it started running since it was listed
+            continue
+        if removed is not None:
+            done.append(removed)
+    return done
