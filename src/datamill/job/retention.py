@@ -12,8 +12,9 @@ Only checkpoints (``{checkpoint_dir}/{job_id}/``) and intermediate data
 (``intermediate/``) are ever removed by a policy: results, the ledger, the
 summary, the plan and the event logs always stay, so a job remains
 inspectable and resumable (a partition without checkpoints runs again from
-its input). Every removal is announced by one event naming what went and how
-many bytes.
+its input). Each function returns what it did as :class:`Cleanup` notes;
+:func:`announce` makes each one event naming what went and how many bytes
+(the driver announces the start's after ``JOB_START``, which comes first).
 """
 
 from __future__ import annotations
@@ -43,12 +44,18 @@ Emit = Callable[..., Any]
 
 
 @dataclass(frozen=True)
-class Removed:
-    """What one cleanup removed."""
+class Cleanup:
+    """What one cleanup removed (or, for temporary files kept, left)."""
 
-    what: str
+    message: str
     paths: tuple[Path, ...]
     bytes: int
+    removed: bool = True
+
+
+def announce(cleanups: Iterable[Cleanup], emit: Emit) -> None:
+    for c in cleanups:
+        emit(NOTICE, message=c.message, bytes=c.bytes)
 
 
 def size_of(path: Path) -> int:
@@ -57,8 +64,8 @@ def size_of(path: Path) -> int:
     return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def remove(what: str, paths: Iterable[Path], emit: Emit) -> Removed | None:
-    """Remove ``paths`` (files or folders) and announce it; None if there was nothing."""
+def remove(what: str, paths: Iterable[Path]) -> Cleanup | None:
+    """Remove ``paths`` (files or folders); None if there was nothing."""
     found = [p for p in paths if p.exists() or p.is_symlink()]
     if not found:
         return None
@@ -68,8 +75,7 @@ def remove(what: str, paths: Iterable[Path], emit: Emit) -> Removed | None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-    emit(NOTICE, message=f"removed {what}: {len(found)} files or folders, {nbytes} bytes", bytes=nbytes)
-    return Removed(what, tuple(found), nbytes)
+    return Cleanup(f"removed {what}: {len(found)} files or folders, {nbytes} bytes", tuple(found), nbytes)
 
 
 def failed_partitions(committed: Mapping[str, AnyResult]) -> set[str]:
@@ -93,24 +99,23 @@ def at_end(
     storage: IntermediateStorageConfig,
     status: str,
     committed: Mapping[str, AnyResult],
-    emit: Emit,
-) -> list[Removed]:
+) -> list[Cleanup]:
     """Apply ``retention_policy``, ``cleanup_on_success`` and ``cleanup_temp_files``
     once the run's final ``status`` is known (``completed``, ``completed_with_failures``,
     ``failed``, ``stopped``). ``committed``: the job's commits, by commit id."""
     failed = failed_partitions(committed)
     success = status == "completed" and not failed
     everything = [layout.checkpoint_root, layout.intermediate]
-    done: list[Removed | None] = []
+    done: list[Cleanup | None] = []
     if storage.retention_policy == "cleanup_all":
         what = "all checkpoints and intermediate data (retention_policy: cleanup_all)"
-        done.append(remove(what, everything, emit))
+        done.append(remove(what, everything))
     elif success and storage.cleanup_on_success:
-        done.append(remove("checkpoints and intermediate data (cleanup_on_success)", everything, emit))
+        done.append(remove("checkpoints and intermediate data (cleanup_on_success)", everything))
     elif storage.retention_policy == "keep_failed_only":
         if success:
             what = "checkpoints and intermediate data: no failure (retention_policy: keep_failed_only)"
-            done.append(remove(what, everything, emit))
+            done.append(remove(what, everything))
         else:
             ok = sorted({base_id(cid) for cid in committed} - failed)
             paths = [p for pid in ok for p in partition_data(layout, pid)]
@@ -118,50 +123,52 @@ def at_end(
                 f"checkpoints and intermediate data of {len(ok)} partitions without failures; "
                 f"those of {len(failed)} with failures stay (retention_policy: keep_failed_only)"
             )
-            done.append(remove(what, paths, emit))
-    done.append(temp_files(layout, storage, emit, staged=success))
+            done.append(remove(what, paths))
+    done.append(temp_files(layout, storage, staged=success))
     return [r for r in done if r is not None]
 
 
 def temporary_files(layout: JobLayout, staged: bool) -> list[Path]:
     """Leftovers of interrupted writes (``.tmp-*``), storage probes, and with
-    ``staged`` the staged input pieces (rewritten when a later run needs them)."""
-    roots = {layout.root, layout.checkpoint_root}
-    found = {p for root in roots if root.is_dir() for p in root.rglob(TMP_PREFIX + "*")}
-    if layout.root.is_dir():
-        found.update(layout.root.glob(PROBE_PREFIX + "*"))
+    ``staged`` the staged input pieces (rewritten when a later run needs them).
+    Not the commit protocol's own leftovers in ``results/``, the ledger's
+    segments and checkpoints: a run always removes those as it resumes, since
+    they would be mistaken for work."""
+    if not layout.root.is_dir():
+        return []
+    protocol = {layout.results, layout.progress, layout.checkpoint_root}
+    found = set(layout.root.glob(TMP_PREFIX + "*")) | set(layout.root.glob(PROBE_PREFIX + "*"))
+    for child in layout.root.iterdir():
+        if child.is_dir() and child not in protocol and not child.name.startswith(PROBE_PREFIX):
+            found.update(child.rglob(TMP_PREFIX + "*"))
     if staged and layout.staging.is_dir():
         found.update(layout.staging.glob("*.pieces"))
     return sorted(found)
 
 
-def temp_files(
-    layout: JobLayout, storage: IntermediateStorageConfig, emit: Emit, staged: bool
-) -> Removed | None:
+def temp_files(layout: JobLayout, storage: IntermediateStorageConfig, staged: bool) -> Cleanup | None:
     """``cleanup_temp_files``: remove them, or say they are kept."""
     found = temporary_files(layout, staged)
     if storage.cleanup_temp_files:
-        return remove("temporary files (cleanup_temp_files)", found, emit)
-    if found:
-        nbytes = sum(size_of(p) for p in found)
-        names = ", ".join(str(p.relative_to(p.anchor)) for p in found[:5])
-        emit(
-            NOTICE,
-            message=f"kept {len(found)} temporary files, {nbytes} bytes (cleanup_temp_files: false): {names}"
-            f"{'…' if len(found) > 5 else ''}",
-            bytes=nbytes,
-        )
-    return None
+        return remove("temporary files (cleanup_temp_files)", found)
+    if not found:
+        return None
+    nbytes = sum(size_of(p) for p in found)
+    names = ", ".join(str(p.relative_to(layout.root)) for p in found[:5])
+    more = "…" if len(found) > 5 else ""
+    message = f"kept {len(found)} temporary files, {nbytes} bytes (cleanup_temp_files: false): {names}{more}"
+    return Cleanup(message, tuple(found), nbytes, removed=False)
 
 
-def at_start(layout: JobLayout, storage: IntermediateStorageConfig, emit: Emit) -> list[Removed]:
+def at_start(layout: JobLayout, storage: IntermediateStorageConfig) -> list[Cleanup]:
     """This job's temporary files, and other jobs' data past ``max_retention_days``.
-    Call with the job's lock held, before any partition runs."""
-    done = [temp_files(layout, storage, emit, staged=False), *expired_jobs(layout, storage, emit)]
+    Call with the job's lock held, before the results folder is listed and any
+    partition runs."""
+    done = [temp_files(layout, storage, staged=False), *expired_jobs(layout, storage)]
     return [r for r in done if r is not None]
 
 
-def expired_jobs(layout: JobLayout, storage: IntermediateStorageConfig, emit: Emit) -> list[Removed]:
+def expired_jobs(layout: JobLayout, storage: IntermediateStorageConfig) -> list[Cleanup]:
     """Finished jobs beside this one that ended over ``max_retention_days`` ago
     lose their checkpoints and intermediate data (a running job, holding its
     lock, is never touched)."""
@@ -187,7 +194,7 @@ def expired_jobs(layout: JobLayout, storage: IntermediateStorageConfig, emit: Em
                     f"checkpoints and intermediate data of job {old.job_dir.name}, "
                     f"ended {old.end_time} (max_retention_days: {storage.max_retention_days})"
                 )
-                removed = remove(what, paths, emit)
+                removed = remove(what, paths)
         except JobError:  # it started running since it was listed
             continue
         if removed is not None:
