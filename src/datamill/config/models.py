@@ -134,9 +134,12 @@ class IntermediateStorageConfig(Section):
     checkpoint (not only each partition's newest)."""
 
     cleanup_temp_files: bool = True
-    """Remove temporary files (``.tmp-*`` leftovers of interrupted writes,
-    staged input pieces no partition still needs) at the start and at the end
-    of a job; ``false`` keeps them and says so."""
+    """Remove temporary files at the start and at the end of a run:
+    ``.tmp-*`` leftovers of interrupted writes in intermediate data and staged
+    pieces, storage probes, and (at the end of a fully successful job) the
+    staged input pieces; ``false`` keeps them and says so. The leftovers that
+    would be mistaken for work (in ``results/``, the ledger, checkpoints,
+    ``metadata/``) are removed on every start regardless."""
 
     cleanup_on_success: bool = False
     """When every partition of the job succeeded, remove its intermediate

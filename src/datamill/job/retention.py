@@ -129,18 +129,22 @@ def at_end(
 
 
 def temporary_files(layout: JobLayout, staged: bool) -> list[Path]:
-    """Leftovers of interrupted writes (``.tmp-*``), storage probes, and with
-    ``staged`` the staged input pieces (rewritten when a later run needs them).
-    Not the commit protocol's own leftovers in ``results/``, the ledger's
-    segments and checkpoints: a run always removes those as it resumes, since
-    they would be mistaken for work."""
+    """Leftovers of interrupted writes (``.tmp-*``) in intermediate data and
+    staged pieces, the Ray executor's storage probes, and with ``staged`` the
+    staged input pieces themselves (rewritten when a later run needs them).
+
+    Not the leftovers a run always removes as it resumes, since they would be
+    mistaken for work or state: those in ``results/``, the ledger's segments
+    and checkpoints, and directly in the job, ``metadata/`` and ``staging/``
+    folders."""
     if not layout.root.is_dir():
         return []
     protocol = {layout.results, layout.progress, layout.checkpoint_root}
-    found = set(layout.root.glob(TMP_PREFIX + "*")) | set(layout.root.glob(PROBE_PREFIX + "*"))
+    swept = {layout.root, layout.plan.parent, layout.staging}
+    found = set(layout.root.glob(PROBE_PREFIX + "*"))
     for child in layout.root.iterdir():
         if child.is_dir() and child not in protocol and not child.name.startswith(PROBE_PREFIX):
-            found.update(child.rglob(TMP_PREFIX + "*"))
+            found.update(p for p in child.rglob(TMP_PREFIX + "*") if p.parent not in swept)
     if staged and layout.staging.is_dir():
         found.update(layout.staging.glob("*.pieces"))
     return sorted(found)
