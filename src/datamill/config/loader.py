@@ -68,6 +68,16 @@ DATA_JUICER_ONLY_KEYS = frozenset(
 """Data-Juicer recipe keys that have no meaning in datamill."""
 
 
+NOT_APPLICABLE: dict[str, str] = {
+    "project_name": (
+        "project_name is kept in the job's config.yaml only; datamill names a job after "
+        "its recipe file (or job_id)"
+    ),
+}
+"""Keys that datamill accepts but that have no effect here, with the line the
+loader prints when a recipe sets one."""
+
+
 def load_recipe(
     path: Path | None, overrides: Mapping[str, Any] | None = None, *, raw: Mapping[str, Any] | None = None
 ) -> Recipe:
@@ -88,8 +98,20 @@ def load_recipe(
     refusal = recipe.intermediate_storage.refusal()
     if refusal:
         raise ConfigError(f"{source}: {refusal}")
+    _note_not_applicable(recipe, source)
     _note_ray_only_keys(recipe, source)
     return recipe
+
+
+def _note_not_applicable(recipe: Recipe, source: str) -> None:
+    """Say, once each, that a key the recipe sets has no effect here."""
+    for dotted, message in NOT_APPLICABLE.items():
+        node: BaseModel | None = recipe
+        *sections, name = dotted.split(".")
+        for section in sections:
+            node = getattr(node, section, None)
+        if isinstance(node, BaseModel) and name in node.model_fields_set:
+            log.warning("%s: %s", source, message)
 
 
 def _note_ray_only_keys(recipe: Recipe, source: str) -> None:
