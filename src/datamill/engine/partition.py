@@ -88,7 +88,7 @@ def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: Par
         raise missing from exc
     except Exception as exc:
         at_op(exc, op.name)
-        _op_failed(task, op.name, index, type(exc).__name__, str(exc), "the partition fails")
+        _op_failed(task, op.name, index, type(exc).__name__, str(exc), "this attempt at the partition fails")
         raise
     if outcome.rows_removed:
         state.filtered_ids.extend(_removed_ids(table, outcome, task.pipeline.columns.id_column))
