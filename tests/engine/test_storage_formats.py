@@ -106,3 +106,33 @@ def test_use_arrow_batches_false_is_refused_with_the_reason() -> None:
     raw = {"dataset_path": "x.jsonl", "use_arrow_batches": False}
     with pytest.raises(ConfigError, match=r"use_arrow_batches: false is not supported: .*Arrow record"):
         load_recipe(None, raw=raw)
+
+
+def test_intermediate_files_say_what_made_them_and_a_retry_round_keeps_its_own(
+    datamill, recipe_file, corpus, tmp_path: Path
+) -> None:
+    data = corpus(60)
+    fixed = tmp_path / "fixed"
+    op = {"tests.job.user_ops:FailUntilFixedMapper": {"fixed": str(fixed)}}
+    recipe = recipe_file(
+        dataset_path=str(data),
+        partition={"size": 30},
+        intermediate_storage={"preserve_intermediate_data": True},
+        process=[op],
+    )
+    assert datamill("run", "--config", recipe, "--job_id", "prov") == 0
+    job = tmp_path / "jobs" / "prov"
+    ids = sorted(p.name[len("part-") : -len(".commit")] for p in (job / "results").glob("*.commit"))
+    name = "op_000_tests.job.user_ops_FailUntilFixedMapper.parquet"
+    for index, pid in enumerate(ids):
+        path = job / "intermediate" / f"partition_{index:06d}" / name
+        made_by = json.loads(pq.read_schema(path).metadata[b"datamill.checkpoint"])
+        assert made_by["partition_id"] == pid and made_by["op_index"] == 0 and made_by["retry_round"] == 0
+        assert len(made_by["prefix_hash"]) == 16
+    full = {p: pq.read_table(p).num_rows for p in (job / "intermediate").rglob(name)}
+    fixed.write_text("fixed")
+    datamill("run", "--config", recipe, "--job_id", "prov", "--retry-failed")
+    rounds = sorted((job / "intermediate").rglob(f"retry_round_1/{name}"))
+    assert rounds, "the retry round's output is kept apart"
+    assert {p: pq.read_table(p).num_rows for p in full} == full  # the full outputs were not replaced
+    assert all(pq.read_table(p).num_rows < 30 for p in rounds)
