@@ -143,3 +143,17 @@ def test_max_retention_days_ages_out_other_finished_jobs(
     assert_inspectable(old)
     said = [m for m in notices(new) if "max_retention_days" in m]
     assert bool(said) == removed and all("job old" in m for m in said)
+
+
+def test_max_retention_days_never_touches_a_running_job(datamill, recipe_file, tmp_path: Path) -> None:
+    from datamill.job.lock import JobLock
+
+    data = dataset(tmp_path)
+    old = run_job(datamill, recipe_file, data, "old")
+    then = time.time() - 30 * 86400
+    os.utime(old / "job_summary.json", (then, then))
+    with JobLock(old / "job.lock", "old"):  # as its driver would, running again
+        new = run_job(datamill, recipe_file, data, "new", max_retention_days=7)
+    everything = ["000000", "000001", "000002"]
+    assert partitions_with_data(old) == (everything, everything)
+    assert not [m for m in notices(new) if "max_retention_days" in m]

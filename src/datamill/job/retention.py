@@ -20,6 +20,7 @@ its input). Each function returns what it did as :class:`Cleanup` notes;
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,34 +174,46 @@ def at_start(layout: JobLayout, storage: IntermediateStorageConfig) -> list[Clea
 
 
 def expired_jobs(layout: JobLayout, storage: IntermediateStorageConfig) -> list[Cleanup]:
-    """Finished jobs beside this one that ended over ``max_retention_days`` ago
-    lose their checkpoints and intermediate data (a running job, holding its
-    lock, is never touched)."""
+    """Finished jobs beside this one whose summary was last written over
+    ``max_retention_days`` ago lose their checkpoints and intermediate data.
+    Each is done holding its lock, so a job running (or started since) is never
+    touched. (Not :func:`datamill.control.cleanup.old_jobs`: it measures each
+    old job's whole directory, which every start would pay again.)"""
     if storage.max_retention_days <= 0:
         return []
-    from datamill.control.cleanup import old_jobs
+    from datamill.control.cleanup import FINISHED
     from datamill.control.jobs import read_summary
     from datamill.errors import JobError
     from datamill.job.lock import JobLock
 
+    cutoff = time.time() - storage.max_retention_days * 86400.0
     done = []
-    for old in old_jobs(layout.root.parent, storage.max_retention_days * 86400.0):
-        if old.job_dir == layout.root:
+    for job in sorted(layout.root.parent.iterdir()):
+        if job == layout.root or not job.is_dir():
             continue
         try:
-            with JobLock(old.job_dir / "job.lock", old.job_dir.name):
-                summary = read_summary(old.job_dir)
-                paths = [old.job_dir / "intermediate", old.job_dir / "checkpoints"]
-                elsewhere = Path(str(summary.get("checkpoint_dir") or ""))
-                if elsewhere.is_absolute() and elsewhere.name == old.job_dir.name:  # its own folder only
-                    paths.append(elsewhere)
+            if (job / "job_summary.json").stat().st_mtime > cutoff:
+                continue
+            with JobLock(job / "job.lock", job.name):
+                summary = read_summary(job)
+                if str(summary.get("status")) not in FINISHED:
+                    continue
                 what = (
-                    f"checkpoints and intermediate data of job {old.job_dir.name}, "
-                    f"ended {old.end_time} (max_retention_days: {storage.max_retention_days})"
+                    f"checkpoints and intermediate data of job {job.name}, ended "
+                    f"{summary.get('end_time') or '?'} (max_retention_days: {storage.max_retention_days})"
                 )
-                removed = remove(what, paths)
-        except JobError:  # it started running since it was listed
+                removed = remove(what, _job_data(job, summary))
+        except (OSError, JobError):  # no job, or one that runs
             continue
         if removed is not None:
             done.append(removed)
     return done
+
+
+def _job_data(job: Path, summary: Mapping[str, Any]) -> list[Path]:
+    """A job's intermediate data and checkpoints, wherever its summary says they are."""
+    paths = [job / "intermediate", job / "checkpoints"]
+    elsewhere = Path(str(summary.get("checkpoint_dir") or ""))
+    if elsewhere.is_absolute() and elsewhere.name == job.name:  # its own folder only
+        paths.append(elsewhere)
+    return paths
