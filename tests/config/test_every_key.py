@@ -51,7 +51,10 @@ EVIDENCE: dict[str, tuple[str, ...]] = {
     "partition": ("tests/plan/test_planner.py::test_byte_limit_cuts_first_when_rows_are_big",),
     "partition.size": ("tests/job/test_run.py::test_parquet_and_directory_exports",),
     "partition.max_size_mb": ("tests/plan/test_planner.py::test_byte_limit_cuts_first_when_rows_are_big",),
-    "partition.auto_configure": ("tests/plan/test_auto_configure.py",),
+    "partition.auto_configure": (
+        "tests/plan/test_auto_configure.py::test_the_job_prints_and_records_its_choice",
+        "tests/plan/test_auto_configure.py::test_manual_size_is_ignored_with_a_note",
+    ),
     "checkpoint": ("tests/config/test_key_effects.py::test_checkpoint_keys_choose_the_checkpoints_written",),
     "checkpoint.enabled": (
         "tests/config/test_key_effects.py::test_checkpoint_keys_choose_the_checkpoints_written",
@@ -128,7 +131,19 @@ EVIDENCE: dict[str, tuple[str, ...]] = {
     "event_logging.resource_interval_s": (
         "tests/config/test_key_effects.py::test_resource_interval_s_sets_how_often_usage_is_logged",
     ),
-    "event_logging.level": ("tests/events/test_levels.py",),
+    "event_logging.level": (
+        "tests/events/test_levels.py::test_the_level_leaves_out_notes_only",
+        "tests/events/test_levels.py::test_level_warning_writes_no_notes_and_everything_the_monitor_reads",
+    ),
+    "image_key": ("tests/plan/test_auto_configure.py::test_the_job_prints_and_records_its_choice",),
+    "audio_key": (
+        "tests/plan/test_auto_configure.py::test_each_modality_is_detected_from_a_real_file",
+        "tests/plan/test_auto_configure.py::test_other_sample_keys_are_read",
+    ),
+    "video_key": (
+        "tests/plan/test_auto_configure.py::test_each_modality_is_detected_from_a_real_file",
+        "tests/plan/test_auto_configure.py::test_other_sample_keys_are_read",
+    ),
     "ledger": ("tests/ledger/test_fold.py::test_folds_happen_while_a_long_run_goes_on",),
     "ledger.fold_interval_s": ("tests/ledger/test_fold.py::test_folds_happen_while_a_long_run_goes_on",),
     "event_log_dir": (
@@ -140,7 +155,7 @@ EVIDENCE: dict[str, tuple[str, ...]] = {
 }
 """Each key, and the tests (``file::function``, or a whole file) that show its effect."""
 
-OTHER_HELPERS = {"partition.auto_configure", "event_logging.level"}
+OTHER_HELPERS = {"partition.auto_configure", "event_logging.level", "image_key", "audio_key", "video_key"}
 """Keys whose tests other helpers write: an entry whose file does not exist yet is skipped, not failed."""
 
 SAMPLE_VALUES = {"project_name": "a project"}

@@ -121,7 +121,7 @@ def test_cleanup_temp_files(datamill, recipe_file, tmp_path: Path, cleanup: bool
     planted = plant_temporaries(job)
     run_job(datamill, recipe_file, data, "tmp", cleanup_temp_files=cleanup)
     assert [p.exists() for p in planted] == [not cleanup] * 3
-    said = [m for m in notices(job) if "temporary files" in m]
+    said = [m for m in notices(job) if "(cleanup_temp_files" in m]
     if cleanup:
         assert any(m.startswith("removed temporary files") and "3 files" in m for m in said)
     else:
@@ -141,7 +141,7 @@ def test_max_retention_days_ages_out_other_finished_jobs(
     assert partitions_with_data(old) == (([], []) if removed else (everything, everything))
     assert partitions_with_data(new) == (everything, everything)  # its own data: not its age
     assert_inspectable(old)
-    said = [m for m in notices(new) if "max_retention_days" in m]
+    said = [m for m in notices(new) if "(max_retention_days:" in m]
     assert bool(said) == removed and all("job old" in m for m in said)
 
 
@@ -156,4 +156,4 @@ def test_max_retention_days_never_touches_a_running_job(datamill, recipe_file, t
         new = run_job(datamill, recipe_file, data, "new", max_retention_days=7)
     everything = ["000000", "000001", "000002"]
     assert partitions_with_data(old) == (everything, everything)
-    assert not [m for m in notices(new) if "max_retention_days" in m]
+    assert not [m for m in notices(new) if "(max_retention_days:" in m]
