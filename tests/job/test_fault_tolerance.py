@@ -300,7 +300,7 @@ def test_preserve_intermediate_data_keeps_every_ops_output(datamill, recipe_file
     job = tmp_path / "jobs" / "keep"
     for part in (job / "results").glob("*.commit"):
         pid = part.name[len("part-") : -len(".commit")]
-        names = sorted(p.name for p in (job / "intermediate" / pid).iterdir())
+        names = sorted(p.name for p in (job / "intermediate" / f"partition_{pid[:6]}").iterdir())
         assert names == [
             "op_000_clean_links_mapper.arrow",
             "op_001_whitespace_normalization_mapper.arrow",

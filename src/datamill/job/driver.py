@@ -55,6 +55,7 @@ from datamill.events import EventLog, EventType
 from datamill.executors import Executor, make_executor
 from datamill.io.pieces import PieceStager, is_piece
 from datamill.io.sources import discover
+from datamill.job import retention
 from datamill.job.folding import Folder
 from datamill.job.layout import JobLayout, check_job_id, new_job_id
 from datamill.job.lock import JobLock
@@ -176,6 +177,7 @@ def pipeline_for(recipe: Recipe, layout: JobLayout, result_format: str) -> Pipel
         format=storage.format,
         compression=storage.compression,
         keep_all=storage.preserve_intermediate_data,
+        memory_map=storage.arrow_memory_mapping,
     )
     return PipelineSpec(
         process=[dict(item) for item in recipe.process],
@@ -190,6 +192,8 @@ def pipeline_for(recipe: Recipe, layout: JobLayout, result_format: str) -> Pipel
         job_id=layout.job_id,
         progress_dir=str(layout.progress),
         sink=sql_sink(recipe, layout),
+        batch_size=storage.arrow_batch_size,
+        memory_map=storage.arrow_memory_mapping,
     )
 
 
@@ -274,6 +278,7 @@ class Driver:
         self.index = CommitIndex(self.layout.commit_index)
         self.folder = Folder(self.layout.root, id_column(recipe.id_field), recipe.ledger.fold_interval_s)
         self._abandoned = False
+        self._cleanups: list[retention.Cleanup] = []
         self._began = time.time()
         self._processing_began: float | None = None
         """When the first partition of this run went to a worker."""
@@ -297,6 +302,7 @@ class Driver:
             if self.pipeline.sink is None:
                 check_destination(self.target.path, directory=self.target.kind == "dir")
             layout.create()
+            self._cleanups = retention.at_start(layout, self.recipe.intermediate_storage)
             scan = ResultsScan.of(layout.results)
             join = self._skip_join_needed()
             if not join and layout.skip_list.exists():
@@ -365,6 +371,7 @@ class Driver:
                 self.events.emit(EventType.INFO, message=line)
             for note in plan.auto.notes:
                 self.events.emit(EventType.WARNING, message=note)
+        retention.announce(self._cleanups, self.events.emit)
         try:
             outcome = self._finish(plan, pending, committed)
         except BaseException as exc:
@@ -373,6 +380,9 @@ class Driver:
             if full is None or full is exc:
                 raise
             raise full from exc
+        storage = self.recipe.intermediate_storage
+        ended = retention.at_end(layout, storage, outcome.summary.status.value, outcome.results)
+        retention.announce(ended, self.events.emit)
         self._emit_end(outcome)
         return outcome
 
