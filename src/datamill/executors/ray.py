@@ -416,10 +416,8 @@ class RayExecutor:
         self._kill = False
         self._broken: ExecutorError | None = None
         self._wake = threading.Event()
-        self._drained = threading.Event()
         self._relay_up: Any = None
         """Until the relay is seen up: the reference of its first call."""
-        """Set when the pool's thread has no task left (Ray may still be stopping)."""
         self._thread = threading.Thread(target=self._run, name="datamill-ray", daemon=True)
         self._thread.start()
 
@@ -443,9 +441,12 @@ class RayExecutor:
             return [r.pid for r in self._running.values() if r.pid is not None and r.host == here]
 
     def shutdown(self) -> None:
-        """Cancel queued tasks and let running ones finish (their events all
-        delivered). A Ray this job started goes on stopping in the background
-        (it takes a second or two): :meth:`close` waits for that."""
+        """Cancel queued tasks, let running ones finish (their events all
+        delivered), stop Ray if this job started it.
+
+        Ray is stopped before this returns, not beside what the driver does
+        next: a Ray object the driver's thread frees while Ray's core worker is
+        shutting down makes Ray end the whole process."""
         with self._lock:
             pending = list(self._queue)
             self._queue.clear()
@@ -453,12 +454,10 @@ class RayExecutor:
         for _, future in pending:
             future.cancel()
         self._wake.set()
-        self._drained.wait()
+        self._thread.join()
 
     def close(self) -> None:
-        """Shut down and wait until a Ray this job started has stopped."""
         self.shutdown()
-        self._thread.join()
 
     def kill(self) -> None:
         """Stop at once: cancel every running task (its worker is killed)."""
@@ -491,7 +490,6 @@ class RayExecutor:
                 exc = ExecutorError(f"the Ray executor's thread failed: {type(exc).__name__}: {exc}")
             self._break(exc)
         finally:
-            self._drained.set()
             self._stop_ray(ray)
 
     def _start_ray(self) -> None:

@@ -318,7 +318,7 @@ class Driver:
                 if self._executor is not None:  # (only if _run failed before scheduling)
                     self._executor.kill()
                     self._executor.close()
-                if self._closing is not None:  # (Ray stopped while the job exported)
+                if self._closing is not None:
                     self._closing.close()
 
     def _run(self, plan: Plan, scan: ResultsScan, join: bool) -> JobOutcome:
