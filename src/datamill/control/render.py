@@ -9,8 +9,8 @@ pipe drops.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
+from datamill.control.jobs import format_time
 from datamill.control.partitions import pending_ranges
 from datamill.control.report import PartitionDetail, ProgressReport
 
@@ -46,7 +46,7 @@ def _overview(r: ProgressReport) -> list[Line]:
         (f"   dataset: {o.dataset_path}", ""),
         (f"   total samples: {total:,}", ""),
         (f"   partition size: {size}", ""),
-        (f"   start time: {_time(o.start_time)}", ""),
+        (f"   start time: {format_time(o.start_time)}", ""),
         (f"   duration: {o.duration_seconds:,.1f} s ({_hms(o.duration_seconds)})", ""),
     ]
     if o.status in ("stopped", "interrupted", "failed") and o.resume_command:
@@ -125,7 +125,7 @@ def _detailed(d: PartitionDetail) -> list[Line]:
         text = f"      op {m.index} {m.name}: {m.seconds:.4f} s, {m.rows_in:,} -> {m.rows_out:,} rows{rate}"
         lines.append((text, ""))
     for c in d.checkpoint_saves:
-        lines.append((f"      checkpoint after op {c.op_index} {c.op_name or ''}: {_time(c.time)}", ""))
+        lines.append((f"      checkpoint after op {c.op_index} {c.op_name or ''}: {format_time(c.time)}", ""))
     return lines
 
 
@@ -174,7 +174,7 @@ def _checkpoints(r: ProgressReport, detailed: bool) -> list[Line]:
     for op in c.by_op:
         lines.append((f"   after op {op.op_index} {op.op_name or ''}: {op.partitions} partitions", ""))
     if c.last_saved_time:
-        lines.append((f"   last saved: {_time(c.last_saved_time)}", ""))
+        lines.append((f"   last saved: {format_time(c.last_saved_time)}", ""))
     return lines
 
 
@@ -212,15 +212,6 @@ def _style(d: PartitionDetail) -> str:
 
 def _count(n: int | None) -> str:
     return f"{n:,}" if n is not None else "-"
-
-
-def _time(iso: str | None) -> str:
-    if not iso:
-        return "-"
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return iso
 
 
 def _hms(value: float | None) -> str:
