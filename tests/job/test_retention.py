@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from datamill.job.retention import NOTICE
 from tests.conftest import read_jsonl, write_jsonl
 
 RAISE = "tests.engine.test_arrow_keys:RaiseOnMapper"
@@ -36,9 +35,7 @@ def run_job(datamill, recipe_file, data: Path, job_id: str, **storage: Any) -> P
 
 
 def notices(job: Path) -> list[str]:
-    return [
-        e["message"] for e in read_jsonl(job / "event_logs" / "events.jsonl") if e["type"] == NOTICE.value
-    ]
+    return [e["message"] for e in read_jsonl(job / "event_logs" / "events.jsonl") if e["type"] == "INFO"]
 
 
 def partitions_with_data(job: Path) -> tuple[list[str], list[str]]:

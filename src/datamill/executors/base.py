@@ -22,11 +22,8 @@ class Executor(Protocol):
 
     def shutdown(self) -> None:
         """Cancel queued tasks, let running ones finish; their events are all
-        delivered when it returns."""
-        ...
-
-    def close(self) -> None:
-        """Shut down, and wait until every process the executor started is gone."""
+        delivered, and every process the executor started is gone, when it
+        returns."""
         ...
 
     def kill(self) -> None:

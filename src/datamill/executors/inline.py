@@ -37,9 +37,6 @@ class InlineExecutor:
     def shutdown(self) -> None:
         pass
 
-    def close(self) -> None:
-        pass
-
     def kill(self) -> None:
         pass
 

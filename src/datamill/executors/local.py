@@ -342,9 +342,6 @@ class LocalExecutor:
         w.conn.close()
         return self._spawn()
 
-    def close(self) -> None:
-        self.shutdown()  # (it waits for the workers)
-
     def shutdown(self) -> None:
         """Stop the workers, cancelling queued tasks; a worker still busy after a
         few seconds is killed (what it committed stays committed)."""

@@ -473,9 +473,6 @@ class RayExecutor:
         self._wake.set()
         self._thread.join()
 
-    def close(self) -> None:
-        self.shutdown()
-
     def kill(self) -> None:
         """Stop at once: cancel every running task (its worker is killed)."""
         with self._lock:

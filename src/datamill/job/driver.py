@@ -268,7 +268,6 @@ class Driver:
         self._retries: list[tuple[PartitionSpec, int]] = []
         self._skip_join: SkipJoin | None = None
         self._executor: Executor | None = None
-        self._closing: Executor | None = None
         """The executor shut down, still stopping (a Ray): closed at the job's end."""
         self._early: dict[Future[PartitionResult], PartitionTask] = {}
         self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
@@ -317,9 +316,6 @@ class Driver:
             finally:
                 if self._executor is not None:  # (only if _run failed before scheduling)
                     self._executor.kill()
-                    self._executor.close()
-                if self._closing is not None:
-                    self._closing.close()
 
     def _run(self, plan: Plan, scan: ResultsScan, join: bool) -> JobOutcome:
         layout = self.layout
@@ -733,7 +729,6 @@ class Driver:
             if self._skip_join is not None:
                 self._skip_join.close()
             executor.shutdown()
-            self._closing = executor
             self._note_startup(executor)
             self._drain()
             self.index.close()

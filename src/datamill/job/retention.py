@@ -34,9 +34,6 @@ from datamill.events.types import EventType
 from datamill.job.layout import JobLayout
 from datamill.plan.ids import PartitionId
 
-NOTICE: EventType = EventType.__members__.get("INFO", EventType.WARNING)
-"""The event type of a removal: ``INFO`` once it exists, ``WARNING`` until then."""
-
 PROBE_PREFIX = ".storage-check-"
 """The Ray executor's storage probes in a job directory."""
 
@@ -56,7 +53,7 @@ class Cleanup:
 
 def announce(cleanups: Iterable[Cleanup], emit: Emit) -> None:
     for c in cleanups:
-        emit(NOTICE, message=c.message, bytes=c.bytes)
+        emit(EventType.INFO, message=c.message, bytes=c.bytes)
 
 
 def size_of(path: Path) -> int:
