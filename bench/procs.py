@@ -34,6 +34,7 @@ TRACK_INTERVAL_S = 0.5
 """How often an unsampled run's processes are listed (to kill them all, and
 to check that none outlives the run)."""
 _PR_SET_CHILD_SUBREAPER = 36
+_subreaper = False
 
 
 def become_subreaper() -> None:
@@ -42,6 +43,8 @@ def become_subreaper() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+    global _subreaper
+    _subreaper = True
 
 
 def children_cpu_s() -> float:
@@ -51,8 +54,12 @@ def children_cpu_s() -> float:
 
 
 def reap_orphans(timeout: float = 15.0) -> None:
-    """Wait for every child this process has left (orphans it inherited as a
-    subreaper included), so that their CPU time is counted."""
+    """As a subreaper (and only then: in any other process, such as a test
+    run's, children may belong to someone else), wait for every child this
+    process has left, orphans it inherited included, so that their CPU time
+    is counted."""
+    if not _subreaper:
+        return
     deadline = time.monotonic() + timeout
     while True:
         try:
