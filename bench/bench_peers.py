@@ -113,10 +113,18 @@ def bare(out: Path, data: Path, ops: Path, np: int) -> System:
     return System("bare", [*cmd, "--np", str(np)], output, lambda: output.unlink(missing_ok=True))
 
 
-def datamill(out: Path, data: Path, np: int) -> System:
+def datamill(out: Path, data: Path, np: int, partition_size: int | None = None) -> System:
+    """datamill's job; without ``partition_size``, datamill's default partitions."""
     output, jobs, job_id = out / "peers_datamill.jsonl", out / "peers_jobs", "peers"
     recipe = out / "peers_recipe.yaml"
-    raw = {"dataset_path": str(data), "export_path": str(output), "work_dir": str(jobs), "np": np}
+    raw: dict[str, Any] = {
+        "dataset_path": str(data),
+        "export_path": str(output),
+        "work_dir": str(jobs),
+        "np": np,
+    }
+    if partition_size is not None:
+        raw["partition"] = {"size": partition_size}
     recipe.write_text(yaml.safe_dump({**raw, "process": RECIPE}, sort_keys=False))
 
     def reset() -> None:
@@ -221,7 +229,7 @@ def report(systems: list[System], identical: dict[str, bool]) -> None:
 
 def main() -> int:
     p = parser(__doc__)
-    p.set_defaults(docs=100_000)
+    p.set_defaults(docs=100_000, partition_size=None)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--datatrove", metavar="PY", help="a python with datatrove installed: run it too")
     args = p.parse_args()
@@ -239,7 +247,7 @@ def main() -> int:
     logs.mkdir(parents=True, exist_ok=True)
     data = corpus(out, args.docs, args.seed)
     ops = write_ops(out / "peers_ops.json")
-    systems = [bare(out, data, ops, args.np), datamill(out, data, args.np)]
+    systems = [bare(out, data, ops, args.np), datamill(out, data, args.np, args.partition_size)]
     if args.datatrove:
         systems.append(datatrove(out, data, ops, args.np, args.datatrove))
     identical = rounds(systems, args.repeat, logs)
