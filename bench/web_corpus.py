@@ -120,7 +120,7 @@ class WebCorpus:
         text = "".join(pieces).rstrip()
         while len(text) > 5000:  # (mojibake and links lengthen a text; rarely by this much)
             text = text[: text.rindex("\n")] if "\n" in text else text[:5000].rstrip()
-        return text
+        return text if len(text) >= 200 else self.text()  # (short words, rarely)
 
     def _sentences(self, tokens: list[str], gaps: np.ndarray) -> list[str]:
         """Cut ``tokens`` into sentences and paragraphs; sprinkle links, e-mails and mojibake."""
@@ -159,10 +159,12 @@ class WebCorpus:
     def boilerplate(self) -> str:
         """Lines of labelled links and addresses: over 200 characters, under 100 once cleaned."""
         lines: list[str] = []
+        labels = 0
         while sum(map(len, lines)) < 200:
             target = self.email() if self.rng.random() < 0.3 else self.url()
             lines.append(f"{self._pick(LABELS)}: {target}")
-        return "\n".join(lines)
+            labels += len(lines[-1]) - len(target) + 1
+        return "\n".join(lines) if labels < 90 else self.boilerplate()
 
     def document(self, index: int) -> dict[str, str]:
         text = self.boilerplate() if self.rng.random() < 0.03 else self.text()
