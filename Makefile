@@ -37,6 +37,7 @@ bench: venv
 	$(BIN)/python bench/bench_monitor.py
 	$(BIN)/python bench/bench_ledger.py
 	$(BIN)/python bench/bench_ray.py
+	$(BIN)/python bench/bench_peers.py
 
 clean:
 	rm -rf $(VENV) demo_output bench/out .pytest_cache .mypy_cache .ruff_cache

@@ -18,9 +18,11 @@ and reports:
   about 10% of a CPU with Ray's dozen processes, so the timed runs are not
   sampled;
 - a Ray run SIGKILLed (its process group and every descendant) once half its
-  partitions are committed, then the same command again: the resumed run's
-  wall time as a ratio to the best full Ray run, and how many partitions it
-  redid.
+  partitions are committed, then the same command again, ``--repeat`` times:
+  the best resumed run's wall time as a ratio to the best full Ray run (the
+  same statistic on both sides: one resumed run against the best of several
+  full ones would count the machine's noise against the resume), and how many
+  partitions it redid.
 
 Outputs are checked: local and ray byte-identical, the resumed run's output
 byte-identical to an uninterrupted run's. The benchmark stops with an error if
@@ -187,15 +189,15 @@ def report(
     print(f"{'  processes at that peak':30}{memory['local'].peak_procs:>10}{memory['ray'].peak_procs:>10}")
     print(
         f"{'resumed on Ray, s':30}{'':>10}{resumed:>10.2f}{resume_ratio:>11.2f}   "
-        f"{verdict(resume_ratio, RESUME_GOAL)}  (ratio to the best full ray run)"
+        f"{verdict(resume_ratio, RESUME_GOAL)}  (best resumed run / best full ray run)"
     )
     print(
         f"Ray start-up: {startup['ray']:.2f} s from datamill's import to the first partition dispatched "
         f"(local pool: {startup['local']:.2f} s), inside the ray wall time"
     )
     print(
-        f"kill and resume: killed with {before}/{partitions} partitions committed; "
-        f"the resumed run redid {redone} of {partitions}"
+        f"kill and resume (the best of its rounds): killed with {before}/{partitions} partitions "
+        f"committed; the resumed run redid {redone} of {partitions}"
     )
     print("outputs byte-identical: local == ray, resumed == uninterrupted")
     print("wind-down: from the last partition committed to the process's exit (last fold, stopping Ray)")
@@ -218,8 +220,11 @@ def main() -> int:
     runs = timed_rounds(local, ray, args.repeat)
     memory = memory_runs(local, ray)
     resume = Job(out, data, args, "ray_resume", "ray")
-    resumed = kill_and_resume(resume, partitions)
-    same_output(ray.output, resume.output, "resumed and uninterrupted Ray outputs")
+    resumes = []
+    for _ in range(args.repeat):
+        resumes.append(kill_and_resume(resume, partitions))
+        same_output(ray.output, resume.output, "resumed and uninterrupted Ray outputs")
+    resumed = min(resumes, key=lambda r: r[1])
 
     print()
     size_mb = data.stat().st_size / 1e6
