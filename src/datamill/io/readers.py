@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from datamill.errors import PartitionError, classify
+from datamill.io.arrays import string_array
 from datamill.plan.planner import PartitionSpec
 
 ID_COLUMN = "__dm_id__"
@@ -152,9 +153,14 @@ def _columnar(rows: list[dict[str, Any]], cols: Columns) -> pa.Table:
     arrays, fields = [], []
     for name in names:
         values = [row.get(name) for row in rows]
+        forced = (name == cols.text_key and cols.needs_text) or name == ID_COLUMN
+        built = string_array(values)
+        if built is not None and (forced or built.null_count < len(built)):  # (all null: type null)
+            arrays.append(built)
+            fields.append(pa.field(name, pa.string()))
+            continue
         try:
-            text = name == cols.text_key and cols.needs_text
-            array = pa.array(values, type=pa.string() if text or name == ID_COLUMN else None)
+            array = pa.array(values, type=pa.string() if forced else None)
             field = pa.field(name, array.type)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             array = pa.array([None if v is None else json.dumps(v) for v in values], pa.string())
