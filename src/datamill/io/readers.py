@@ -17,6 +17,7 @@ import functools
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -74,16 +75,24 @@ def read_partition(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[B
         raise error from exc
 
 
-def _read_jsonl(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:
+def _lines(spec: PartitionSpec) -> Iterator[bytes]:
+    """The partition's lines, without their newline, read one at a time (the
+    partition's bytes are never held whole beside the rows parsed from them)."""
     with open(spec.read_path, "rb") as fh:
         fh.seek(spec.byte_start)
-        data = fh.read(spec.byte_stop - spec.byte_start)
+        left = spec.byte_stop - spec.byte_start
+        while left > 0:
+            raw = fh.readline(left)
+            if not raw:
+                return
+            left -= len(raw)
+            yield raw[:-1] if raw.endswith(b"\n") else raw
+
+
+def _read_jsonl(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:
     rows: list[dict[str, Any]] = []
     bad: list[BadRow] = []
-    lines = data.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    for i, raw in enumerate(lines):
+    for i, raw in enumerate(_lines(spec)):
         row_no = spec.row_start + i
         if not raw.strip():
             continue
