@@ -17,8 +17,9 @@ PYTHON_WHITESPACE = (
 )
 """What ``str.strip()`` removes: the characters for which ``str.isspace()`` holds."""
 
-_ODD_SPACE = "[" + "".join(f"\\x{{{ord(ch):x}}}" for ch in sorted(VARIOUS_WHITESPACES)) + "]"
-"""VARIOUS_WHITESPACES as an RE2 character class, every member escaped by code point."""
+_ODD_SPACE = "[" + "".join(f"\\x{{{ord(ch):x}}}" for ch in sorted(VARIOUS_WHITESPACES - {" "})) + "]"
+"""VARIOUS_WHITESPACES but the space itself (a space for a space would be most of
+the replacements), as an RE2 character class, every member escaped by code point."""
 
 
 @register("whitespace_normalization_mapper")
