@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from datamill import ledger
 from datamill.engine.checkpoint import CheckpointStore, PartitionState, write_table
 from datamill.engine.commit import result_path, write_marker
+from datamill.engine.memory import release_memory
 from datamill.engine.results import FAILED_PARTITION, OpMetrics, PartitionResult
 from datamill.engine.spec import (
     EventSink,
@@ -35,6 +36,7 @@ from datamill.engine.spec import (
 from datamill.errors import OpError, at_op, brief
 from datamill.events.log import make_event
 from datamill.events.types import EventType
+from datamill.io.arrays import flags, strings
 from datamill.io.readers import BadRow, read_partition
 from datamill.io.writers import output_table, result_suffix, write_result
 from datamill.ledger import segments
@@ -215,11 +217,11 @@ def _write_ledger(
     progress = Path(pipeline.progress_dir)
     index = spec.pid.index
     written = table.column(pipeline.columns.id_column).combine_chunks().cast(pa.string())
-    ids = pa.concat_arrays([written, pa.array(state.filtered_ids, pa.string())])
-    flags = pa.concat_arrays([pa.repeat(True, len(written)), pa.repeat(False, len(state.filtered_ids))])
+    ids = pa.concat_arrays([written, strings(state.filtered_ids)])
+    written_flags = flags(len(written), len(state.filtered_ids))
     name = task.commit_id
     success = progress / ledger.SUCCESS_DIR
-    segment = segments.success_table(ids, index, id_col, flags)
+    segment = segments.success_table(ids, index, id_col, written_flags)
     segments.write_segment(success, name, segment)
     sizes = {
         "success_bytes": (success / ledger.segment_name(name)).stat().st_size,
@@ -404,8 +406,10 @@ def run_partition(task: PartitionTask) -> PartitionResult:
             watch.append(watched)
         table = _set_aside(task, table, state)
         first, checkpoint = 0, None
+    release_memory()  # what parsing the input left behind
     for index in range(first, len(ops)):
         table = run_op(ops[index], index, table, state, task)
+        release_memory()  # the op's input and working copies: the peak stays one op's
         _keep_intermediate(task, index, ops[index].name, hashes[index], table)
         if use_checkpoints and pipeline.checkpoint.after(index, ops[index].name, len(ops) - 1):
             saved = store.save(spec.id, index, hashes[index], table, state)

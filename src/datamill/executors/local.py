@@ -59,6 +59,7 @@ SPAWN_ATTEMPTS = 3
 def _worker_main(conn: Connection) -> None:
     # Imported here, not by the driver: the fork server has loaded the
     # engine already (FORKSERVER_PRELOAD), so this costs a worker nothing.
+    from datamill.engine.memory import release_memory
     from datamill.engine.partition import run_task, set_event_sink
     from datamill.lifeline import die_with_parent, watch_parent
 
@@ -81,6 +82,7 @@ def _worker_main(conn: Connection) -> None:
             conn.send(("error", _picklable(exc), traceback.format_exc()))
         if task.probe:
             return  # the next probe gets a fresh worker: nothing left over from this one
+        release_memory()
 
 
 def _picklable(exc: BaseException) -> BaseException:

@@ -17,6 +17,7 @@ import functools
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from datamill.errors import PartitionError, classify
+from datamill.io.arrays import string_array
 from datamill.plan.planner import PartitionSpec
 
 ID_COLUMN = "__dm_id__"
@@ -73,16 +75,24 @@ def read_partition(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[B
         raise error from exc
 
 
-def _read_jsonl(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:
+def _lines(spec: PartitionSpec) -> Iterator[bytes]:
+    """The partition's lines, without their newline, read one at a time (the
+    partition's bytes are never held whole beside the rows parsed from them)."""
     with open(spec.read_path, "rb") as fh:
         fh.seek(spec.byte_start)
-        data = fh.read(spec.byte_stop - spec.byte_start)
+        left = spec.byte_stop - spec.byte_start
+        while left > 0:
+            raw = fh.readline(left)
+            if not raw:
+                return
+            left -= len(raw)
+            yield raw[:-1] if raw.endswith(b"\n") else raw
+
+
+def _read_jsonl(spec: PartitionSpec, cols: Columns) -> tuple[pa.Table, list[BadRow]]:
     rows: list[dict[str, Any]] = []
     bad: list[BadRow] = []
-    lines = data.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    for i, raw in enumerate(lines):
+    for i, raw in enumerate(_lines(spec)):
         row_no = spec.row_start + i
         if not raw.strip():
             continue
@@ -152,9 +162,14 @@ def _columnar(rows: list[dict[str, Any]], cols: Columns) -> pa.Table:
     arrays, fields = [], []
     for name in names:
         values = [row.get(name) for row in rows]
+        forced = (name == cols.text_key and cols.needs_text) or name == ID_COLUMN
+        built = string_array(values)
+        if built is not None and (forced or built.null_count < len(built)):  # (all null: type null)
+            arrays.append(built)
+            fields.append(pa.field(name, pa.string()))
+            continue
         try:
-            text = name == cols.text_key and cols.needs_text
-            array = pa.array(values, type=pa.string() if text or name == ID_COLUMN else None)
+            array = pa.array(values, type=pa.string() if forced else None)
             field = pa.field(name, array.type)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             array = pa.array([None if v is None else json.dumps(v) for v in values], pa.string())

@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datamill.errors import ConfigError, classify
+from datamill.io.arrays import scalar, strings
 
 T = TypeVar("T")
 
@@ -165,7 +166,7 @@ class Mapper(Op):
     def process_batch(self, table: pa.Table) -> pa.Table:
         """The batch hook; by default applies ``process_text`` to the text column."""
         texts = table.column(self.text_key).to_pylist()
-        out = pa.array([self.process_text(t) for t in texts], type=pa.string())
+        out = strings([self.process_text(t) for t in texts])
         index = table.schema.get_field_index(self.text_key)
         return table.set_column(index, self.text_key, out)
 
@@ -213,8 +214,8 @@ class Filter(Op):
 
     def keep(self, stats: pa.Array) -> pa.Array:
         """Rows to keep: those whose statistic lies in ``[min_value, max_value]``."""
-        low = (pc.greater_equal if self.min_closed else pc.greater)(stats, self.min_value)
-        high = (pc.less_equal if self.max_closed else pc.less)(stats, self.max_value)
+        low = (pc.greater_equal if self.min_closed else pc.greater)(stats, scalar(self.min_value))
+        high = (pc.less_equal if self.max_closed else pc.less)(stats, scalar(self.max_value))
         inside = pc.and_(low, high)
         return pc.invert(inside) if self.reversed_range else inside
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datamill.ops.registry import register
 from datamill.ops.text.clean_links import RegexReplaceMapper
 
@@ -12,9 +14,5 @@ DEFAULT_EMAIL_PATTERN = r"[A-Za-z0-9.\-+_]+@[a-z0-9.\-+_]+\.[a-z]+"
 @register("clean_email_mapper")
 class CleanEmailMapper(RegexReplaceMapper):
     default_pattern = DEFAULT_EMAIL_PATTERN
-
-    def process_text(self, text: str) -> str:
-        # The default pattern cannot match without an '@': skip the regex.
-        if self.pattern is DEFAULT_EMAIL_PATTERN and "@" not in text:
-            return text
-        return super().process_text(text)
+    # The default pattern cannot match without an '@' (nor across a space).
+    candidates = re.compile("@")

@@ -1,0 +1,40 @@
+"""Giving a worker's memory back between partitions.
+
+A partition's rows pass through Python strings and Arrow buffers. Freed, they
+stay with the process: Python's allocator keeps its arenas, C's ``malloc``
+keeps freed blocks below the top of its heap, and Arrow's pool keeps its
+pages for reuse. A worker idle between partitions, or one that just ran a
+large partition, would hold its high-water mark for the rest of the job;
+and as each op's garbage piles on the last one's, the high-water mark is that
+of all the ops together. The partition function gives it back after reading
+and after each op, the worker after each partition: about a millisecond a
+time, and a worker's memory at np=2 on web text went from about 100 MB to
+about 50 MB.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+from collections.abc import Callable
+
+
+def release_memory() -> None:
+    """Return the memory freed by the last partition to the operating system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return None
