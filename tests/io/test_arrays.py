@@ -91,3 +91,31 @@ def test_reading_and_cleaning_import_no_pandas(tmp_path: Path) -> None:
     """
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_jobs_driver_imports_no_pandas(tmp_path: Path) -> None:
+    """The driver folds the events into the summary and the monitor's state:
+    with Arrow arrays it builds itself, not ``pa.array``/``to_numpy``/``fill_null``,
+    which import pandas (about 40 MB of the driver's memory)."""
+    data = write_jsonl(
+        tmp_path / "d.jsonl", [{"text": f"row {i} caf\u00e9 https://x.com/{i}"} for i in range(400)]
+    )
+    (tmp_path / "r.yaml").write_text(
+        f"dataset_path: {data}\nexport_path: {tmp_path / 'out.jsonl'}\nnp: 2\n"
+        "partition:\n  size: 100\nprocess:\n  - clean_links_mapper:\n  - fix_unicode_mapper:\n"
+        "  - text_length_filter:\n      min_len: 5\n"
+    )
+    script = f"""
+        import sys
+        if __name__ == "__main__":
+            from datamill.cli.main import main
+            code = main(["run", "--config", {str(tmp_path / "r.yaml")!r}])
+            assert code == 0, code
+            assert "pandas" not in sys.modules, "the driver imported pandas"
+    """
+    (tmp_path / "drive.py").write_text(textwrap.dedent(script))
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "drive.py")], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 400

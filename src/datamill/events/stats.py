@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datamill.events.types import FAILURE_TYPES, EventType
+from datamill.io.arrays import numbers, scalar, strings
 
 _PARTITION_STATES = {
     EventType.PARTITION_START.value: "running",
@@ -120,13 +121,13 @@ class EventStats:
             self.first_epoch = epochs["min"] if self.first_epoch is None else self.first_epoch
             self.last_epoch = epochs["max"]
         self._partitions(table.filter(pc.is_valid(table.column("partition_id"))))
-        self._ops(table.filter(pc.equal(types, EventType.OP_COMPLETE.value)))
-        self.checkpoints_saved += int(pc.sum(pc.equal(types, EventType.CHECKPOINT_SAVE.value)).as_py() or 0)
-        self.checkpoints_loaded += int(pc.sum(pc.equal(types, EventType.CHECKPOINT_LOAD.value)).as_py() or 0)
-        failures = table.filter(pc.is_in(types, pa.array([t.value for t in FAILURE_TYPES])))
+        self._ops(table.filter(pc.equal(types, scalar(EventType.OP_COMPLETE.value))))
+        self.checkpoints_saved += _count(types, EventType.CHECKPOINT_SAVE)
+        self.checkpoints_loaded += _count(types, EventType.CHECKPOINT_LOAD)
+        failures = table.filter(pc.is_in(types, strings([t.value for t in FAILURE_TYPES])))
         for row in failures.slice(max(0, failures.num_rows - RECENT_FAILURES)).to_pylist():
             self.recent_failures.append({k: row[k] for k in _FAILURE_FIELDS if row.get(k) is not None})
-        resources = table.filter(pc.equal(types, EventType.RESOURCE_USAGE.value))
+        resources = table.filter(pc.equal(types, scalar(EventType.RESOURCE_USAGE.value)))
         if resources.num_rows:
             row = resources.slice(resources.num_rows - 1).to_pylist()[0]
             self.last_resource = {k: row[k] for k in _RESOURCE_FIELDS}
@@ -135,7 +136,7 @@ class EventStats:
         if table.num_rows == 0:
             return
         types = table.column("type")
-        lifecycle = table.filter(pc.is_in(types, pa.array(list(_PARTITION_STATES))))
+        lifecycle = table.filter(pc.is_in(types, strings(list(_PARTITION_STATES))))
         ids = lifecycle.column("partition_id")
         attempts = _max_by(ids, lifecycle.column("attempt"))
         samples = _last_by(ids, lifecycle.column("rows_in"))
@@ -147,21 +148,21 @@ class EventStats:
                 view.attempt, view.ops_done, view.current_op = attempt, 0, None
             if samples.get(pid) is not None:
                 view.samples = samples[pid]
-        starts = table.filter(pc.equal(types, EventType.PARTITION_START.value))
+        starts = table.filter(pc.equal(types, scalar(EventType.PARTITION_START.value)))
         if starts.num_rows:
             where = pc.coalesce(starts.column("node"), starts.column("host"))
             for pid, node in _last_by(starts.column("partition_id"), where).items():
                 self._view(pid).node = node
         self._count(table, EventType.PARTITION_RETRY, "retries")
         self._count(table, EventType.CHECKPOINT_SAVE, "checkpoints")
-        self._saves(table.filter(pc.equal(types, EventType.CHECKPOINT_SAVE.value)))
-        ops = table.filter(pc.is_in(types, pa.array([EventType.OP_START.value, EventType.OP_COMPLETE.value])))
+        self._saves(table.filter(pc.equal(types, scalar(EventType.CHECKPOINT_SAVE.value))))
+        ops = table.filter(pc.is_in(types, strings([EventType.OP_START.value, EventType.OP_COMPLETE.value])))
         ids = ops.column("partition_id")
         names = _last_by(ids, ops.column("op_name"))
         for pid, type_ in _last_by(ids, ops.column("type")).items():
             view = self._view(pid)
             view.current_op = names.get(pid) if type_ == EventType.OP_START.value else None
-        done = ops.filter(pc.equal(ops.column("type"), EventType.OP_COMPLETE.value))
+        done = ops.filter(pc.equal(ops.column("type"), scalar(EventType.OP_COMPLETE.value)))
         for pid, index in _max_by(done.column("partition_id"), done.column("op_index")).items():
             view = self.partitions[pid]
             view.ops_done = max(view.ops_done, (index or 0) + 1)
@@ -179,7 +180,7 @@ class EventStats:
         view.status = status
 
     def _count(self, table: pa.Table, type_: EventType, attr: str) -> None:
-        rows = table.filter(pc.equal(table.column("type"), type_.value))
+        rows = table.filter(pc.equal(table.column("type"), scalar(type_.value)))
         for row in pc.value_counts(rows.column("partition_id")).to_pylist():
             view = self._view(row["values"])
             if attr == "checkpoints" and view.checkpoints == 0:
@@ -199,7 +200,7 @@ class EventStats:
             return
         keys, group = _groups(
             pc.binary_join_element_wise(
-                pc.cast(table.column("op_index"), pa.string()), table.column("op_name"), "\x1f"
+                pc.cast(table.column("op_index"), pa.string()), table.column("op_name"), scalar("\x1f")
             )
         )
         seconds = np.bincount(group, _floats(table.column("duration_s")), len(keys))
@@ -224,11 +225,15 @@ def _groups(keys: pa.ChunkedArray | pa.Array) -> tuple[list[Any], np.ndarray]:
     encoded = pc.dictionary_encode(keys)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.unify_dictionaries().combine_chunks()
-    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+    return encoded.dictionary.to_pylist(), numbers(encoded.indices, np.int64)
+
+
+def _count(types: pa.ChunkedArray, type_: EventType) -> int:
+    return int(pc.sum(pc.equal(types, scalar(type_.value))).as_py() or 0)
 
 
 def _floats(values: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(pc.fill_null(values, 0).cast(pa.float64()).to_numpy(), dtype=np.float64)
+    return numbers(values, np.float64, nulls_as=0)
 
 
 def _last_by(keys: pa.ChunkedArray, values: pa.ChunkedArray) -> dict[Any, Any]:
@@ -244,7 +249,7 @@ def _max_by(keys: pa.ChunkedArray, values: pa.ChunkedArray) -> dict[Any, int]:
         return {}
     distinct, group = _groups(keys.filter(valid))
     largest = np.full(len(distinct), np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(largest, group, values.filter(valid).cast(pa.int64()).to_numpy())
+    np.maximum.at(largest, group, numbers(values.filter(valid), np.int64))
     return dict(zip(distinct, largest.tolist(), strict=True))
 
 

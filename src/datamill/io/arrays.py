@@ -41,12 +41,15 @@ def flags(trues: int, falses: int) -> pa.Array:
 
 
 def scalar(value: Any) -> Any:
-    """A Python int or float as the Arrow scalar ``pa.scalar`` would make
-    (int64, double); anything else is returned as it is."""
+    """A Python int, float or str as the Arrow scalar ``pa.scalar`` would make
+    (int64, double, string); anything else is returned as it is."""
     if type(value) is int and -(2**63) <= value < 2**63:
         return pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(struct.pack("<q", value))])[0]
     if type(value) is float:
         return pa.Array.from_buffers(pa.float64(), 1, [None, pa.py_buffer(struct.pack("<d", value))])[0]
+    if type(value) is str:
+        array = string_array([value])
+        return value if array is None else array[0]
     return value
 
 
@@ -54,3 +57,29 @@ def filled(type_: pa.DataType, value: int, n: int) -> pa.Array:
     """``n`` times the 64-bit ``value`` as an array of ``type_`` (int64, or a
     timestamp counted in its unit)."""
     return pa.Array.from_buffers(type_, n, [None, pa.py_buffer(np.full(n, value, dtype=np.int64))])
+
+
+def numbers(
+    values: pa.Array | pa.ChunkedArray, dtype: type[np.generic], nulls_as: float | None = None
+) -> np.ndarray:
+    """A numeric Arrow array, cast to ``dtype``'s Arrow type, as a numpy
+    array over its buffer (``to_numpy`` and ``fill_null`` import pandas).
+    Nulls become ``nulls_as`` (in a copy); without it, nulls are an error."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    kind = np.dtype(dtype)
+    values = values.cast(pa.from_numpy_dtype(kind))
+    n = len(values)
+    data = values.buffers()[1]
+    out = (
+        np.zeros(n, dtype=kind)
+        if data is None
+        else np.frombuffer(data, dtype=kind, count=n, offset=values.offset * kind.itemsize)
+    )
+    if not values.null_count:
+        return out
+    if nulls_as is None:
+        raise ValueError("numbers() was given nulls and no value for them")
+    bitmap = np.frombuffer(values.buffers()[0], dtype=np.uint8)
+    valid = np.unpackbits(bitmap, bitorder="little")[values.offset : values.offset + n].astype(bool)
+    return np.where(valid, out, np.asarray(nulls_as, dtype=kind))

@@ -10,7 +10,7 @@ names, so nothing is ever counted twice. Folds move them into the root files
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from datamill.atomic import atomic_path
+from datamill.io.arrays import filled
 from datamill.ledger import FAILED_DIR, FAILED_FILE, SUCCESS_DIR, segment_name
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -49,10 +50,10 @@ def failed_schema(id_col: str) -> pa.Schema:
 
 def success_table(ids: pa.Array, batch_num: int, id_col: str, written: pa.Array) -> pa.Table:
     """``written`` is False for samples a filter removed: processed, not output."""
-    now = pa.scalar(datetime.now(UTC), TIMESTAMP)
+    now = (datetime.now(UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
     n = len(ids)
     return pa.Table.from_arrays(
-        [ids.cast(pa.string()), pa.repeat(now, n), pa.repeat(pa.scalar(batch_num, pa.int64()), n), written],
+        [ids.cast(pa.string()), filled(TIMESTAMP, now, n), filled(pa.int64(), batch_num, n), written],
         schema=success_schema(id_col),
     )
 
