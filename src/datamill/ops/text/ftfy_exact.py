@@ -1,0 +1,224 @@
+"""``ftfy.fix_text(text, normalization=N)``, exactly, without most of its cost.
+
+ftfy cuts a text into segments that end after each "\\n" and runs a
+fixed-point loop on each: unescape_html, fix_encoding, then eight fixers and
+the normalisation, repeated until a round changes nothing. On most text the
+expensive part, fix_encoding, does nothing: it returns its input when
+``is_bad`` finds no mojibake. :func:`fix_text` runs that loop once over the
+whole text instead of once per line, skips every fixer that cannot apply, and
+hands ftfy only the lines where its detection finds something.
+
+Why the whole text gives ftfy's answer, when the checks below pass:
+
+- Every step maps a segment ending in "\\n" to one ending in "\\n", never
+  removes a "\\n", and no step's pattern spans one (entities, quotes, surrogate
+  pairs, terminal escapes, "\\r\\n"; the translate tables have no "\\n"; "\\n"
+  is a starter that composes with nothing, so normalisation does not cross
+  it). So a step applied to the whole text is the concatenation of the step
+  applied to each segment.
+- ``BADNESS_RE`` has no anchor but ``^[ÃÂ][ ]``, so ``is_bad`` is false on
+  every segment when it is false on the part and no "\\n" is followed by
+  "Ã " or "Â ". Then fix_encoding returns each segment as it is, and with no
+  C1 character (a one-character match of ``BADNESS_RE``) fix_c1_controls does
+  too.
+- ftfy stops a segment when a round leaves it unchanged. We run one round
+  ``y = F(x)`` and accept ``y`` if a second round provably changes nothing:
+  no entity left to unescape, ``is_bad(y)`` false, ``F(y) == y``. Since F
+  keeps every "\\n" and adds none except where it also adds them in the
+  segment alone, ``F(y) == y`` on the whole means it on every segment, and
+  each segment ends either after round one (unchanged) or round two.
+- unescape_html="auto" is off for the first segment holding a '<' and every
+  later one. We split the text there: the part before is fixed with
+  unescaping, the rest without, each with the checks above.
+
+A text the checks reject goes segment by segment, as ftfy does, and only the
+segments that fail them are given to ``ftfy.fix_and_explain`` with the
+configuration ``ftfy.fix_text`` would have used.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from re import _constants as sre_constants  # type: ignore[attr-defined]
+from re import _parser as sre_parser  # type: ignore[attr-defined]
+from typing import Literal, cast
+
+import ftfy
+from ftfy import chardata, fixes
+from ftfy.badness import BADNESS_RE
+
+Form = Literal["NFC", "NFKC", "NFD", "NFKD"]
+NORMALIZATIONS = ("NFC", "NFKC", "NFD", "NFKD")
+MAX_DECODE_LENGTH = ftfy.TextFixerConfig().max_decode_length
+PROVEN_FOR = "6.3.1"
+"""The ftfy whose source the argument above was checked against; with any
+other version :func:`fix_text` simply calls ``ftfy.fix_text``."""
+
+
+def _char_class(codepoints: Iterable[int]) -> str:
+    """A regex character class of ``codepoints``, runs written as ranges."""
+    points = sorted(set(codepoints))
+    parts: list[str] = []
+    start = prev = points[0]
+    for cp in [*points[1:], -2]:
+        if cp != prev + 1:
+            parts.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+            start = cp
+        prev = cp
+    return "[" + "".join(parts) + "]"
+
+
+def _touches(chars: Iterable[int]) -> re.Pattern[str]:
+    return re.compile(_char_class(chars))
+
+
+LINE_BREAKS = "\r\u2028\u2029\x85"
+"""What ``fixes.fix_line_breaks`` replaces (read from its source)."""
+
+# Each fixer after fix_encoding, in ftfy's order, with a pattern that finds
+# every character it can change: a text without one is left as it is.
+FIXERS: tuple[tuple[re.Pattern[str], Callable[[str], str]], ...] = (
+    (_touches(chardata.LIGATURES), fixes.fix_latin_ligatures),
+    (_touches(chardata.WIDTH_MAP), fixes.fix_character_width),
+    (
+        re.compile(f"{chardata.SINGLE_QUOTE_RE.pattern}|{chardata.DOUBLE_QUOTE_RE.pattern}"),
+        fixes.uncurl_quotes,
+    ),
+    (_touches(map(ord, LINE_BREAKS)), fixes.fix_line_breaks),
+    (fixes.SURROGATE_RE, fixes.fix_surrogates),
+    (re.compile("\x1b"), fixes.remove_terminal_escapes),
+    (_touches(chardata.CONTROL_CHARS), fixes.remove_control_chars),
+)
+ANY_FIXER = re.compile("|".join(pattern.pattern for pattern, _ in FIXERS))
+
+SEGMENT_STARTS_BAD = re.compile("\n[ÃÂ] ")
+"""``BADNESS_RE``'s ``^[ÃÂ][ ]`` as it applies to a segment that is not first."""
+
+
+def _needed_chars(op: object, arg: object) -> set[int] | None:
+    """The characters one regex item matches, or None when that is not a plain set."""
+    if op is sre_constants.LITERAL:
+        return {arg}  # type: ignore[arg-type]
+    if op is not sre_constants.IN:
+        return None
+    chars: set[int] = set()
+    for kind, value in arg:  # type: ignore[attr-defined]
+        if kind is sre_constants.LITERAL:
+            chars.add(value)
+        elif kind is sre_constants.RANGE:
+            chars.update(range(value[0], value[1] + 1))
+        else:
+            return None
+    return chars
+
+
+def _badness_clues() -> tuple[re.Pattern[str], int]:
+    """Characters of which every match of ``BADNESS_RE`` holds one, and its longest match.
+
+    Read from the parsed pattern: in each alternative, the required item with
+    the fewest characters, all non-ASCII. A text with no such character
+    cannot match, and a match lies within the longest width of a clue.
+    """
+    tree = sre_parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags)
+    [(op, (_, branches))] = tree.data
+    assert op is sre_constants.BRANCH
+    clues: set[int] = set()
+    for branch in branches:
+        candidates = [c for c in (_needed_chars(*item) for item in branch.data) if c and min(c) >= 0x80]
+        clues |= min(candidates, key=len)
+    return _touches(clues), tree.getwidth()[1]
+
+
+BADNESS_CLUES, BADNESS_WIDTH = _badness_clues()
+
+
+def is_bad(text: str) -> bool:
+    """``ftfy.badness.is_bad(text)``, searching only around the characters a match needs.
+
+    A match holding a clue at ``i`` lies in ``[i - width + 1, i + width)``;
+    overlapping windows are searched as one. ``BADNESS_RE`` has no lookaround
+    and its only anchor is ``^``, which ``search(text, pos)`` matches at the
+    real start of ``text`` alone, so a window finds exactly the matches of
+    the whole search that lie in it.
+    """
+    lo = hi = -1
+    for clue in BADNESS_CLUES.finditer(text):
+        at = clue.start()
+        if hi >= 0 and at - BADNESS_WIDTH + 1 <= hi:
+            hi = at + BADNESS_WIDTH
+            continue
+        if hi >= 0 and BADNESS_RE.search(text, lo, hi):
+            return True
+        lo, hi = max(0, at - BADNESS_WIDTH + 1), at + BADNESS_WIDTH
+    return hi >= 0 and bool(BADNESS_RE.search(text, lo, hi))
+
+
+def _fixers(text: str, normalization: Form) -> str:
+    """fix_c1_controls .. normalize, on a text without C1 characters."""
+    if ANY_FIXER.search(text):
+        for touches, fixer in FIXERS:
+            if touches.search(text):
+                text = fixer(text)
+    return unicodedata.normalize(normalization, text)
+
+
+def _clean(text: str, unescape: bool) -> bool:
+    """Whether ftfy's round would neither unescape nor decode anything in ``text``."""
+    if unescape and "&" in text and chardata.HTML_ENTITY_RE.search(text):
+        return False
+    return not is_bad(text) and not SEGMENT_STARTS_BAD.search(text)
+
+
+def _fast(text: str, unescape: bool, normalization: Form) -> str | None:
+    """ftfy's fixed point for ``text`` (whole segments), or None if not provable."""
+    if unescape and "&" in text:
+        start = fixes.unescape_html(text)
+        if not _clean(start, False):
+            return None
+    elif _clean(text, False):
+        start = text
+    else:
+        return None
+    fixed = _fixers(start, normalization)
+    if fixed == text:
+        return text
+    if not _clean(fixed, unescape) or _fixers(fixed, normalization) != fixed:
+        return None
+    return fixed
+
+
+def fix_text(text: str, normalization: str = "NFC", max_decode_length: int = MAX_DECODE_LENGTH) -> str:
+    """The same string as ``ftfy.fix_text(text, normalization=..., max_decode_length=...)``."""
+    form = cast(Form, normalization)
+    if normalization not in NORMALIZATIONS or ftfy.__version__ != PROVEN_FOR:
+        return ftfy.fix_text(text, normalization=form, max_decode_length=max_decode_length)
+    if len(text) <= max_decode_length:
+        split = text.rfind("\n", 0, text.find("<")) + 1 if "<" in text else len(text)
+        head = _fast(text[:split], True, form) if split else ""
+        tail = _fast(text[split:], False, form) if split < len(text) else ""
+        if head is not None and tail is not None:
+            return head + tail
+    return _by_segment(text, form, max_decode_length)
+
+
+def _by_segment(text: str, normalization: Form, max_decode_length: int) -> str:
+    """ftfy.fix_text's own loop, with the fast path tried on each segment."""
+    config = ftfy.TextFixerConfig(
+        normalization=normalization, max_decode_length=max_decode_length, explain=False
+    )
+    out: list[str] = []
+    pos = 0
+    while pos < len(text):
+        end = text.find("\n", pos) + 1 or len(text)
+        end = min(end, pos + max_decode_length)
+        segment = text[pos:end]
+        if config.unescape_html == "auto" and "<" in segment:
+            config = config._replace(unescape_html=False)
+        fixed = _fast(segment, bool(config.unescape_html), normalization)
+        if fixed is None:
+            fixed = ftfy.fix_and_explain(segment, config).text
+        out.append(fixed)
+        pos = end
+    return "".join(out)
