@@ -326,6 +326,10 @@ REGRESSIONS = [
     # A mojibake sentence among good ones, and C1 controls.
     "Good line.\nâ€œquotedâ€\x9d and itâ€™s\nMore.",
     "\x80\x9f",
+    # Removing a control character makes mojibake or an entity for the next round.
+    "xÃ\x00 la",
+    "&am\x00p; &l\u200bt;",
+    "\x1b\x00[31mred",
 ]
 
 
