@@ -338,3 +338,19 @@ REGRESSIONS = [
 def test_regressions(text: str, form: str) -> None:
     check(text, form)
     check(text, form, 4)
+
+
+def test_another_ftfy_version_gets_plain_ftfy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ftfy, "__version__", "9.9.9")
+    clues, width = ftfy_exact._badness_clues()
+    monkeypatch.setattr(ftfy_exact, "BADNESS_CLUES", clues)
+    monkeypatch.setattr(ftfy_exact, "BADNESS_WIDTH", width)
+    for text in REGRESSIONS:
+        assert is_bad(text) == ftfy.badness.is_bad(text)
+
+    def no_fast_path(*args: object) -> None:
+        raise AssertionError("the fast path ran for an unproven ftfy")
+
+    monkeypatch.setattr(ftfy_exact, "_fast", no_fast_path)
+    for text in REGRESSIONS:
+        check(text, "NFC")
