@@ -34,9 +34,9 @@ Why the whole text gives ftfy's answer, when the checks below pass:
   characters every match needs (read from the parsed pattern), which is
   where most of ftfy's time goes.
 
-A text the checks reject goes segment by segment, as ftfy does, and only the
-segments that fail them are given to ``ftfy.fix_and_explain`` with the
-configuration ``ftfy.fix_text`` would have used.
+A text the checks reject goes segment by segment, as ftfy does, through
+fix_and_explain's loop built from ftfy's own steps; only a segment
+``is_bad`` flags reaches ``ftfy.fix_encoding``, the expensive one.
 """
 
 from __future__ import annotations
@@ -210,21 +210,32 @@ def fix_text(text: str, normalization: str = "NFC", max_decode_length: int = MAX
 
 
 def _by_segment(text: str, normalization: Form, max_decode_length: int) -> str:
-    """ftfy.fix_text's own loop, with the fast path tried on each segment."""
-    config = ftfy.TextFixerConfig(
-        normalization=normalization, max_decode_length=max_decode_length, explain=False
-    )
+    """``ftfy.fix_text``'s loop over segments, and its '<' rule."""
     out: list[str] = []
+    unescape = True
     pos = 0
     while pos < len(text):
-        end = text.find("\n", pos) + 1 or len(text)
-        end = min(end, pos + max_decode_length)
+        end = min(text.find("\n", pos) + 1 or len(text), pos + max_decode_length)
         segment = text[pos:end]
-        if config.unescape_html == "auto" and "<" in segment:
-            config = config._replace(unescape_html=False)
-        fixed = _fast(segment, bool(config.unescape_html), normalization)
-        if fixed is None:
-            fixed = ftfy.fix_and_explain(segment, config).text
-        out.append(fixed)
+        unescape = unescape and "<" not in segment
+        out.append(_fix_segment(segment, unescape, normalization))
         pos = end
     return "".join(out)
+
+
+def _fix_segment(text: str, unescape: bool, normalization: Form) -> str:
+    """``ftfy.fix_and_explain(text).text``: its fixed-point loop over ftfy's own
+    steps, each skipped where it cannot change anything. fix_encoding returns
+    a text ``is_bad`` rejects as it is (it is called with its defaults, as
+    fix_and_explain calls it)."""
+    while True:
+        before = text
+        if unescape and "&" in text:
+            text = fixes.unescape_html(text)
+        if is_bad(text):
+            text = ftfy.fix_encoding(text)
+        if chardata.C1_CONTROL_RE.search(text):
+            text = fixes.fix_c1_controls(text)
+        text = _fixers(text, normalization)
+        if text == before:
+            return text
