@@ -5,7 +5,7 @@ their own, 2% of words accented, 3% with curly quotes or dashes, and in a
 share of the documents one sentence of mojibake: UTF-8 read as cp1252),
 checks that both functions return the same string for every document, then
 times each ``--repeat`` times, alternating, and prints the best docs/s of
-each and the ratio, for the documents without mojibake and for all.
+each and the ratio, for the documents without mojibake, with, and all.
 
     python bench/bench_ftfy.py [--docs 5000] [--mojibake 0.3] [--repeat 3]
 

@@ -162,7 +162,7 @@ def is_bad(text: str) -> bool:
 
 
 def _fixers(text: str, normalization: Form) -> str:
-    """fix_c1_controls .. normalize, on a text without C1 characters."""
+    """The steps after fix_c1_controls, ligatures to control characters, then normalisation."""
     if ANY_FIXER.search(text):
         for touches, fixer in FIXERS:
             if touches.search(text):
@@ -224,10 +224,10 @@ def _by_segment(text: str, normalization: Form, max_decode_length: int) -> str:
 
 
 def _fix_segment(text: str, unescape: bool, normalization: Form) -> str:
-    """``ftfy.fix_and_explain(text).text``: its fixed-point loop over ftfy's own
-    steps, each skipped where it cannot change anything. fix_encoding returns
-    a text ``is_bad`` rejects as it is (it is called with its defaults, as
-    fix_and_explain calls it)."""
+    """``ftfy.fix_and_explain(text).text`` for one segment: its fixed-point loop
+    over ftfy's own steps, each skipped where it cannot change anything.
+    fix_encoding leaves a text alone when ``is_bad`` finds nothing in it, so it
+    is called only when it does (with its defaults, as fix_and_explain calls it)."""
     while True:
         before = text
         if unescape and "&" in text:
