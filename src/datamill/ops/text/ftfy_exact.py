@@ -78,29 +78,6 @@ def _touches(chars: Iterable[int]) -> re.Pattern[str]:
     return re.compile(_char_class(chars))
 
 
-LINE_BREAKS = "\r\u2028\u2029\x85"
-"""What ``fixes.fix_line_breaks`` replaces (read from its source)."""
-
-# Each fixer after fix_encoding, in ftfy's order, with a pattern that finds
-# every character it can change: a text without one is left as it is.
-FIXERS: tuple[tuple[re.Pattern[str], Callable[[str], str]], ...] = (
-    (_touches(chardata.LIGATURES), fixes.fix_latin_ligatures),
-    (_touches(chardata.WIDTH_MAP), fixes.fix_character_width),
-    (
-        re.compile(f"{chardata.SINGLE_QUOTE_RE.pattern}|{chardata.DOUBLE_QUOTE_RE.pattern}"),
-        fixes.uncurl_quotes,
-    ),
-    (_touches(map(ord, LINE_BREAKS)), fixes.fix_line_breaks),
-    (fixes.SURROGATE_RE, fixes.fix_surrogates),
-    (re.compile("\x1b"), fixes.remove_terminal_escapes),
-    (_touches(chardata.CONTROL_CHARS), fixes.remove_control_chars),
-)
-ANY_FIXER = re.compile("|".join(pattern.pattern for pattern, _ in FIXERS))
-
-SEGMENT_STARTS_BAD = re.compile("\n[ÃÂ] ")
-"""``BADNESS_RE``'s ``^[ÃÂ][ ]`` as it applies to a segment that is not first."""
-
-
 def _needed_chars(op: object, arg: object) -> set[int] | None:
     """The characters one regex item matches, or None when that is not a plain set."""
     if op is sre_constants.LITERAL:
@@ -116,6 +93,34 @@ def _needed_chars(op: object, arg: object) -> set[int] | None:
         else:
             return None
     return chars
+
+
+def _chars_of(pattern: re.Pattern[str]) -> frozenset[str]:
+    """The characters a one-character-class pattern matches."""
+    [item] = sre_parser.parse(pattern.pattern, pattern.flags).data
+    chars = _needed_chars(*item)
+    assert chars is not None
+    return frozenset(map(chr, chars))
+
+
+LINE_BREAKS = frozenset("\r\u2028\u2029\x85")
+"""What ``fixes.fix_line_breaks`` replaces (read from its source)."""
+
+# Each fixer after fix_c1_controls, in ftfy's order, with every character it
+# can change: a text holding none of them is left as it is.
+FIXERS: tuple[tuple[frozenset[str], Callable[[str], str]], ...] = (
+    (frozenset(map(chr, chardata.LIGATURES)), fixes.fix_latin_ligatures),
+    (frozenset(map(chr, chardata.WIDTH_MAP)), fixes.fix_character_width),
+    (_chars_of(chardata.SINGLE_QUOTE_RE) | _chars_of(chardata.DOUBLE_QUOTE_RE), fixes.uncurl_quotes),
+    (LINE_BREAKS, fixes.fix_line_breaks),
+    (_chars_of(fixes.SURROGATE_RE), fixes.fix_surrogates),
+    (frozenset("\x1b"), fixes.remove_terminal_escapes),
+    (frozenset(map(chr, chardata.CONTROL_CHARS)), fixes.remove_control_chars),
+)
+ANY_FIXER = _touches(ord(c) for chars, _ in FIXERS for c in chars)
+
+SEGMENT_STARTS_BAD = re.compile("\n[ÃÂ] ")
+"""``BADNESS_RE``'s ``^[ÃÂ][ ]`` as it applies to a segment that is not first."""
 
 
 def _badness_clues() -> tuple[re.Pattern[str], int]:
@@ -163,10 +168,11 @@ def is_bad(text: str) -> bool:
 
 def _fixers(text: str, normalization: Form) -> str:
     """The steps after fix_c1_controls, ligatures to control characters, then normalisation."""
-    if ANY_FIXER.search(text):
-        for touches, fixer in FIXERS:
-            if touches.search(text):
-                text = fixer(text)
+    present = set(ANY_FIXER.findall(text))
+    for chars, fixer in FIXERS:
+        if present and not chars.isdisjoint(present):
+            text = fixer(text)
+            present = set(ANY_FIXER.findall(text))
     return unicodedata.normalize(normalization, text)
 
 
