@@ -10,8 +10,11 @@ of the property tests runs many more examples.
 
 from __future__ import annotations
 
+import importlib.util
 import string
 import sys
+from functools import cache
+from pathlib import Path
 from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parser  # type: ignore[attr-defined]
 
@@ -27,8 +30,10 @@ from datamill.demo.corpus import CorpusGenerator
 from datamill.ops.text import ftfy_exact
 from datamill.ops.text.fix_unicode import FixUnicodeMapper
 from datamill.ops.text.ftfy_exact import NORMALIZATIONS, fix_text, is_bad
+from datamill.ops.text.whitespace_normalization import WhitespaceNormalizationMapper
 from tests.ops.test_dj_reference import CASES, input_text
 
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 FORMS = st.sampled_from(NORMALIZATIONS)
 
 CODECS = [
@@ -247,9 +252,21 @@ def corpus_texts() -> list[str]:
     return [d["text"] for d in CorpusGenerator(2026).documents(400)]
 
 
+@cache
+def web_texts() -> list[str]:
+    """bench_peers' corpus (bench/web_corpus.py): as generated, and as whitespace
+    normalisation (the op before fix_unicode_mapper in its recipe) leaves it."""
+    spec = importlib.util.spec_from_file_location("web_corpus", BENCH / "web_corpus.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    texts = [d["text"] for d in module.WebCorpus(2026).documents(150)]
+    return texts + [WhitespaceNormalizationMapper().process_text(t) for t in texts]
+
+
 @pytest.mark.parametrize("form", NORMALIZATIONS)
-def test_bench_corpus(form: str) -> None:
-    for text in corpus_texts():
+def test_bench_corpora(form: str) -> None:
+    for text in corpus_texts() + web_texts():
         check(text, form)
 
 
