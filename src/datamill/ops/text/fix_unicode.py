@@ -1,17 +1,20 @@
-"""fix_unicode_mapper: repair mojibake and normalise with ftfy."""
+"""fix_unicode_mapper: repair mojibake and normalise with ftfy.
+
+The output is ``ftfy.fix_text(text, normalization=...)``, computed by
+:func:`datamill.ops.text.ftfy_exact.fix_text`, which gives the same string
+and calls ftfy's expensive detection only where it can find something.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-import ftfy
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from datamill.ops.base import Mapper
 from datamill.ops.registry import register
-
-NORMALIZATIONS = ("NFC", "NFKC", "NFD", "NFKD")
+from datamill.ops.text.ftfy_exact import fix_text
 
 MAY_CHANGE = r"[^\t\n\x20-\x25\x27-\x7e]"
 """A text with none of these characters cannot be changed by ftfy: it is
@@ -31,7 +34,7 @@ class FixUnicodeMapper(Mapper):
         self.normalization = normalization.upper() if normalization else "NFC"
 
     def process_text(self, text: str) -> str:
-        return ftfy.fix_text(text, normalization=self.normalization)
+        return fix_text(text, self.normalization)
 
     def process_batch(self, table: pa.Table) -> pa.Table:
         column = table.column(self.text_key)
