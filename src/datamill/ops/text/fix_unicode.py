@@ -12,6 +12,7 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datamill.io.arrays import strings
 from datamill.ops.base import Mapper
 from datamill.ops.registry import register
 from datamill.ops.text.ftfy_exact import fix_text
@@ -46,4 +47,4 @@ class FixUnicodeMapper(Mapper):
         for i in rows:
             texts[i] = self.process_text(texts[i])
         index = table.schema.get_field_index(self.text_key)
-        return table.set_column(index, self.text_key, pa.array(texts, pa.string()))
+        return table.set_column(index, self.text_key, strings(texts))
