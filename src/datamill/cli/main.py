@@ -34,6 +34,7 @@ COMMANDS = {
     "ledger": "ledger",
     "cleanup": "ledger",
     "verify": "ledger",
+    "ops": "ops",
     "demo": "demo",
 }
 """Subcommand -> the module under datamill.cli that defines it."""
