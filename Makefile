@@ -38,6 +38,7 @@ bench: venv
 	$(BIN)/python bench/bench_ledger.py
 	$(BIN)/python bench/bench_ray.py
 	$(BIN)/python bench/bench_peers.py
+	$(BIN)/python bench/bench_ops.py
 
 clean:
 	rm -rf $(VENV) demo_output bench/out .pytest_cache .mypy_cache .ruff_cache
