@@ -25,13 +25,12 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
-
+from ops_cases import CASES, COUNTING_FILTERS
 from procs import machine_facts
 from web_corpus import write_corpus
 
 from datamill.errors import ConfigError
 from datamill.ops.registry import build_pipeline, registered_names
-from ops_cases import CASES, COUNTING_FILTERS
 
 HERE = Path(__file__).resolve().parent
 

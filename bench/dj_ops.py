@@ -17,8 +17,8 @@ import time
 
 def main() -> int:
     corpus, cases_path, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    import datasets
     import data_juicer
+    import datasets
     from data_juicer.core.data import NestedDataset
     from data_juicer.ops.base_op import OPERATORS
 
@@ -28,7 +28,9 @@ def main() -> int:
         texts = [json.loads(line)["text"] for line in fh]
     dataset = NestedDataset(datasets.Dataset.from_dict({"text": texts}))
     results: dict[str, object] = {}
-    for name, params in json.load(open(cases_path, encoding="utf-8")):
+    with open(cases_path, encoding="utf-8") as fh:
+        cases = json.load(fh)
+    for name, params in cases:
         try:
             op = OPERATORS.modules[name](**params, num_proc=1)
             best = float("inf")
