@@ -49,7 +49,7 @@ class AlphanumericFilter(Filter):
                 "alphanumeric_filter: 'tokenization: true' counts tokens of the Hugging Face tokenizer "
                 f"'{TOKENIZER}', which datamill does not provide yet; use 'tokenization: false'."
             )
-        self.min_value, self.max_value = min_ratio, max_ratio
+        self.min_value, self.max_value = float(min_ratio), float(max_ratio)
 
     def compute_stat(self, text: str) -> float:
         return alnum_ratio(text)

@@ -75,7 +75,9 @@ class AverageLineLengthFilter(Filter):
 
     def __init__(self, min_len: int = 10, max_len: int = sys.maxsize, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.min_value, self.max_value = min_len, max_len
+        # a float statistic: Arrow compares it with float bounds only (exact below 2**53,
+        # and no average reaches that)
+        self.min_value, self.max_value = float(min_len), float(max_len)
 
     def compute_stat(self, text: str) -> float:
         return avg_line_length(text)

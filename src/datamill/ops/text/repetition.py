@@ -81,7 +81,7 @@ class _RepetitionFilter(Filter):
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.n = _positive(self.name, rep_len)
-        self.min_value, self.max_value = min_ratio, max_ratio
+        self.min_value, self.max_value = float(min_ratio), float(max_ratio)
 
     def ratio(self, text: str) -> float:
         raise NotImplementedError

@@ -51,7 +51,7 @@ class SpecialCharactersFilter(Filter):
 
     def __init__(self, min_ratio: float = 0.0, max_ratio: float = 0.25, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.min_value, self.max_value = min_ratio, max_ratio
+        self.min_value, self.max_value = float(min_ratio), float(max_ratio)
 
     def compute_stat(self, text: str) -> float:
         return special_char_ratio(text)

@@ -32,17 +32,20 @@ class SuffixFilter(Filter):
             suffixes = []
         self.suffixes = [suffixes] if isinstance(suffixes, str) else list(suffixes)
 
-    def keep_suffix(self, suffix: Any) -> bool:
-        """The per-sample hook: whether a sample with this suffix is kept."""
+    def keep_record(self, record: dict[str, Any]) -> bool:
+        """The per-sample hook: whether this record is kept (a KeyError without a suffix)."""
         if not self.suffixes:
             return True
+        return self._keep(record[SUFFIX_COLUMN])
+
+    def _keep(self, suffix: Any) -> bool:
         return (suffix in self.suffixes) != self.reversed_range
 
     def _mask(self, column: pa.ChunkedArray) -> pa.Array:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             inside = pc.is_in(column.combine_chunks(), value_set=strings(self.suffixes))
             return pc.invert(inside) if self.reversed_range else inside
-        return bool_array([self.keep_suffix(v) for v in column.to_pylist()])
+        return bool_array([self._keep(v) for v in column.to_pylist()])
 
     def run(self, table: pa.Table) -> OpResult:
         if not self.suffixes:
