@@ -163,10 +163,9 @@ def test_rep_len_must_be_positive(name: str) -> None:
         validate_process([{name: {"rep_len": 0}}])
 
 
-LINE_ALPHABET = st.sampled_from(
-    ["a", "b", " ", "\t", "\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85"]
-    + ["\u2028", "\u2029", "\u4e00", "\U0001f600", "\x1f", "\u200b", "!", "1", "\u00a0", "\ufeff"]
-)
+LINE_PIECES = ["a", "b", " ", "\t", "\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85"]
+LINE_PIECES += ["\u2028", "\u2029", "\u4e00", "\U0001f600", "\x1f", "\u200b", "!", "1", "\u00a0", "\ufeff"]
+LINE_ALPHABET = st.sampled_from(LINE_PIECES)
 TEXTS_STRATEGY = st.lists(st.lists(LINE_ALPHABET, max_size=40).map("".join), max_size=12)
 
 
@@ -191,7 +190,7 @@ def test_alnum_count_is_str_isalnum(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["\u03a3", "\u03c3", "A", "\u0130", "x.", "'", " ", "\t", "\n", "\u00ad"]), max_size=30))
+@given(st.lists(st.sampled_from(["\u03a3", "\u03c3", "A", "\u0130", "x.", "'", " ", "\t", "\n", "\u00ad"])))
 def test_lowering_the_whole_text_equals_lowering_each_word(pieces: list[str]) -> None:
     text = "".join(pieces)
     words = [w.lower() for w in text.replace("\n", " ").replace("\t", " ").split(" ") if w]
