@@ -245,7 +245,7 @@ def row_numbers(table: pa.Table) -> list[int]:
 
 
 def stat_values(table: pa.Table, column: str) -> list[Any]:
-    values = table.column(column).to_pylist()
+    values: list[Any] = table.column(column).to_pylist()
     meta = table.schema.field(column).metadata
     if meta and JSON_FIELD_META in meta:
         return [None if v is None else json.loads(v) for v in values]
