@@ -28,6 +28,7 @@ from datamill.io.readers import ID_COLUMN, JSON_FIELD_META, Columns, read_partit
 from datamill.ops.base import STATS_PREFIX, Filter, Op
 from datamill.ops.registry import build_pipeline, validate_process
 from datamill.ops.text import alphanumeric, fields, line_length, repetition, special_characters, suffix
+from datamill.ops.text.characters import SPECIAL_CHARACTERS_STR
 from datamill.plan.planner import PartitionSpec
 
 DATA = Path(__file__).parent / "data"
@@ -189,12 +190,16 @@ def test_alnum_count_is_str_isalnum(text: str) -> None:
     assert alphanumeric.alnum_ratio(text) == expected
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["\u03a3", "\u03c3", "A", "\u0130", "x.", "'", " ", "\t", "\n", "\u00ad"])))
-def test_lowering_the_whole_text_equals_lowering_each_word(pieces: list[str]) -> None:
+WORD_PIECES = ["\u03a3", "\u03c3", "A", "\u0130", "x.", "'", " ", "\t", "\n", "\r", "\u00ad", "\u3000", "!"]
+WORD_PIECES += ["\u0413", "\u24c2", "\u00d8", "\u03a0", "\ua7ae", "\U0001f600", "\u2026", "1", "\u4e00", "_"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORD_PIECES)))
+def test_one_regex_pass_finds_the_words_data_juicer_refines(pieces: list[str]) -> None:
     text = "".join(pieces)
     words = [w.lower() for w in text.replace("\n", " ").replace("\t", " ").split(" ") if w]
-    strip = repetition.SPECIAL_CHARACTERS_STR
+    strip = SPECIAL_CHARACTERS_STR
     assert repetition.refined_words(text) == [w for w in (w.strip(strip) for w in words) if w]
 
 

@@ -52,7 +52,9 @@ ROW = "__row__"
 
 
 def _base():
-    spec = importlib.util.spec_from_file_location("make_dj_reference", os.path.join(HERE, "make_dj_reference.py"))
+    spec = importlib.util.spec_from_file_location(
+        "make_dj_reference", os.path.join(HERE, "make_dj_reference.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -165,7 +167,16 @@ LINE_ENDINGS = (
     "nel line\x85ls line\u2028ps line\u2029last"
 )
 
-GREEK = "\u039f\u0394\u039f\u03a3 \u039f\u0394\u039f\u03a3 \u03bf\u03b4\u03bf\u03c2 \u039f\u0394\u039f\u03a3. " * 4
+GREEK = (
+    "\u039f\u0394\u039f\u03a3 \u039f\u0394\u039f\u03a3 \u03bf\u03b4\u03bf\u03c2 \u039f\u0394\u039f\u03a3. "
+    * 4
+)
+CASE_SPECIALS = (
+    "\u00d8 \u03a0 \ua7ae \u0413 \u24c2 \u00f8 \u03c0 \u0433 \u00d8x \u0413\u041e\u0420\u041e\u0414 "
+    "x\u03a0 \u24c2\u24c2 (\u00d8) \u00d8 \u03a0 \ua7ae \u0413 \u24c2 \u00d8 \u03a0 \ua7ae \u0413 \u24c2"
+)
+"""Characters that are special once lower-cased, or only before: Data-Juicer
+lower-cases words before it strips them."""
 TURKISH = "\u0130stanbul \u0130STANBUL istanbul \u0131rmak IRMAK " * 3
 
 NUMBERS = (
@@ -229,6 +240,7 @@ TEXTS = {
     "line_endings": LINE_ENDINGS,
     "greek_sigma": GREEK,
     "turkish_i": TURKISH,
+    "case_specials": CASE_SPECIALS,
     "numbers": NUMBERS,
     "scripts": SCRIPTS,
     "control_chars": CONTROL,
@@ -318,7 +330,7 @@ STAT_KEYS = {
 
 EDGE_TEXTS = {
     "character_repetition_filter": ["repeated_lines", "english", "boilerplate", "ten_same", "chinese"],
-    "word_repetition_filter": ["repeated_words", "boilerplate", "greek_sigma", "english", "turkish_i"],
+    "word_repetition_filter": ["repeated_words", "boilerplate", "greek_sigma", "case_specials", "turkish_i"],
     "alphanumeric_filter": ["html", "python_code", "numbers", "underscores", "alnum_quarter"],
     "special_characters_filter": ["latex", "emoji", "punctuation", "json_blob", "special_quarter"],
     "maximum_line_length_filter": ["python_code", "line_endings", "long_line", "line_10"],
@@ -459,9 +471,7 @@ MIXED_VALUES = [
     "\u0663",
 ]
 
-MIXED = [
-    {"text": "r%d" % i, "v": v, "w": ({"k": v} if i % 5 else {})} for i, v in enumerate(MIXED_VALUES)
-]
+MIXED = [{"text": "r%d" % i, "v": v, "w": ({"k": v} if i % 5 else {})} for i, v in enumerate(MIXED_VALUES)]
 
 NO_TEXT = [
     {"id": 1, "meta": {"quality": 0.8, "lang": "en"}},
@@ -517,13 +527,21 @@ RECORD_CASES = {
                 "max_closed_interval": False,
             },
         ),
-        ("n_reversed", "basic", {"field_key": "meta.n", "min_value": 0, "max_value": 50, "reversed_range": True}),
+        (
+            "n_reversed",
+            "basic",
+            {"field_key": "meta.n", "min_value": 0, "max_value": 50, "reversed_range": True},
+        ),
         ("n_defaults", "basic", {"field_key": "meta.n"}),
         ("strings_never_numbers", "basic", {"field_key": "label", "min_value": 0}),
         ("lists", "basic", {"field_key": "meta.tags"}),
         ("missing_column", "basic", {"field_key": "nosuch"}),
         ("mixed_defaults", "mixed", {"field_key": "v"}),
-        ("mixed_reversed", "mixed", {"field_key": "v", "min_value": 1, "max_value": 1000, "reversed_range": True}),
+        (
+            "mixed_reversed",
+            "mixed",
+            {"field_key": "v", "min_value": 1, "max_value": 1000, "reversed_range": True},
+        ),
         ("mixed_nested", "mixed", {"field_key": "w.k", "min_value": -10, "max_value": 10}),
         ("no_text_column", "no_text", {"field_key": "meta.quality", "min_value": 0.5}),
     ],
@@ -647,7 +665,9 @@ def main():
             texts["%s_default_%s" % (op_name, where)] = text
 
     for op_name, param_sets in TEXT_OPS.items():
-        names = sorted(n for n in texts if not n.endswith(("_default_at", "_default_below", "_default_above")))
+        names = sorted(
+            n for n in texts if not n.endswith(("_default_at", "_default_below", "_default_above"))
+        )
         names += sorted(n for n in texts if n.startswith(op_name + "_default_"))
         for i, params in enumerate(param_sets):
             results = run_texts(op_name, params, [texts[n] for n in names])
