@@ -183,11 +183,19 @@ def test_arrow_paths_equal_the_per_sample_hooks(texts: list[str]) -> None:
         assert [strict(v) for v in got] == [strict(op.compute_stat(t)) for t in texts]
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(max_size=60))
-def test_alnum_count_is_str_isalnum(text: str) -> None:
-    expected = sum(c.isalnum() for c in text) / len(text) if text else 0.0
-    assert alphanumeric.alnum_ratio(text) == expected
+ANY_TEXTS = st.lists(st.text(st.characters(exclude_categories=["Cs"]), max_size=40), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_TEXTS, st.integers(0, 3), st.booleans())
+def test_code_point_tables_count_as_python_does(texts: list[str], skip: int, large: bool) -> None:
+    column = pa.array(["x\u00e9\U0001f600"] * skip + texts, pa.large_string() if large else pa.string())
+    table = pa.table({"text": column.slice(skip)})  # an offset into the buffers, as a batch has
+    for op in (alphanumeric.AlphanumericFilter(), special_characters.SpecialCharactersFilter()):
+        got = op.compute_stats(table).to_pylist()
+        assert [strict(v) for v in got] == [strict(op.compute_stat(t)) for t in texts]
+    expected = [sum(c.isalnum() for c in t) / len(t) if t else 0.0 for t in texts]
+    assert [alphanumeric.alnum_ratio(t) for t in texts] == expected
 
 
 WORD_PIECES = ["\u03a3", "\u03c3", "A", "\u0130", "x.", "'", " ", "\t", "\n", "\r", "\u00ad", "\u3000", "!"]

@@ -1,35 +1,37 @@
 """alphanumeric_filter: keep samples whose share of letters and digits is in range.
 
 The statistic is the number of characters for which ``str.isalnum()`` holds,
-over the number of characters (0.0 for the empty text). Data-Juicer's
+over the number of characters (0.0 for the empty text). The batch path counts
+them on the Arrow column through a table of ``str.isalnum`` over all of
+Unicode (:mod:`datamill.ops.text.codepoints`). Data-Juicer's
 ``tokenization: true`` counts letters over the tokens of a Hugging Face
 tokenizer instead, which datamill does not provide.
 """
 
 from __future__ import annotations
 
-import re
 import sys
+from functools import cache
 
+import numpy as np
 import pyarrow as pa
 
 from datamill.errors import ConfigError
 from datamill.ops.base import Filter
 from datamill.ops.registry import register
-from datamill.ops.text.stat_arrays import float_array
+from datamill.ops.text.codepoints import ratio_in, table_where
 
 TOKENIZER = "EleutherAI/pythia-6.9b-deduped"
 """The Hugging Face tokenizer Data-Juicer loads for ``tokenization: true``."""
 
-_NOT_ALNUM = re.compile(r"[\W_]+")
-"""Runs of characters that are not alphanumeric: for a ``str`` pattern, ``\\w``
-is exactly ``str.isalnum()`` or the underscore."""
+
+@cache
+def _alnum_table() -> np.ndarray:
+    return table_where(str.isalnum)
 
 
 def alnum_ratio(text: str) -> float:
-    if not text:
-        return 0.0
-    return len(_NOT_ALNUM.sub("", text)) / len(text)
+    return sum(map(str.isalnum, text)) / len(text) if text else 0.0
 
 
 @register("alphanumeric_filter")
@@ -55,4 +57,4 @@ class AlphanumericFilter(Filter):
         return alnum_ratio(text)
 
     def compute_stats(self, table: pa.Table) -> pa.Array:
-        return float_array([alnum_ratio(t) for t in table.column(self.text_key).to_pylist()])
+        return ratio_in(table.column(self.text_key), _alnum_table())

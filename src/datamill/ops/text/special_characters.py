@@ -3,46 +3,30 @@
 Special characters are Data-Juicer's set (punctuation, digits, whitespace,
 symbols, emoji: :data:`SPECIAL_CHARACTERS`); the statistic is how many of the
 text's characters belong to it, over the number of characters (0.0 for the
-empty text). The batch path counts them with one RE2 pass whose character
-class names every member by code point, so no Unicode table is involved.
+empty text). The batch path counts them on the Arrow column through a table
+of the set (:mod:`datamill.ops.text.codepoints`).
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from datamill.io.arrays import numbers
 from datamill.ops.base import Filter
 from datamill.ops.registry import register
 from datamill.ops.text.characters import SPECIAL_CHARACTERS
-from datamill.ops.text.stat_arrays import ratios
+from datamill.ops.text.codepoints import ratio_in, table_of
 
 
-def _ranges(code_points: list[int]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    for cp in code_points:
-        if spans and spans[-1][1] == cp - 1:
-            spans[-1] = (spans[-1][0], cp)
-        else:
-            spans.append((cp, cp))
-    return spans
-
-
-def _class(chars: frozenset[str]) -> str:
-    """An RE2 character class of exactly ``chars``."""
-    spans = _ranges(sorted(ord(c) for c in chars))
-    return "[" + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in spans) + "]"
-
-
-_SPECIAL = _class(SPECIAL_CHARACTERS)
+@cache
+def _special_table() -> np.ndarray:
+    return table_of(SPECIAL_CHARACTERS)
 
 
 def special_char_ratio(text: str) -> float:
-    if not text:
-        return 0.0
-    return sum(map(SPECIAL_CHARACTERS.__contains__, text)) / len(text)
+    return sum(map(SPECIAL_CHARACTERS.__contains__, text)) / len(text) if text else 0.0
 
 
 @register("special_characters_filter")
@@ -57,6 +41,4 @@ class SpecialCharactersFilter(Filter):
         return special_char_ratio(text)
 
     def compute_stats(self, table: pa.Table) -> pa.Array:
-        text = table.column(self.text_key).combine_chunks()
-        special = numbers(pc.count_substring_regex(text, pattern=_SPECIAL), np.int64)
-        return ratios(special, numbers(pc.utf8_length(text), np.int64))
+        return ratio_in(table.column(self.text_key), _special_table())
