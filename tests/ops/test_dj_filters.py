@@ -164,6 +164,14 @@ def test_rep_len_must_be_positive(name: str) -> None:
         validate_process([{name: {"rep_len": 0}}])
 
 
+def test_length_bounds_beyond_int64() -> None:
+    table = pa.table({"text": ["short", "a much longer line"]})
+    op = make_op("maximum_line_length_filter", {"min_len": -(2**70), "max_len": 2**70})
+    assert op.run(table).table.num_rows == 2
+    op = make_op("maximum_line_length_filter", {"min_len": 2**70})
+    assert op.run(table).table.num_rows == 0
+
+
 LINE_PIECES = ["a", "b", " ", "\t", "\n", "\r", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85"]
 LINE_PIECES += ["\u2028", "\u2029", "\u4e00", "\U0001f600", "\x1f", "\u200b", "!", "1", "\u00a0", "\ufeff"]
 LINE_ALPHABET = st.sampled_from(LINE_PIECES)

@@ -31,6 +31,13 @@ _BREAK_SEQUENCE = f"\\r\\n|{_BREAK}"
 """RE2 patterns: one break character; one line break (leftmost-first, so
 ``\\r\\n`` is one)."""
 _ENDS_WITH_BREAK = f"{_BREAK}$"
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _int64(bound: int) -> int:
+    """A bound Arrow can compare with an int64 statistic; beyond int64 no length
+    lies, so clamping it changes no decision."""
+    return max(_INT64[0], min(bound, _INT64[1]))
 
 
 def max_line_length(text: str) -> int:
@@ -52,7 +59,7 @@ class MaximumLineLengthFilter(Filter):
 
     def __init__(self, min_len: int = 10, max_len: int = sys.maxsize, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.min_value, self.max_value = min_len, max_len
+        self.min_value, self.max_value = _int64(min_len), _int64(max_len)
 
     def compute_stat(self, text: str) -> int:
         return max_line_length(text)
