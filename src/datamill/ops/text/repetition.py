@@ -80,8 +80,6 @@ def word_repetition_ratio(text: str, n: int) -> float:
         return 0.0
     # words hold no space, so joining them with one tells n-grams apart as Data-Juicer does
     counts = Counter([" ".join(words[i : i + n]) for i in range(len(words) - n + 1)])
-    if not counts:
-        return 0.0
     repeated = sum(c for c in counts.values() if c > 1)
     return repeated / sum(counts.values())
 
