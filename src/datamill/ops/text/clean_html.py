@@ -10,15 +10,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
+
 from datamill.errors import ConfigError
 from datamill.ops.base import Mapper
 from datamill.ops.registry import register
+from datamill.ops.text.some_rows import map_texts, set_text
 
 INSTALL_HINT = 'pip install "datamill[html]"'
 
 LIST_MARKUP = (("<li>", "\n*"), ("</li>", ""), ("<ol>", "\n*"), ("</ol>", ""))
 """What Data-Juicer rewrites before parsing, in this order: each item, and each
 ordered list, starts a new line with an asterisk."""
+
+MARKUP_CHARACTERS = ("<", "&", "\r", "\x00")
+LEADING_SPACE = ("\t", "\n", "\x0c", " ")
+"""What an HTML parser reads as more than plain text: a tag, a character
+reference, a carriage return (read as a newline), a NUL (dropped), and
+whitespace at the very start (skipped before the body opens). A text with
+none of these is its own text content."""
+
+
+def is_plain(text: str) -> bool:
+    """Whether the parser would give ``text`` back as it is (one fast scan per character)."""
+    return not text.startswith(LEADING_SPACE) and not any(ch in text for ch in MARKUP_CHARACTERS)
 
 
 def lexbor_parser() -> Callable[[str], Any]:
@@ -41,6 +56,11 @@ class CleanHtmlMapper(Mapper):
         self._parser = lexbor_parser()
 
     def process_text(self, text: str) -> str:
+        if is_plain(text):
+            return text
         for tag, replacement in LIST_MARKUP:
             text = text.replace(tag, replacement)
         return str(self._parser(text).text())
+
+    def process_batch(self, table: pa.Table) -> pa.Table:
+        return set_text(table, self.text_key, map_texts(table.column(self.text_key), self.process_text))

@@ -8,11 +8,13 @@ before it), and a ``%`` that starts the text is not an inline comment.
 
 from __future__ import annotations
 
+import pyarrow as pa
 import regex
 
 from datamill.errors import ConfigError
 from datamill.ops.base import Mapper
 from datamill.ops.registry import register
+from datamill.ops.text.some_rows import map_texts, set_text
 
 _HEADER_COMMANDS = ("chapter", "part", "section", "subsection", "subsubsection", "paragraph", "subparagraph")
 _HEADER = regex.compile(
@@ -44,6 +46,9 @@ class RemoveHeaderMapper(Mapper):
             return "" if self.drop_no_head else text
         return str(found.group(2)) + text[found.end() :]
 
+    def process_batch(self, table: pa.Table) -> pa.Table:
+        return set_text(table, self.text_key, map_texts(table.column(self.text_key), self.process_text))
+
 
 @register("remove_comments_mapper")
 class RemoveCommentsMapper(Mapper):
@@ -72,3 +77,6 @@ class RemoveCommentsMapper(Mapper):
         if self.multiline:
             text = _COMMENT_LINE.sub("", text)
         return str(text)
+
+    def process_batch(self, table: pa.Table) -> pa.Table:
+        return set_text(table, self.text_key, map_texts(table.column(self.text_key), self.process_text))
