@@ -247,3 +247,46 @@ def test_clean_html_leaves_plain_text_to_itself_as_the_parser_would(text: str) -
     assert clean_html.CleanHtmlMapper().process_text(text) == parsed
     if clean_html.is_plain(text):
         assert parsed == text
+
+
+def batch_equals_per_sample(op: Mapper, texts: list[str]) -> None:
+    op.batch_size = 5
+    out = op.run(pa.table({"text": pa.array(texts, pa.string())})).table
+    assert out.column("text").to_pylist() == [op.process_text(t) for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet="ab\u4e2d(. \t\n\r\u3000", max_size=40), max_size=12),
+    st.sampled_from([0, 1, 2, 3, 5, 999, 1000, 1001, 1500]),
+    st.sampled_from([0, 1, 2, 4, 8, 999, 1000, 1001, 2**63 - 1]),
+)
+def test_remove_long_words_batch_path_equals_per_sample(texts: list[str], low: int, high: int) -> None:
+    long_word = "x" * 1001 + " " + "y" * 1000 + " (" + "z" * 999 + ")"
+    batch_equals_per_sample(
+        remove_long_words.RemoveLongWordsMapper(min_len=low, max_len=high), [*texts, long_word]
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=IP_ALPHABET, max_size=60), max_size=12))
+def test_clean_ip_batch_path_equals_per_sample(texts: list[str]) -> None:
+    batch_equals_per_sample(clean_ip.CleanIpMapper(), texts)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_a_null_text_is_set_aside_or_kept_and_the_rest_mapped(name: str) -> None:
+    # Python hooks raise on a null (the row is set aside, as Data-Juicer raises);
+    # an op that maps the whole column in Arrow keeps it null, as
+    # whitespace_normalization_mapper does.
+    (op,) = build_pipeline([name], "text")
+    assert isinstance(op, Mapper)
+    texts = ["a \\section{T} 10.0.0.1 % c\n", None, "\uff0c<b>x</b>\u25c6"]
+    result = op.run(pa.table({"text": pa.array(texts, pa.string())}))
+    mapped: list[str | None] = [op.process_text(t) for t in texts if t is not None]
+    if name == "remove_specific_chars_mapper":
+        assert not result.failures
+        mapped.insert(1, None)
+    else:
+        assert [f.row for f in result.failures] == [1]
+    assert result.table.column("text").to_pylist() == mapped
