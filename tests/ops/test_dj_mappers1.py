@@ -259,7 +259,7 @@ def batch_equals_per_sample(op: Mapper, texts: list[str]) -> None:
 @given(
     st.lists(st.text(alphabet="ab\u4e2d(. \t\n\r\u3000", max_size=40), max_size=12),
     st.sampled_from([0, 1, 2, 3, 5, 999, 1000, 1001, 1500]),
-    st.sampled_from([0, 1, 2, 4, 8, 999, 1000, 1001, 2**63 - 1]),
+    st.sampled_from([-3, -1, 0, 1, 2, 4, 8, 999, 1000, 1001, 2**63 - 1]),
 )
 def test_remove_long_words_batch_path_equals_per_sample(texts: list[str], low: int, high: int) -> None:
     long_word = "x" * 1001 + " " + "y" * 1000 + " (" + "z" * 999 + ")"
@@ -290,3 +290,11 @@ def test_a_null_text_is_set_aside_or_kept_and_the_rest_mapped(name: str) -> None
     else:
         assert [f.row for f in result.failures] == [1]
     assert result.table.column("text").to_pylist() == mapped
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_an_empty_table_stays_empty(name: str) -> None:
+    (op,) = build_pipeline([name], "text")
+    table = pa.table({"text": pa.array(["x"], pa.string())}).slice(0, 0)
+    out = op.run(table)
+    assert out.table.num_rows == 0 and not out.failures

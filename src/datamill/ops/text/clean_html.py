@@ -24,15 +24,16 @@ LIST_MARKUP = (("<li>", "\n*"), ("</li>", ""), ("<ol>", "\n*"), ("</ol>", ""))
 ordered list, starts a new line with an asterisk."""
 
 MARKUP_CHARACTERS = ("<", "&", "\r", "\x00")
+"""Where an HTML parser reads more than plain text: a tag, a character
+reference, a carriage return (read as a newline), a NUL (dropped)."""
+
 LEADING_SPACE = ("\t", "\n", "\x0c", " ")
-"""What an HTML parser reads as more than plain text: a tag, a character
-reference, a carriage return (read as a newline), a NUL (dropped), and
-whitespace at the very start (skipped before the body opens). A text with
-none of these is its own text content."""
+"""Whitespace the parser skips at the very start, before the body opens."""
 
 
 def is_plain(text: str) -> bool:
-    """Whether the parser would give ``text`` back as it is (one fast scan per character)."""
+    """Whether the parser would give ``text`` back as it is: it holds none of
+    the above (one fast scan for each character)."""
     return not text.startswith(LEADING_SPACE) and not any(ch in text for ch in MARKUP_CHARACTERS)
 
 

@@ -74,7 +74,8 @@ class RemoveLongWordsMapper(Mapper):
         """The rows that may hold a word shorter than min_len or longer than max_len."""
         lengths = pc.utf8_length(texts)
         if self.max_len < RE2_MAX_REPEAT:
-            picked = pc.match_substring_regex(texts, pattern=f"[^ \t\n]{{{self.max_len + 1}}}")
+            longer = max(self.max_len + 1, 0)
+            picked = pc.match_substring_regex(texts, pattern=f"[^ \t\n]{{{longer}}}")
         else:
             picked = pc.greater(lengths, self.max_len)
         if self.min_len <= 1:
