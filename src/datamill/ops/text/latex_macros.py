@@ -26,8 +26,11 @@ from datamill.ops.text.row_subset import rewrite_rows
 # stdlib's (it leaves out \x1c-\x1f).
 _NEWCOMMAND = regex.compile(r"\\newcommand\*?\{(\\[a-zA-Z0-9]+)\}\{(.*?)\}$", flags=regex.MULTILINE)
 _DEF = regex.compile(r"\\def\s*(\\[a-zA-Z0-9]+)\s*\{(.*?)\}$", flags=regex.MULTILINE)
-_MAY_DEFINE = r"\\newcommand|\\def"
-"""Texts without either word define nothing, so they are left as they are."""
+
+
+def _may_define(texts: pa.Array) -> pa.Array:
+    """Texts without either command define nothing, so they are left as they are."""
+    return pc.match_substring_regex(texts, r"\\newcommand|\\def")
 
 
 def macro_definitions(text: str) -> dict[str, str]:
@@ -59,5 +62,4 @@ class ExpandMacroMapper(Mapper):
         return expand_macros(text)
 
     def process_batch(self, table: pa.Table) -> pa.Table:
-        mask = pc.match_substring_regex(table.column(self.text_key), _MAY_DEFINE)
-        return rewrite_rows(table, self.text_key, mask, expand_macros)
+        return rewrite_rows(table, self.text_key, _may_define, expand_macros)

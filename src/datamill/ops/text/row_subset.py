@@ -16,11 +16,13 @@ import pyarrow.compute as pc
 from datamill.io.arrays import strings
 
 
-def rewrite_rows(table: pa.Table, key: str, mask: pa.Array, fn: Callable[[str], str]) -> pa.Table:
-    """``table`` with ``fn`` applied to the ``key`` texts where ``mask`` is true
-    (a null in the mask counts as false)."""
+def rewrite_rows(
+    table: pa.Table, key: str, select: Callable[[pa.Array], pa.Array], fn: Callable[[str], str]
+) -> pa.Table:
+    """``table`` with ``fn`` applied to the ``key`` texts that ``select`` (a
+    vectorised test on the column) marks true; a null counts as false."""
     column = table.column(key).combine_chunks()
-    chosen = pc.fill_null(mask, False)
+    chosen = pc.fill_null(select(column), False)
     if not pc.any(chosen).as_py():
         return table
     picked = column.filter(chosen).to_pylist()

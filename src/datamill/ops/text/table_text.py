@@ -30,6 +30,11 @@ _TABLES = {
 """For each column count, a run of two or more rows with that many columns."""
 
 
+def _may_hold_table(texts: pa.Array) -> pa.Array:
+    """A table is two rows, each ended by a newline, after a newline: three at least."""
+    return pc.greater_equal(pc.count_substring(texts, "\n"), 3)
+
+
 def _check_range(name: str, value: int) -> None:
     if not MIN_COLUMNS <= value <= MAX_COLUMNS:
         raise ConfigError(
@@ -55,6 +60,4 @@ class RemoveTableTextMapper(Mapper):
         return text
 
     def process_batch(self, table: pa.Table) -> pa.Table:
-        # Two rows, each ended by a newline, after a newline: at least three.
-        mask = pc.greater_equal(pc.count_substring(table.column(self.text_key), "\n"), 3)
-        return rewrite_rows(table, self.text_key, mask, self.process_text)
+        return rewrite_rows(table, self.text_key, _may_hold_table, self.process_text)
