@@ -23,22 +23,31 @@ Tokenizer = Callable[[str], list[str]]
 # unless a closing quote follows, in four passes, each on the previous result.
 # The last class is Data-Juicer's as it reads to the regex engine, which also
 # holds '{', '}', '2' and '6'.
-_NOT_QUOTE = "([^\u2019\u201d])"
+_NOT_QUOTE = "[^\u2019\u201d]"
 _BREAKS = [
-    re.compile("([.\u3002\uff01!\uff1f?])" + _NOT_QUOTE),
-    re.compile(r"(\.{6})" + _NOT_QUOTE),
-    re.compile("(\u2026{2})" + _NOT_QUOTE),
-    re.compile("([.\u3002!\uff01\uff1f?{}26\u2026][\u2019\u201d])" + _NOT_QUOTE),
+    (re.compile("[.\u3002\uff01!\uff1f?]" + _NOT_QUOTE), ("",)),
+    (re.compile(r"\.{6}" + _NOT_QUOTE), ("......",)),
+    (re.compile("\u2026{2}" + _NOT_QUOTE), ("\u2026\u2026",)),
+    (re.compile("[.\u3002!\uff01\uff1f?{}26\u2026][\u2019\u201d]" + _NOT_QUOTE), ("\u2019", "\u201d")),
 ]
+"""Each pass, and what a line must contain for it to match at all."""
 _SPECIAL = re.compile("[^a-zA-Z0-9\u4e00-\u9fa5\n\t ]")
 """What ``ignore_special_character`` leaves out of a sentence's key."""
 
 
 def split_sentences(line: str) -> list[str]:
     """Sentences of a line; each keeps the spaces before it, so joining them gives the line back."""
-    for pattern in _BREAKS:
-        line = pattern.sub("\\1\n\\2", line)
+    for pattern, needs in _BREAKS:
+        if any(part in line for part in needs):
+            line = pattern.sub(_break_before_last, line)
     return line.split("\n")
+
+
+def _break_before_last(found: re.Match[str]) -> str:
+    """A newline between the marks and the one character after them (consumed, so
+    it cannot start the next match)."""
+    text = found.group()
+    return text[:-1] + "\n" + text[-1]
 
 
 def lambda_tokenizer(source: str) -> Tokenizer:
