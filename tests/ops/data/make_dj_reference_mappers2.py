@@ -95,7 +95,9 @@ def generate_latex(seed, length=LATEX_LEN):
 
 def web_text(seed):
     """make_dj_reference.generate_text: the 1 MB web-like text of the first reference."""
-    spec = importlib.util.spec_from_file_location("make_dj_reference", os.path.join(HERE, "make_dj_reference.py"))
+    spec = importlib.util.spec_from_file_location(
+        "make_dj_reference", os.path.join(HERE, "make_dj_reference.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.generate_text(seed)
@@ -127,7 +129,7 @@ LATEX_DOC = (
 )
 
 HTML_DOC = (
-    '<!DOCTYPE html>\n<html><head><title>Test &amp; page</title></head>\n<body>\n'
+    "<!DOCTYPE html>\n<html><head><title>Test &amp; page</title></head>\n<body>\n"
     '<p>Visit <a href="https://example.com/x?y=1">https://example.com/x?y=1</a>.</p>\n'
     "<table>\n<tr><td>a</td><td>b</td></tr>\n<tr><td>c</td><td>d</td></tr>\n</table>\n"
     "<p>\u4e2d\u6587\u6bb5\u843d\u3002</p>\n</body></html>\n"
@@ -165,14 +167,20 @@ CORPUS = [
     ("cjk_simplified", SIMPLIFIED),
     ("cjk_traditional", TRADITIONAL),
     ("cjk_mixed_en", "\u6211\u7231Python\u7f16\u7a0b\uff01Hello, \u4e16\u754c 123\u3002"),
-    ("japanese_korean", "\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3002\ud55c\uad6d\uc5b4 \ud14d\uc2a4\ud2b8."),
+    (
+        "japanese_korean",
+        "\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3002\ud55c\uad6d\uc5b4 \ud14d\uc2a4\ud2b8.",
+    ),
     ("repeated_lines", "same line\nsame line\nsame line\nother line\nsame line\n"),
     ("repeated_sentences", "I like it. I like it. You like it! I like it? I LIKE IT."),
     ("long_word", "short " + "a" * 500 + " short " + "http" + "x" * 300),
     ("ip_addresses", "Server 192.168.0.1 and 10.0.0.255:8080 and ::1 and 2001:db8::ff00:42:8329."),
     ("urls", "Go to https://www.example.com/a/b?c=d, or http://x.org// or ftp://f.net/file.com now."),
     ("emails", "Mail me at someone@example.com or <x.y@z.co.uk>."),
-    ("emoji", "\U0001f600 smile \U0001f44d\U0001f3fd ok \u2764\ufe0f \U0001f468\u200d\U0001f469\u200d\U0001f467 end"),
+    (
+        "emoji",
+        "\U0001f600 smile \U0001f44d\U0001f3fd ok \u2764\ufe0f \U0001f468\u200d\U0001f469\u200d\U0001f467 end",
+    ),
     ("crlf", "line one.\r\nline two.\r\nline one.\r\n"),
     ("control_chars", "a\x00b\x07c\x1bd\x7fe\x1cf\x1fg"),
     ("odd_spaces", "a\u00a0b\u2003c\u200bd\u3000e\u2028f\u2029g\x85h"),
@@ -211,7 +219,11 @@ def bibliography_cases():
         ("bibliography_first", d, "Body.\n\\bibliography{x}\nmore\n\\appendix\n"),
         ("upper_references", d, "text \\begin{REFERENCES} \\item a"),
         ("mixed_case_references", d, "text \\begin{References} kept"),
-        ("thebibliography", d, "Text.\n\\begin{thebibliography}{99}\n\\bibitem{k} K.\n\\end{thebibliography}"),
+        (
+            "thebibliography",
+            d,
+            "Text.\n\\begin{thebibliography}{99}\n\\bibitem{k} K.\n\\end{thebibliography}",
+        ),
         ("bibliography_no_close", d, "Text \\bibliography{never closed"),
         ("bibliography_close_later", d, "Text \\bibliography{a\nb\nc} \u4e2d\u6587 end"),
         ("bibliography_close_before_only", d, "} first \\bibliography{open"),
@@ -262,7 +274,11 @@ def expand_macro_cases():
         ("def_with_params_untouched", d, "\\def\\f#1{#1}\n\\f x\n"),
         ("no_definitions", d, "Just \\textbf{bold} and \\emph{it}."),
         ("definition_last_line_no_newline", d, "\\newcommand{\\x}{a}"),
-        ("many_macros", d, "".join("\\newcommand{\\m%d}{v%d}\n" % (i, i) for i in range(30)) + "\\m1 \\m12 \\m29.\n"),
+        (
+            "many_macros",
+            d,
+            "".join("\\newcommand{\\m%d}{v%d}\n" % (i, i) for i in range(30)) + "\\m1 \\m12 \\m29.\n",
+        ),
         (
             "dj_preamble",
             d,
@@ -319,7 +335,9 @@ def table_cases():
         c.append(("cols_%d_default" % cols, d, "head\n" + _table(3, cols) + "tail"))
     for cols in (2, 3, 4, 5, 6):
         for p in ({"min_col": 3, "max_col": 5}, {"min_col": 4, "max_col": 4}):
-            c.append(("cols_%d_min%d_max%d" % (cols, p["min_col"], p["max_col"]), p, "h\n" + _table(3, cols) + "t"))
+            c.append(
+                ("cols_%d_min%d_max%d" % (cols, p["min_col"], p["max_col"]), p, "h\n" + _table(3, cols) + "t")
+            )
     c.append(("min_above_max_is_noop", {"min_col": 5, "max_col": 3}, "h\n" + _table(3, 4) + "t"))
     c.append(("max_col_2", {"max_col": 2}, "h\n" + _table(3, 2) + _table(3, 3) + "t"))
     c.append(("min_col_20", {"min_col": 20}, "h\n" + _table(3, 20) + _table(3, 19) + "t"))
@@ -378,18 +396,41 @@ def replace_content_cases():
         "aabb ooo",
     ]
     c = [
-        ("dj_special_char", spec, texts[1], "\u25c6<SPEC>\u25ba\u25bc\u25b2\u25b4\u2206\u25bb\u25b7\u2756\u2661\u25a1"),
-        ("dj_raw_digit", digit_raw, "\u8fd9\u662f\u4e00\u4e2a123\u3002Including 456 and English.",
-         "\u8fd9\u662f\u4e00\u4e2a<DIGIT>\u3002Including <DIGIT> and English."),
-        ("dj_regular_digit", digit, "\u8fd9\u662f\u4e00\u4e2a123\u3002Including 456 and English.",
-         "\u8fd9\u662f\u4e00\u4e2a<DIGIT>\u3002Including <DIGIT> and English."),
+        (
+            "dj_special_char",
+            spec,
+            texts[1],
+            "\u25c6<SPEC>\u25ba\u25bc\u25b2\u25b4\u2206\u25bb\u25b7\u2756\u2661\u25a1",
+        ),
+        (
+            "dj_raw_digit",
+            digit_raw,
+            "\u8fd9\u662f\u4e00\u4e2a123\u3002Including 456 and English.",
+            "\u8fd9\u662f\u4e00\u4e2a<DIGIT>\u3002Including <DIGIT> and English.",
+        ),
+        (
+            "dj_regular_digit",
+            digit,
+            "\u8fd9\u662f\u4e00\u4e2a123\u3002Including 456 and English.",
+            "\u8fd9\u662f\u4e00\u4e2a<DIGIT>\u3002Including <DIGIT> and English.",
+        ),
     ]
     sets = [
-        ("spec", spec), ("digit_raw", digit_raw), ("digit", digit), ("multi", multi),
-        ("multi_one_repl", multi_one_repl), ("longer_repl", longer_repl),
-        ("str_pattern_list_repl", str_pattern_list_repl), ("dotall", dotall), ("unicode_class", unicode_cls),
-        ("posix_class", posix_cls), ("fuzzy", fuzzy), ("named_groups", named),
-        ("case_insensitive", case_insensitive), ("empty_match", empty_match), ("none_pattern", none_pattern),
+        ("spec", spec),
+        ("digit_raw", digit_raw),
+        ("digit", digit),
+        ("multi", multi),
+        ("multi_one_repl", multi_one_repl),
+        ("longer_repl", longer_repl),
+        ("str_pattern_list_repl", str_pattern_list_repl),
+        ("dotall", dotall),
+        ("unicode_class", unicode_cls),
+        ("posix_class", posix_cls),
+        ("fuzzy", fuzzy),
+        ("named_groups", named),
+        ("case_insensitive", case_insensitive),
+        ("empty_match", empty_match),
+        ("none_pattern", none_pattern),
         ("default", {}),
     ]
     for name, params in sets:
@@ -405,13 +446,13 @@ def repeat_sentences_cases():
         "The quick brown fox jumps over the lazy dog. Isn't it amazing how a simple sentence can contain every "
         "letter of the alphabet? The quick brown fox jumps over the lazy dog. Speaking of weather, yesterday was "
         "quite dreary; however, today is absolutely delightful. Isn't it amazing how a simple sentence can "
-        "contain every letter of the alphabet? \"Let's seize the day,\" Tom exclaimed, full of enthusiasm. "
-        "\"Let's seize the day,\" Tom exclaimed, full of enthusiasm."
+        'contain every letter of the alphabet? "Let\'s seize the day," Tom exclaimed, full of enthusiasm. '
+        '"Let\'s seize the day," Tom exclaimed, full of enthusiasm.'
     )
     quick_target = (
         "The quick brown fox jumps over the lazy dog. Isn't it amazing how a simple sentence can contain every "
         "letter of the alphabet? Speaking of weather, yesterday was quite dreary; however, today is absolutely "
-        "delightful. \"Let's seize the day,\" Tom exclaimed, full of enthusiasm."
+        'delightful. "Let\'s seize the day," Tom exclaimed, full of enthusiasm.'
     )
     c = [
         ("dj_quick", d, quick, quick_target),
@@ -440,7 +481,11 @@ def repeat_sentences_cases():
         ),
     ]
     e = [
-        ("quotes_after_marks", d, "He said \u201cgo.\u201d He said \u201cgo.\u201d She said \u2018no!\u2019 She said \u2018no!\u2019"),
+        (
+            "quotes_after_marks",
+            d,
+            "He said \u201cgo.\u201d He said \u201cgo.\u201d She said \u2018no!\u2019 She said \u2018no!\u2019",
+        ),
         ("six_dots", d, "Wait...... wait...... Wait......x wait......x"),
         ("ellipsis_chars", d, "Hmm\u2026\u2026 Hmm\u2026\u2026 Hmm\u2026\u2026x Hmm\u2026x"),
         ("odd_class_members", d, "a2\u201db a2\u201db {\u201dc {\u201dc 6\u201d6\u201d }\u2019z }\u2019z"),
@@ -454,7 +499,11 @@ def repeat_sentences_cases():
         ("crlf_lines", d, "A b.\r\nA b.\r\nC d.\r\n"),
         ("leading_spaces", d, "  A b.   A b.  C d."),
         ("tabs", d, "A b.\tA b.\tC d."),
-        ("cjk_only", d, "\u4eca\u5929\u5929\u6c14\u5f88\u597d\u3002\u4eca\u5929\u5929\u6c14\u5f88\u597d\u3002\u660e\u5929\u4e5f\u597d\uff01"),
+        (
+            "cjk_only",
+            d,
+            "\u4eca\u5929\u5929\u6c14\u5f88\u597d\u3002\u4eca\u5929\u5929\u6c14\u5f88\u597d\u3002\u660e\u5929\u4e5f\u597d\uff01",
+        ),
         ("traditional_outside_range", d, "\u9fa6\u9fa6. \u9fa6\u9fa6. \u4e00\u4e00. \u4e00\u4e00."),
         ("emoji_sentences", d, "\U0001f600\U0001f600. \U0001f600\U0001f600. ok ok. ok ok."),
         ("len_below_min", {"min_repeat_sentence_length": 4}, "abc. abc. abcd. abcd. abcde. abcde."),
@@ -464,7 +513,11 @@ def repeat_sentences_cases():
         ("len_large", {"min_repeat_sentence_length": 1000}, "Same. Same. Same."),
         ("no_marks", d, "no sentence marks here no sentence marks here"),
         ("trailing_mark", d, "End. End."),
-        ("question_full_width", d, "\u4f60\u597d\uff1f\u4f60\u597d\uff1f\u4f60\u597d\uff01\u4f60\u597d\uff01"),
+        (
+            "question_full_width",
+            d,
+            "\u4f60\u597d\uff1f\u4f60\u597d\uff1f\u4f60\u597d\uff01\u4f60\u597d\uff01",
+        ),
         (
             "tokenizer_lambda_split",
             {"tokenizer": "lambda text: text.split('; ')"},
@@ -487,12 +540,18 @@ def repeat_sentences_cases():
 def incorrect_substrings_cases():
     d = {}
     c = [
-        ("dj_en_1", {"substrings": ["http", "www", ".com", "href", "//"]},
-         "This paper proposed a novel https://whiugc.com method on LLM",
-         "This paper proposed a novel method on LLM"),
-        ("dj_en_2", {"substrings": ["http", "www", ".com", "href", "//"]},
-         "plusieurs \u00e8rdash@hqbchd.ckd d'acc\u00e9der \u00e0 ces wwwasdasd fonc",
-         "plusieurs \u00e8rdash@hqbchd.ckd d'acc\u00e9der \u00e0 ces fonc"),
+        (
+            "dj_en_1",
+            {"substrings": ["http", "www", ".com", "href", "//"]},
+            "This paper proposed a novel https://whiugc.com method on LLM",
+            "This paper proposed a novel method on LLM",
+        ),
+        (
+            "dj_en_2",
+            {"substrings": ["http", "www", ".com", "href", "//"]},
+            "plusieurs \u00e8rdash@hqbchd.ckd d'acc\u00e9der \u00e0 ces wwwasdasd fonc",
+            "plusieurs \u00e8rdash@hqbchd.ckd d'acc\u00e9der \u00e0 ces fonc",
+        ),
         ("stripped_before_test", d, "(www) //x// a.com. x.com (.com) ...com... href=1 //"),
         ("word_boundaries", d, "httpx xhttp HTTP WWW w.w.w .co m com. .Com"),
         ("collapses_spaces", d, "a  b   c    d"),
@@ -506,7 +565,11 @@ def incorrect_substrings_cases():
         ("cjk_glued", d, "\u8bf7\u7528\u767e\u5ea6www.baidu.com\u8fdb\u884c\u641c\u7d22 \u4f60\u597d"),
         ("empty_substrings", {"substrings": []}, "a  b http://x\n\nc"),
         ("empty_string_substring", {"substrings": [""]}, "a b c"),
-        ("custom_substrings", {"substrings": ["com", "\u7b97\u5b50"]}, "\u7b97\u5b50 computer \u8ba1\u7b97\u5b50 x.com"),
+        (
+            "custom_substrings",
+            {"substrings": ["com", "\u7b97\u5b50"]},
+            "\u7b97\u5b50 computer \u8ba1\u7b97\u5b50 x.com",
+        ),
         ("lang_zh_no_tokenization", {"lang": "zh"}, "\u4f60\u597d http://x \u4e16\u754c"),
         ("special_only_word", d, "!!! ... \u3002\u3002 //// a"),
         ("leading_trailing_ws", d, "  a b  \n  c  "),
@@ -530,24 +593,54 @@ def chinese_convert_cases():
             ("這是幾個繁體字，會被轉換爲簡體字", "这是几个繁体字，会被转换为简体字"),
             ("如果本身都是简体字，就不会被转换", "如果本身都是简体字，就不会被转换"),
         ],
-        "s2tw": [("群贤毕至，少长咸集", "群賢畢至，少長鹹集"), ("米线面粉里面启发吊钩", "米線麵粉裡面啟發吊鉤")],
-        "tw2s": [("群賢畢至，少長鹹集", "群贤毕至，少长咸集"), ("米線麵粉裡面啟發吊鉤", "米线面粉里面启发吊钩")],
-        "s2hk": [("群贤毕至，少长咸集", "羣賢畢至，少長鹹集"), ("米线面粉里面启发吊钩", "米線麪粉裏面啓發吊鈎")],
-        "hk2s": [("羣賢畢至，少長鹹集", "群贤毕至，少长咸集"), ("米線麪粉裏面啓發吊鈎", "米线面粉里面启发吊钩")],
+        "s2tw": [
+            ("群贤毕至，少长咸集", "群賢畢至，少長鹹集"),
+            ("米线面粉里面启发吊钩", "米線麵粉裡面啟發吊鉤"),
+        ],
+        "tw2s": [
+            ("群賢畢至，少長鹹集", "群贤毕至，少长咸集"),
+            ("米線麵粉裡面啟發吊鉤", "米线面粉里面启发吊钩"),
+        ],
+        "s2hk": [
+            ("群贤毕至，少长咸集", "羣賢畢至，少長鹹集"),
+            ("米线面粉里面启发吊钩", "米線麪粉裏面啓發吊鈎"),
+        ],
+        "hk2s": [
+            ("羣賢畢至，少長鹹集", "群贤毕至，少长咸集"),
+            ("米線麪粉裏面啓發吊鈎", "米线面粉里面启发吊钩"),
+        ],
         "s2twp": [
             ("网络连接异常，请检查信息安全", "網路連線異常，請檢查資訊保安"),
             ("今年想去新西兰和马尔代夫旅游", "今年想去紐西蘭和馬爾地夫旅遊"),
         ],
         "tw2sp": [
             ("網路連線異常，請檢查資訊保安", "网络连接异常，请检查信息安全"),
-            ("我打個計程車打到了一輛賓士，準備在車上吃冰棒和乳酪", "我打个出租车打到了一辆奔驰，准备在车上吃冰棍和奶酪"),
+            (
+                "我打個計程車打到了一輛賓士，準備在車上吃冰棒和乳酪",
+                "我打个出租车打到了一辆奔驰，准备在车上吃冰棍和奶酪",
+            ),
         ],
-        "t2tw": [("羣賢畢至，少長鹹集", "群賢畢至，少長鹹集"), ("米線麪粉裏面啓發吊鉤", "米線麵粉裡面啟發吊鉤")],
-        "tw2t": [("群賢畢至，少長鹹集", "羣賢畢至，少長鹹集"), ("米線麵粉裡面啟發吊鈎", "米線麪粉裏面啓發吊鈎")],
-        "t2hk": [("說他癡人說夢,他深感不悅", "説他痴人説夢,他深感不悦"), ("一隻憂鬱的臺灣烏龜", "一隻憂鬱的台灣烏龜")],
-        "hk2t": [("説他痴人説夢,他深感不悦", "說他癡人說夢,他深感不悅"), ("一隻憂鬱的台灣烏龜", "一隻憂鬱的臺灣烏龜")],
+        "t2tw": [
+            ("羣賢畢至，少長鹹集", "群賢畢至，少長鹹集"),
+            ("米線麪粉裏面啓發吊鉤", "米線麵粉裡面啟發吊鉤"),
+        ],
+        "tw2t": [
+            ("群賢畢至，少長鹹集", "羣賢畢至，少長鹹集"),
+            ("米線麵粉裡面啟發吊鈎", "米線麪粉裏面啓發吊鈎"),
+        ],
+        "t2hk": [
+            ("說他癡人說夢,他深感不悅", "説他痴人説夢,他深感不悦"),
+            ("一隻憂鬱的臺灣烏龜", "一隻憂鬱的台灣烏龜"),
+        ],
+        "hk2t": [
+            ("説他痴人説夢,他深感不悦", "說他癡人說夢,他深感不悅"),
+            ("一隻憂鬱的台灣烏龜", "一隻憂鬱的臺灣烏龜"),
+        ],
         "t2jp": [("他需要修復心臟瓣膜", "他需要修復心臓弁膜"), ("藝術 缺航 飲料罐", "芸術 欠航 飲料缶")],
-        "jp2t": [("旧字体歴史仮名遣 新字体現代仮名遣", "舊字體歷史假名遣 新字體現代假名遣"), ("芸術 欠航 飲料缶", "藝術 缺航 飲料罐")],
+        "jp2t": [
+            ("旧字体歴史仮名遣 新字体現代仮名遣", "舊字體歷史假名遣 新字體現代假名遣"),
+            ("芸術 欠航 飲料缶", "藝術 缺航 飲料罐"),
+        ],
     }
     extra = [
         ("simplified_news", "我们在网络上发布了这个软件的最新版本，支持简繁转换。"),
@@ -565,6 +658,157 @@ def chinese_convert_cases():
         for name, text in extra:
             c.append(("%s_%s" % (mode, name), params, text))
     return c
+
+
+# --------------------------------------------------------------------------
+# Seeded random texts over each op's own alphabet: the combinations a person
+# would not think to write. Never edit an alphabet: append a new one.
+# --------------------------------------------------------------------------
+
+FUZZ_PIECES = {
+    "remove_bibliography_mapper": [
+        "\\appendix",
+        "\\begin{references}",
+        "\\begin{REFERENCES}",
+        "\\begin{thebibliography}",
+        "\\bibliography{",
+        "}",
+        "{",
+        "\n",
+        "a",
+        " ",
+        "\\",
+        "\u4e2d",
+        "\\begin{",
+        "references}",
+    ],
+    "expand_macro_mapper": [
+        "\\newcommand",
+        "\\newcommand*",
+        "\\def",
+        "{",
+        "}",
+        "\\foo",
+        "\\bar",
+        "\\a1",
+        "*",
+        " ",
+        "\n",
+        "\t",
+        "x",
+        "1",
+        "\\",
+        "\x1c",
+        "\r",
+        "\u00e9",
+        "\\1",
+        "%",
+        "\u00a0",
+        "}\n",
+        "{\\foo}",
+        "{\\a1}",
+    ],
+    "remove_table_text_mapper": [
+        "a",
+        "b1",
+        "|",
+        " ",
+        "\t",
+        "\n",
+        "\n",
+        "\n\n",
+        "\r",
+        "\u4e2d",
+        "\x1c",
+        "\u00a0",
+        "  ",
+        "x|y",
+        "a|b c",
+    ],
+    "remove_non_chinese_character_mapper": list(
+        "aZ09.,-\\ \n\t%*/&()+!^[]\u4e00\u9fa5\u9fa6\u3002\uff0c\u300a\u300b\u2022\u3001\uff06\u2014"
+        "\uff08\uff09\uff1a\uff1f\uff01\u201c\u201d\u00b7\u00e9\u3000"
+    )
+    + ["\U0001f600"],
+    "remove_repeat_sentences_mapper": [
+        "a",
+        "b",
+        "A",
+        ".",
+        "\u3002",
+        "!",
+        "\uff01",
+        "\uff1f",
+        "?",
+        "\u2019",
+        "\u201d",
+        "\u2026",
+        "......",
+        " ",
+        "\n",
+        "2",
+        "6",
+        "{",
+        "}",
+        "\u4e2d",
+        ",",
+        "\t",
+        "ab",
+        "ab.",
+        "ab. ",
+    ],
+    "remove_words_with_incorrect_substrings_mapper": [
+        "http",
+        "www",
+        ".com",
+        "//",
+        "/",
+        "a",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "!",
+        "\U0001f600",
+        "\r",
+        "\u4e2d",
+        ".",
+        "href",
+        "\u00a0",
+    ],
+}
+FUZZ_SEED = 20250302
+FUZZ_COUNT = 40
+
+
+def fuzz_cases(op_name):
+    pieces = FUZZ_PIECES.get(op_name)
+    if pieces is None:
+        return []
+    rng = random.Random("%s/%d" % (op_name, FUZZ_SEED))
+    params = OPS[op_name][2]
+    out = []
+    for i in range(FUZZ_COUNT):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        out.append(("fuzz_%02d" % i, params[i % len(params)], text))
+    if op_name == "remove_table_text_mapper":
+        for i in range(FUZZ_COUNT):
+            out.append(("fuzz_rows_%02d" % i, params[i % len(params)], fuzz_rows(rng)))
+    return out
+
+
+def fuzz_rows(rng):
+    """Lines most of which can be cut into a few columns, ``|`` in and between cells."""
+    lines = []
+    for _ in range(rng.randint(1, 9)):
+        cells = [
+            rng.choice(["a", "b|c", "|", "a||b", "x", "a|||b", "||", "|a", "a|"])
+            for _ in range(rng.randint(1, 5))
+        ]
+        line = cells[0] + "".join(rng.choice([" ", "\t", "|", " "]) + cell for cell in cells[1:])
+        lines.append(line if rng.random() < 0.9 else line + rng.choice([" ", "\r", "\u00a0"]))
+    joined = rng.choice(["\n", "\n\n"]).join(lines)
+    return rng.choice(["", "h\n"]) + joined + rng.choice(["", "\n", "\n\n"])
 
 
 OPS = {
@@ -637,15 +881,19 @@ def all_cases():
     """(op, case_id, source, params, text, expected-or-None, generated-spec-or-None)."""
     out = []
     for op_name, (_, make, corpus_params) in OPS.items():
-        for entry in make():
+        for entry in make() + fuzz_cases(op_name):
             cid, params, text = entry[:3]
-            out.append((op_name, cid, "dj_unittest" if len(entry) > 3 else "edge", params, text, entry[3:4], None))
+            out.append(
+                (op_name, cid, "dj_unittest" if len(entry) > 3 else "edge", params, text, entry[3:4], None)
+            )
         for k, params in enumerate(corpus_params):
             suffix = "" if k == 0 else "_p%d" % k
             for cid, text in CORPUS:
                 out.append((op_name, "corpus_" + cid + suffix, "corpus", params, text, (), None))
             for kind, seed in (("1mb", WEB_SEED), (LATEX_KIND, LATEX_SEED)):
-                out.append((op_name, "generated_%s%s" % (kind, suffix), "generated", params, None, (), (kind, seed)))
+                out.append(
+                    (op_name, "generated_%s%s" % (kind, suffix), "generated", params, None, (), (kind, seed))
+                )
     return out
 
 
@@ -748,7 +996,7 @@ def main():
     for k, v in counts.items():
         print("  %-46s %d cases" % (k, v))
     for rec in refused:
-        print("  refused:", rec["op"], rec["params"], rec.get("error") or rec.get("output"))
+        print("  refused:", rec["op"], rec["params"], rec.get("error") or repr(rec.get("output")))
     if mismatches:
         print("WARNING: outputs differing from Data-Juicer's own unit-test expectations:")
         for m in mismatches:
