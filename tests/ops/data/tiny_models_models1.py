@@ -25,7 +25,8 @@ import shutil
 from pathlib import Path
 
 FLAGGED_WORDS = {
-    "en": ["damn", "crap", "scam", "spam", "hell", "badword", "bad word", "badword\u2581", "\u2581scam"],
+    "en": ["damn", "crap", "scam", "spam", "hell", "badword", "bad word", "badword\u2581", "\u2581scam"]
+    + ["\u2581damn", "\u2581hell"],
     "zh": ["\u8d4c\u535a", "\u8bc8\u9a97", "\u8272\u60c5", "\u8d4c", "\u9a97"],
     "fr": ["merde", "arnaque"],
 }
@@ -61,7 +62,8 @@ _SP_WORDS = (
     "import class def self int str list dict for while if else print error test case "
     "copyright license permission software distributed warranty http https www example com "
     "running jumped quickly happily university international information communication "
-    "caf\u00e9 na\u00efve \u00fcber stra\u00dfe le la les de et est une merde bonjour monde"
+    "caf\u00e9 na\u00efve \u00fcber stra\u00dfe le la les de et est une merde bonjour monde "
+    "damn scam hell crap"
 ).split()
 _ZH_CHARS = (
     "\u7684\u4e00\u662f\u4e0d\u4e86\u4eba\u6211\u5728\u6709\u4ed6\u8fd9\u4e2d\u5927\u6765\u4e0a"
