@@ -18,12 +18,15 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datamill.errors import ConfigError
 from datamill.models import MODEL_DIR_ENV, ModelUnavailable
 from datamill.ops.base import STATS_PREFIX, Filter
 from datamill.ops.registry import build_pipeline
 from datamill.ops.text import language_id, word_lists, words_num
+from datamill.ops.text.characters import SPECIAL_CHARACTERS_STR
 from datamill.ops.text.language_id import LanguageIDScoreFilter
 from tests.ops.data import make_dj_reference, tiny_models_models1
 
@@ -205,3 +208,15 @@ def test_a_folder_without_lists_is_a_config_error(tmp_path: Path) -> None:
 def test_group_sizes_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="words_aug_group_sizes"):
         build_pipeline([{"stopwords_filter": {"words_aug_group_sizes": [0]}}], "text")
+
+
+CHARS = st.sampled_from("ab\u03a3\u0130 .,!1\u2581\U0001f600\u3000\u00a0")
+PIECES = st.lists(st.text(alphabet=CHARS, max_size=6))
+
+
+@settings(max_examples=300)
+@given(PIECES)
+def test_the_shortcuts_strip_as_str_strip_does(pieces: list[str]) -> None:
+    strip = SPECIAL_CHARACTERS_STR
+    assert words_num.count_pieces(pieces) == sum(1 for p in pieces if p.strip(strip))
+    assert word_lists.refine(pieces) == [w for w in (p.lower().strip(strip) for p in pieces) if w]

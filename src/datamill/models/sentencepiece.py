@@ -89,11 +89,17 @@ class WordSplitter:
         if not self.tokenization:
             return split_on_whitespace(text)
         self.load()
-        return list(self._model.encode(text, out_type=str))
+        pieces: list[str] = self._model.encode(text, out_type=str)
+        return pieces
 
     def words_of(self, texts: list[str]) -> list[list[str]]:
-        """The words of many documents (one call into SentencePiece for all of them)."""
+        """The words of many documents.
+
+        One document at a time: SentencePiece's batch call is no faster here and
+        would start threads in every worker.
+        """
         if not self.tokenization:
             return [split_on_whitespace(text) for text in texts]
         self.load()
-        return [list(pieces) for pieces in self._model.encode(texts, out_type=str)]
+        encode = self._model.encode
+        return [encode(text, out_type=str) for text in texts]

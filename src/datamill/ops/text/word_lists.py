@@ -33,7 +33,7 @@ from datamill.models.loaded import load_once
 from datamill.models.sentencepiece import WordSplitter
 from datamill.ops.base import Filter, OpResult
 from datamill.ops.registry import register
-from datamill.ops.text.characters import SPECIAL_CHARACTERS_STR
+from datamill.ops.text.characters import SPECIAL_CHARACTERS, SPECIAL_CHARACTERS_STR
 
 WORD_LISTS_URL = "https://dail-wlcb.oss-cn-wulanchabu.aliyuncs.com/data_juicer/"
 """Where Data-Juicer downloads ``flagged_words.json`` and ``stopwords.json`` from."""
@@ -70,9 +70,18 @@ def load_word_lists(kind: str, directory: str | None) -> WordLists:
 
 
 def refine(words: list[str]) -> list[str]:
-    """Words lowered and stripped of special characters; empty ones dropped."""
-    strip = SPECIAL_CHARACTERS_STR
-    return [w for w in (word.lower().strip(strip) for word in words) if w]
+    """Words lowered and stripped of special characters; empty ones dropped.
+
+    A word is stripped only when one of its ends is special: ``str.strip`` with
+    the long list of special characters scans it for every character it keeps.
+    """
+    special, strip = SPECIAL_CHARACTERS, SPECIAL_CHARACTERS_STR
+    lowered = (word.lower() for word in words)
+    return [
+        w
+        for w in (x.strip(strip) if x and (x[0] in special or x[-1] in special) else x for x in lowered)
+        if w
+    ]
 
 
 def augment(words: list[str], group_sizes: Sequence[int], join_char: str) -> list[str]:

@@ -18,20 +18,24 @@ import pyarrow as pa
 from datamill.models.sentencepiece import WordSplitter
 from datamill.ops.base import Filter, OpResult
 from datamill.ops.registry import register
-from datamill.ops.text.characters import SPECIAL_CHARACTERS_STR
+from datamill.ops.text.characters import SPECIAL_CHARACTERS, SPECIAL_CHARACTERS_STR
 
 _SEPARATORS = str.maketrans({"\n": " ", "\t": " "})
 
 
 def count_words(text: str) -> int:
-    strip = SPECIAL_CHARACTERS_STR
-    return sum(1 for piece in text.translate(_SEPARATORS).split(" ") if piece.strip(strip))
+    return count_pieces(text.translate(_SEPARATORS).split(" "))
 
 
 def count_pieces(pieces: list[str]) -> int:
-    """The words among a tokenizer's pieces: those not made of special characters only."""
-    strip = SPECIAL_CHARACTERS_STR
-    return sum(1 for piece in pieces if piece.strip(strip))
+    """The words among ``pieces``: those with a character that is not special.
+
+    A piece whose first or last character is not special is a word; only the
+    others are stripped (``str.strip`` with the long list of special characters
+    scans it for every character it keeps).
+    """
+    special, strip = SPECIAL_CHARACTERS, SPECIAL_CHARACTERS_STR
+    return sum(1 for p in pieces if p and (p[0] not in special or p[-1] not in special or p.strip(strip)))
 
 
 def int64_array(values: list[int]) -> pa.Array:
