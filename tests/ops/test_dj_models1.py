@@ -90,9 +90,8 @@ def test_per_sample_hook_matches_data_juicer(models: Path, key: str, cases: list
     wrong = []
     for case in cases:
         stats, keep = per_sample(op, text_of(case["text_id"]))
-        if stats != case["stats"] or type(next(iter(stats.values()))) is not type(
-            next(iter(case["stats"].values()))
-        ):
+        types = {k: type(v) for k, v in stats.items()}
+        if stats != case["stats"] or types != {k: type(v) for k, v in case["stats"].items()}:
             wrong.append((case["text_id"], "stats", stats, case["stats"]))
         if keep != case["keep"]:
             wrong.append((case["text_id"], "keep", keep, case["keep"]))
@@ -108,7 +107,9 @@ def test_batch_path_matches_data_juicer(models: Path, key: str, cases: list[dict
     assert not out.failures
     kept = out.table.column("n").to_pylist()
     assert kept == [i for i, c in enumerate(cases) if c["keep"]]
-    for name in cases[0]["stats"]:
+    arrow_types = {int: pa.int64(), float: pa.float64(), str: pa.string()}
+    for name, value in cases[0]["stats"].items():
+        assert out.table.schema.field(STATS_PREFIX + name).type == arrow_types[type(value)]
         got = out.table.column(STATS_PREFIX + name).to_pylist()
         assert got == [cases[i]["stats"][name] for i in kept], name
     # the statistics of the rows that were not kept too, from the batch hook
