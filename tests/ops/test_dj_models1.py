@@ -215,7 +215,7 @@ CHARS = st.sampled_from("ab\u03a3\u0130 .,!1\u2581\U0001f600\u3000\u00a0")
 PIECES = st.lists(st.text(alphabet=CHARS, max_size=6))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(PIECES)
 def test_the_shortcuts_strip_as_str_strip_does(pieces: list[str]) -> None:
     strip = SPECIAL_CHARACTERS_STR
