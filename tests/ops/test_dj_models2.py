@@ -63,7 +63,9 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def make_op(case: dict[str, Any], folder: Path) -> Op:
-    params = {k: v.replace("{models}", str(folder)) if isinstance(v, str) else v for k, v in case["params"].items()}
+    params = {
+        k: v.replace("{models}", str(folder)) if isinstance(v, str) else v for k, v in case["params"].items()
+    }
     (op,) = build_pipeline([{case["op"]: params}], "text")
     return op
 
@@ -78,7 +80,8 @@ def input_text(case: dict[str, Any]) -> str:
 
 def check_output(case: dict[str, Any], got: str) -> None:
     if "output_sha256" in case:
-        assert (len(got), hashlib.sha256(got.encode()).hexdigest()) == (case["output_len"], case["output_sha256"])
+        digest = hashlib.sha256(got.encode()).hexdigest()
+        assert (len(got), digest) == (case["output_len"], case["output_sha256"])
     else:
         assert got == case["output"]
 
@@ -191,7 +194,9 @@ def test_missing_model_names_file_and_url(
         op.compute_stat("some text")
 
 
-def test_punkt_is_read_from_nltks_zip_in_the_cache(models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_punkt_is_read_from_nltks_zip_in_the_cache(
+    models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The file a download would bring (nltk's punkt_tab.zip) is read as it is."""
     target = tmp_path / "nltk_data" / "tokenizers" / "punkt_tab.zip"
     target.parent.mkdir(parents=True)

@@ -173,7 +173,7 @@ def main() -> None:
             return list(op.process({op.text_key: list(texts)})[op.text_key])
         batch = op.compute_stats({op.text_key: list(texts), Fields.stats: [{} for _ in texts]})
         keeps = [bool(k) for k in op.process(batch)]
-        return [(k, dict(s)) for k, s in zip(keeps, batch[Fields.stats])]
+        return [(k, dict(s)) for k, s in zip(keeps, batch[Fields.stats], strict=True)]
 
     big = generate_text(BIG_SEED)
     cases: list[dict] = []

@@ -36,8 +36,9 @@ def load_tokenizer(name: str) -> Any:
 def _load(name: str) -> Any:
     from transformers import AutoTokenizer
 
+    load: Any = AutoTokenizer.from_pretrained  # untyped in transformers
     try:
-        return AutoTokenizer.from_pretrained(name)
+        return load(name)
     except (OSError, ValueError) as exc:
         raise ModelUnavailable(
             f"token_num_filter: the tokenizer {name!r} cannot be loaded ({exc}). Give hf_tokenizer a "
