@@ -48,8 +48,9 @@ def _load(name: str) -> Any:
 
 
 def count_tokens(tokenizer: Any, texts: list[str]) -> list[int]:
-    """The number of tokens of each text, special tokens left out."""
-    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    """The number of tokens of each text, special tokens left out (no masks: only the ids are counted)."""
+    encoded = tokenizer(texts, add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False)
+    return [len(ids) for ids in encoded["input_ids"]]
 
 
 @register("token_num_filter")
