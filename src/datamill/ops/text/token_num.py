@@ -49,7 +49,8 @@ def _load(name: str) -> Any:
 
 def count_tokens(tokenizer: Any, texts: list[str]) -> list[int]:
     """The number of tokens of each text, special tokens left out (no masks: only the ids are counted)."""
-    encoded = tokenizer(texts, add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False)
+    options = {"add_special_tokens": False, "return_attention_mask": False, "return_token_type_ids": False}
+    encoded = tokenizer(texts, **options)
     return [len(ids) for ids in encoded["input_ids"]]
 
 
