@@ -181,8 +181,11 @@ def _no_network(*args: object, **kwargs: object) -> None:
     raise urllib.error.URLError("no network in tests")
 
 
+ONE_ROW = pa.table({"text": ["some text. More text."]})
+
+
 @pytest.mark.parametrize(("lang", "missing"), [("xx", "xx.sp.model"), ("en", "en.arpa.bin")])
-def test_missing_model_names_file_and_url(
+def test_missing_model_stops_the_op_and_names_file_and_url(
     lang: str, missing: str, models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "en.sp.model").write_bytes((models / "en.sp.model").read_bytes())
@@ -190,8 +193,24 @@ def test_missing_model_names_file_and_url(
     monkeypatch.setattr("urllib.request.urlopen", _no_network)
     (op,) = build_pipeline([{"perplexity_filter": {"lang": lang}}], "text")
     assert isinstance(op, Filter)
-    with pytest.raises(ModelUnavailable, match=rf"{missing}.*data_juicer/models/{missing}.*{tmp_path}"):
+    where = rf"{missing}.*data_juicer/models/{missing}.*{tmp_path}"
+    with pytest.raises(ModelUnavailable, match=where):
         op.compute_stat("some text")
+    # on the engine's path too: not every sample set aside, the op fails
+    with pytest.raises(ModelUnavailable, match=where):
+        op.run(ONE_ROW)
+
+
+@pytest.mark.parametrize("name", ["en.sp.model", "en.arpa.bin"])
+def test_unreadable_model_file_says_what_to_do(
+    name: str, models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for other in ("en.sp.model", "en.arpa.bin"):
+        (tmp_path / other).write_bytes(b"not a model\n" if other == name else (models / other).read_bytes())
+    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path))
+    (op,) = build_pipeline([{"perplexity_filter": {}}], "text")
+    with pytest.raises(ModelUnavailable, match=f"{tmp_path / name} cannot be read.*Delete it"):
+        op.run(ONE_ROW)
 
 
 def test_punkt_is_read_from_nltks_zip_in_the_cache(
@@ -224,6 +243,8 @@ def test_punkt_missing_everywhere_names_the_download(tmp_path: Path, monkeypatch
     assert isinstance(op, Mapper)
     with pytest.raises(ModelUnavailable, match=r"punkt_tab\.zip.*nltk_data/gh-pages"):
         op.process_text("Uma frase. Outra frase.")
+    with pytest.raises(ModelUnavailable, match=r"punkt_tab\.zip.*nltk_data/gh-pages"):
+        op.run(ONE_ROW)
 
 
 def test_unloadable_tokenizer_is_a_model_error(tmp_path: Path) -> None:
@@ -231,3 +252,5 @@ def test_unloadable_tokenizer_is_a_model_error(tmp_path: Path) -> None:
     assert isinstance(op, Filter)
     with pytest.raises(ModelUnavailable, match="cannot be loaded"):
         op.compute_stat("some text")
+    with pytest.raises(ModelUnavailable, match="cannot be loaded"):
+        op.run(ONE_ROW)

@@ -16,16 +16,19 @@ in the model cache the statistic is Data-Juicer's.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from datamill.errors import ConfigError
-from datamill.models import fetch, load_once
-from datamill.ops.base import Filter
+from datamill.models import ModelUnavailable, fetch, load_once
+from datamill.ops.base import Filter, OpResult
 from datamill.ops.registry import register
 
 MODEL_URL = "https://dail-wlcb.oss-cn-wulanchabu.aliyuncs.com/data_juicer/models/"
@@ -54,7 +57,8 @@ def load_sentencepiece(lang: str) -> Any:
     def load() -> Any:
         import sentencepiece
 
-        return sentencepiece.SentencePieceProcessor(model_file=str(path))
+        with _unreadable(path, "SentencePiece"):
+            return sentencepiece.SentencePieceProcessor(model_file=str(path))
 
     return load_once(("sentencepiece", str(path)), load)
 
@@ -66,9 +70,22 @@ def load_kenlm(lang: str) -> Any:
     def load() -> Any:
         import kenlm
 
-        return kenlm.Model(str(path))
+        with _unreadable(path, "KenLM"):
+            return kenlm.Model(str(path))
 
     return load_once(("kenlm", str(path)), load)
+
+
+@contextlib.contextmanager
+def _unreadable(path: Path, kind: str) -> Iterator[None]:
+    """A model file its library cannot read is a ModelUnavailable that says what to do."""
+    try:
+        yield
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ModelUnavailable(
+            f"{path} cannot be read as a {kind} model ({exc}). Delete it so that it is downloaded "
+            "again, or put Data-Juicer's file there."
+        ) from exc
 
 
 def perplexity(pieces: list[str], model: Any) -> float:
@@ -96,6 +113,13 @@ class PerplexityFilter(Filter):
         _require(self.name, ("kenlm", "sentencepiece"))
         self.lang = lang
         self.min_value, self.max_value = min_ppl, max_ppl
+
+    def run(self, table: pa.Table) -> OpResult:
+        # Loaded before the base class's per-sample fallback: a missing model stops the job
+        # instead of setting every sample aside.
+        load_sentencepiece(self.lang)
+        load_kenlm(self.lang)
+        return super().run(table)
 
     def compute_stat(self, text: str) -> float:
         pieces = load_sentencepiece(self.lang).encode_as_pieces(text)

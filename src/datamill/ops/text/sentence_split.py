@@ -19,8 +19,8 @@ import pyarrow as pa
 
 from datamill.errors import ConfigError
 from datamill.io.arrays import strings
-from datamill.models import fetch, load_once, model_dir
-from datamill.ops.base import Mapper
+from datamill.models import ModelUnavailable, fetch, load_once, model_dir
+from datamill.ops.base import Mapper, OpResult
 from datamill.ops.registry import register
 
 PUNKT_LANGUAGES = {"en": "english", "fr": "french", "pt": "portuguese", "es": "spanish"}
@@ -53,7 +53,14 @@ def _punkt(language: str, root: str) -> Any:
         nltk.data.find(f"tokenizers/punkt_tab/{language}/")
     except LookupError:
         fetch(PUNKT_TAB_ZIP, PUNKT_TAB_URL)
-    return PunktTokenizer(language)
+    try:
+        return PunktTokenizer(language)
+    except LookupError as exc:
+        raise ModelUnavailable(
+            f"the Punkt model tokenizers/punkt_tab/{language}/ is neither in {root} nor in nltk's data "
+            f"path, and {root}/tokenizers/punkt_tab.zip does not hold it. Delete that file so that it "
+            "is downloaded again, or copy nltk's punkt_tab folder there."
+        ) from exc
 
 
 @register("sentence_split_mapper")
@@ -73,6 +80,12 @@ class SentenceSplitMapper(Mapper):
                 f'Install it with: pip install "datamill[{EXTRA}]"'
             )
         self.lang = lang
+
+    def run(self, table: pa.Table) -> OpResult:
+        # Loaded before the base class's per-sample fallback: a missing model stops the job
+        # instead of setting every sample aside.
+        load_punkt(self.lang)
+        return super().run(table)
 
     def process_text(self, text: str) -> str:
         return "\n".join(load_punkt(self.lang).tokenize(text))

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from datamill.errors import ConfigError
 from datamill.models import ModelUnavailable, load_once
-from datamill.ops.base import Filter
+from datamill.ops.base import Filter, OpResult
 from datamill.ops.registry import register
 
 EXTRA = "hf"
@@ -75,6 +75,12 @@ class TokenNumFilter(Filter):
             )
         self.hf_tokenizer = hf_tokenizer
         self.min_value, self.max_value = min_num, max_num
+
+    def run(self, table: pa.Table) -> OpResult:
+        # Loaded before the base class's per-sample fallback: a tokenizer that cannot be
+        # loaded stops the job instead of setting every sample aside.
+        load_tokenizer(self.hf_tokenizer)
+        return super().run(table)
 
     def compute_stat(self, text: str) -> int:
         return count_tokens(load_tokenizer(self.hf_tokenizer), [text])[0]
