@@ -151,8 +151,8 @@ def test_reference_covers_every_op_and_edge() -> None:
 @pytest.mark.parametrize(
     ("op", "params", "module", "extra"),
     [
-        ("perplexity_filter", {}, "kenlm", "lang"),
-        ("perplexity_filter", {}, "sentencepiece", "lang"),
+        ("perplexity_filter", {}, "kenlm", "perplexity"),
+        ("perplexity_filter", {}, "sentencepiece", "perplexity"),
         ("sentence_split_mapper", {}, "nltk", "lang"),
         ("token_num_filter", {}, "transformers", "hf"),
     ],

@@ -34,8 +34,8 @@ from datamill.ops.registry import register
 MODEL_URL = "https://dail-wlcb.oss-cn-wulanchabu.aliyuncs.com/data_juicer/models/"
 """Where Data-Juicer downloads ``{lang}.sp.model`` and ``{lang}.arpa.bin`` from."""
 
-EXTRA = "lang"
-"""The datamill extra that installs kenlm and sentencepiece."""
+EXTRA = "perplexity"
+"""The datamill extra that installs kenlm and sentencepiece (kenlm builds from source: a C++ compiler)."""
 
 _LANG = re.compile(r"[\w-]+")
 
