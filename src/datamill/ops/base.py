@@ -37,7 +37,7 @@ from typing import Any, ClassVar, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from datamill.errors import ConfigError, classify
+from datamill.errors import ConfigError, classify, stops_job
 from datamill.io.arrays import scalar, strings
 
 T = TypeVar("T")
@@ -139,11 +139,11 @@ class Op:
 
     def _not_about_samples(self, exc: Exception) -> None:
         """Raise ``exc`` again if it says nothing about the samples: a missing
-        module (every partition would hit it: a ConfigError) or a transient error
-        (the partition is retried)."""
+        module or model (every partition would hit it: the job stops) or a
+        transient error (the partition is retried)."""
         if isinstance(exc, ImportError):
             raise missing_module(self.name, exc) from exc
-        if classify(exc):
+        if stops_job(exc) or classify(exc):
             raise exc
 
     def run(self, table: pa.Table) -> OpResult:

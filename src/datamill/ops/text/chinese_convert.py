@@ -33,7 +33,7 @@ MODES = (
 )
 """The conversions Data-Juicer accepts, each one of OpenCC's configurations."""
 
-EXTRA = 'pip install "datamill[chinese]"'
+EXTRA = 'pip install "datamill[zh]"'
 
 
 def load_converter(mode: str) -> Any:
