@@ -9,7 +9,9 @@ and as each op's garbage piles on the last one's, the high-water mark is that
 of all the ops together. The partition function gives it back after reading
 and after each op, the worker after each partition: about a millisecond a
 time, and a worker's memory at np=2 on web text went from about 100 MB to
-about 50 MB.
+about 50 MB. The driver does the same every few seconds (:class:`Releaser`):
+reading the plan, the results and the events leaves freed blocks in C's heap
+that it would otherwise hold, about 30 MB on a 100,000-document job.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import time
 from collections.abc import Callable
 
 
@@ -38,3 +41,18 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return ctypes.CDLL(name).malloc_trim
     except (OSError, AttributeError):
         return None
+
+
+class Releaser:
+    """Calls :func:`release_memory` at most every ``interval_s`` seconds (the driver's loop),
+    the first time at once: what planning the job left behind."""
+
+    def __init__(self, interval_s: float = 5.0) -> None:
+        self.interval_s = interval_s
+        self._next = 0.0
+
+    def maybe_release(self) -> None:
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self.interval_s
+            release_memory()

@@ -38,6 +38,7 @@ from datamill.atomic import TMP_PREFIX, atomic_open
 from datamill.config.models import FaultToleranceConfig, Recipe
 from datamill.control.procs import identity
 from datamill.engine.commit import AnyResult, CommitIndex, ResultsScan, base_id, retry_round
+from datamill.engine.memory import Releaser, release_memory
 from datamill.engine.results import PartitionResult
 from datamill.engine.spec import CheckpointPolicy, PartitionTask, PipelineSpec, SqlSink, pipeline_hash
 from datamill.errors import (
@@ -464,6 +465,7 @@ class Driver:
         layout, counts = self.layout, self.summary.counts
         self._processing(plan, pending, committed)
         if not self._abandoned:
+            release_memory()  # (before the fold process starts: the run's peak is often then)
             self._fold()
         if self._stop_deadline is not None and counts.partitions_done < counts.partitions_total:
             self._aggregate(plan, committed)
@@ -707,6 +709,7 @@ class Driver:
         executor = self._executor or self._make_executor()
         self._executor = None  # closed below, whatever happens
         self._sampler = ResourceSampler(executor, self.recipe.event_logging.resource_interval_s)
+        self._releaser = Releaser()
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         done_samples = sum(p.rows for p in plan.partitions if p.id in committed)
         try:
@@ -804,6 +807,7 @@ class Driver:
                 queue.extendleft(reversed(self._finished(task, future, committed, delayed, bar)))
             self._sampler.maybe_emit(self.events)
             self.folder.maybe_start()
+            self._releaser.maybe_release()
             self.summary.write(self.layout.summary, force=False)
 
     def _finished(
