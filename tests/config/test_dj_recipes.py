@@ -7,9 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-import yaml
-
-from datamill.config.loader import load_recipe
+from datamill.config.loader import load_recipe, parse_yaml
 from datamill.errors import ConfigError
 
 RECIPES = sorted((Path(__file__).parent / "data" / "dj_recipes").glob("*.yaml"))
@@ -26,9 +24,19 @@ def test_the_recipes_are_all_there() -> None:
     assert len(RECIPES) == 22
 
 
+def test_numbers_in_exponent_form_are_numbers_as_in_data_juicer() -> None:
+    assert parse_yaml("a: 2e5\nb: 1E-3\nc: '2e5'\nd: 2.5e3\ne: 10") == {
+        "a": 200000.0,
+        "b": 0.001,
+        "c": "2e5",
+        "d": 2500.0,
+        "e": 10,
+    }
+
+
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.stem)
 def test_a_data_juicer_recipe_loads_unchanged(path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    raw = yaml.safe_load(path.read_text())
+    raw = parse_yaml(path.read_text())
     names = op_names(raw)
     kept = [item for item, name in zip(raw["process"], names, strict=True) if name not in DEDUPLICATORS]
     with caplog.at_level(logging.WARNING):

@@ -12,6 +12,7 @@ closest valid name.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,24 @@ def _note_ray_only_keys(recipe: Recipe, source: str) -> None:
         )
 
 
+class RecipeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``2e5`` as the number YAML 1.2 (and Data-Juicer's
+    loader) reads, not as the string YAML 1.1 does: Data-Juicer's recipes write
+    ``max_len: 2e5``."""
+
+
+RecipeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"),
+)
+
+
+def parse_yaml(text: str) -> Any:
+    """A recipe's YAML text, parsed as :class:`RecipeLoader` reads it."""
+    return yaml.load(text, Loader=RecipeLoader)  # noqa: S506 (a SafeLoader)
+
+
 def _read_yaml(path: Path | None) -> dict[str, Any]:
     if path is None:
         raise ConfigError("No recipe given: pass --config RECIPE.yaml.")
@@ -158,7 +177,7 @@ def _read_yaml(path: Path | None) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ConfigError(f"The recipe {path} is not UTF-8 text: it is damaged, or not a recipe.") from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -243,7 +262,7 @@ def _scalar(text: str) -> Any:
         return None
     if stripped[:1] in ("[", "{"):
         try:
-            return yaml.safe_load(stripped)
+            return parse_yaml(stripped)
         except yaml.YAMLError:
             return text
     return text
