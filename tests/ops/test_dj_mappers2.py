@@ -183,7 +183,7 @@ def test_tokenization_names_the_sentencepiece_model() -> None:
 
 def test_chinese_convert_without_opencc_fails_at_load_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "opencc", None)  # makes `import opencc` raise ImportError
-    with pytest.raises(ConfigError, match=r'pip install "datamill\[chinese\]"'):
+    with pytest.raises(ConfigError, match=r'pip install "datamill\[zh\]"'):
         make_op("chinese_convert_mapper", {"mode": "t2s"})
 
 
