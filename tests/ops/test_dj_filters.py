@@ -151,13 +151,6 @@ def test_text_filter_batch_path_matches_data_juicer(
     assert stats.type == (pa.float64() if is_float else pa.int64())
 
 
-def test_tokenization_is_refused_with_the_model_named() -> None:
-    with pytest.raises(ConfigError, match=r"EleutherAI/pythia-6\.9b-deduped"):
-        validate_process([{"alphanumeric_filter": {"tokenization": True}}])
-    with pytest.raises(ConfigError, match=r"'zh\.sp\.model'"):
-        validate_process([{"word_repetition_filter": {"tokenization": True, "lang": "zh"}}])
-
-
 @pytest.mark.parametrize("name", ["character_repetition_filter", "word_repetition_filter"])
 def test_rep_len_must_be_positive(name: str) -> None:
     with pytest.raises(ConfigError, match="rep_len"):

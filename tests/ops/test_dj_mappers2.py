@@ -169,16 +169,14 @@ def test_every_chinese_mode_is_covered() -> None:
     assert modes == set(chinese_convert.MODES)
 
 
-@pytest.mark.parametrize("record", REFERENCE["refused_by_datamill"], ids=lambda r: r["op"])
+REFUSED = [r for r in REFERENCE["refused_by_datamill"] if not r["params"].get("tokenization")]
+"""Values datamill refuses; 'tokenization: true' is supported now (test_dj_tokenization.py)."""
+
+
+@pytest.mark.parametrize("record", REFUSED, ids=lambda r: r["op"])
 def test_values_datamill_refuses_fail_at_load_time(record: dict[str, Any]) -> None:
     with pytest.raises(ConfigError, match=record["op"]):
         make_op(record["op"], record["params"])
-
-
-def test_tokenization_names_the_sentencepiece_model() -> None:
-    op = "remove_words_with_incorrect_substrings_mapper"
-    with pytest.raises(ConfigError, match=r"zh\.sp\.model"):
-        make_op(op, {"tokenization": True, "lang": "zh"})
 
 
 def test_chinese_convert_without_opencc_fails_at_load_time(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,18 +6,26 @@ it contains one of ``substrings`` (by default pieces of links). The text is
 then put back together the way Data-Juicer does it, which also drops empty
 words, empty tab pieces and empty lines (so runs of spaces and blank lines
 go, even in a text without bad words).
+
+With ``tokenization: true`` the words are the pieces of the language's
+SentencePiece model (``{lang}.sp.model``, see :mod:`datamill.models.sentencepiece`)
+with their '\u2581' word-start marks removed. As in Data-Juicer, a text with no
+bad piece is left as it is, and otherwise becomes its kept pieces joined with
+nothing between them (the spaces go too). The output depends on the model.
 """
 
 from __future__ import annotations
 
-from datamill.errors import ConfigError
-from datamill.ops.base import Mapper
+import pyarrow as pa
+
+from datamill.models.sentencepiece import WordSplitter
+from datamill.ops.base import Mapper, OpResult
 from datamill.ops.registry import register
 from datamill.ops.text.characters import SPECIAL_CHARACTERS_STR
 
 DEFAULT_SUBSTRINGS = ("http", "www", ".com", "href", "//")
-SENTENCEPIECE_URL = "https://huggingface.co/edugp/kenlm/resolve/main/wikipedia/"
-"""Where Data-Juicer fetches the ``{lang}.sp.model`` tokenizers from."""
+WORD_START = "\u2581"
+"""SentencePiece's mark of a piece that starts a word."""
 
 
 class WordScreen:
@@ -45,6 +53,12 @@ class WordScreen:
                 lines.append("\t".join(pieces))
         return "\n".join(lines)
 
+    def clean_pieces(self, text: str, pieces: list[str]) -> str:
+        """``text`` without its bad pieces, rebuilt from the others; unchanged if none is bad."""
+        words = [piece.replace(WORD_START, "") for piece in pieces]
+        kept = [word for word in words if not self.is_bad(word)]
+        return text if len(kept) == len(words) else "".join(kept)
+
 
 @register("remove_words_with_incorrect_substrings_mapper")
 class RemoveWordsWithIncorrectSubstringsMapper(Mapper):
@@ -56,15 +70,17 @@ class RemoveWordsWithIncorrectSubstringsMapper(Mapper):
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        if tokenization:
-            raise ConfigError(
-                f"remove_words_with_incorrect_substrings_mapper: 'tokenization: true' needs the "
-                f"SentencePiece model '{lang}.sp.model' ({SENTENCEPIECE_URL}), which datamill does not "
-                "provide yet. Use 'tokenization: false'."
-            )
         self.lang, self.tokenization = lang, tokenization
         self.substrings = list(DEFAULT_SUBSTRINGS if substrings is None else substrings)
         self._screen = WordScreen(self.substrings)
+        self.splitter = WordSplitter(self.name, lang, tokenization)
+
+    def run(self, table: pa.Table) -> OpResult:
+        if table.num_rows:
+            self.splitter.load()  # a missing model stops the job, instead of setting every sample aside
+        return super().run(table)
 
     def process_text(self, text: str) -> str:
+        if self.tokenization:
+            return self._screen.clean_pieces(text, self.splitter.words(text))
         return self._screen.clean(text)

@@ -9,7 +9,10 @@ two ratios differ, as in Data-Juicer:
 - words: the occurrences of every n-gram seen twice or more, over all n-grams.
 
 Words are the pieces between spaces, tabs and newlines, lower-cased, with
-special characters stripped from both ends, empty ones dropped.
+special characters stripped from both ends, empty ones dropped. With
+``tokenization: true`` the pieces are instead those of the language's
+SentencePiece model (``{lang}.sp.model``, see :mod:`datamill.models.sentencepiece`),
+refined the same way; the ratio then depends on that model.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from collections import Counter
 import pyarrow as pa
 
 from datamill.errors import ConfigError
-from datamill.ops.base import Filter
+from datamill.models.sentencepiece import WordSplitter
+from datamill.ops.base import Filter, OpResult
 from datamill.ops.registry import register
-from datamill.ops.text.characters import SPECIAL_CHARACTERS
+from datamill.ops.text.characters import SPECIAL_CHARACTERS, SPECIAL_CHARACTERS_STR
 from datamill.ops.text.stat_arrays import float_array
 
 
@@ -73,12 +77,30 @@ def refined_words(text: str) -> list[str]:
     return words
 
 
+def refined_pieces(pieces: list[str]) -> list[str]:
+    """Tokenizer pieces refined as words are: lower-cased, stripped of special characters, non-empty."""
+    special, strip = SPECIAL_CHARACTERS, SPECIAL_CHARACTERS_STR
+    words = []
+    for piece in pieces:
+        word = piece.lower()
+        # str.strip scans the long list of special characters per character kept: test the ends first
+        if word and (word[0] in special or word[-1] in special):
+            word = word.strip(strip)
+        if word:
+            words.append(word)
+    return words
+
+
 def word_repetition_ratio(text: str, n: int) -> float:
     """Share of the word n-grams that occur more than once."""
-    words = refined_words(text)
+    return ngram_repetition_ratio(refined_words(text), n)
+
+
+def ngram_repetition_ratio(words: list[str], n: int) -> float:
+    """Share of the n-grams of ``words`` that occur more than once."""
     if len(words) < n:
         return 0.0
-    # words hold no space, so joining them with one tells n-grams apart as Data-Juicer does
+    # n-grams are told apart by their words joined with one space, as Data-Juicer does
     counts = Counter([" ".join(words[i : i + n]) for i in range(len(words) - n + 1)])
     repeated = sum(c for c in counts.values() if c > 1)
     return repeated / sum(counts.values())
@@ -126,12 +148,15 @@ class WordRepetitionFilter(_RepetitionFilter):
         **kwargs: object,
     ) -> None:
         super().__init__(rep_len=rep_len, min_ratio=min_ratio, max_ratio=max_ratio, **kwargs)
-        if tokenization:
-            raise ConfigError(
-                f"word_repetition_filter: 'tokenization: true' splits words with the SentencePiece "
-                f"model '{lang}.sp.model', which datamill does not provide yet; use 'tokenization: false'."
-            )
         self.lang = lang
+        self.splitter = WordSplitter(self.name, lang, tokenization)
+
+    def run(self, table: pa.Table) -> OpResult:
+        if table.num_rows and self.stat_column not in table.column_names:
+            self.splitter.load()  # a missing model stops the job, instead of setting every sample aside
+        return super().run(table)
 
     def ratio(self, text: str) -> float:
+        if self.splitter.tokenization:
+            return ngram_repetition_ratio(refined_pieces(self.splitter.words(text)), self.n)
         return word_repetition_ratio(text, self.n)
