@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from datamill.dedup import exact
+from datamill.dedup import exact, simhash
 from datamill.dedup.components import drops_table
 from datamill.dedup.duck import DEFAULT_MEMORY_LIMIT, Hashes, connect
-from datamill.dedup.params import DedupParams, DocumentDeduplicatorParams
+from datamill.dedup.params import DedupParams, DocumentDeduplicatorParams, DocumentSimhashDeduplicatorParams
 
 
 def _texts(texts: pa.Array | pa.ChunkedArray) -> list[str]:
@@ -26,6 +26,8 @@ def hash_schema(params: DedupParams) -> pa.Schema:
     """The columns :func:`hash_partition` returns for ``params``."""
     if isinstance(params, DocumentDeduplicatorParams):
         return exact.SCHEMA
+    if isinstance(params, DocumentSimhashDeduplicatorParams):
+        return simhash.SCHEMA
     raise NotImplementedError(type(params).__name__)
 
 
@@ -33,6 +35,8 @@ def hash_partition(params: DedupParams, texts: pa.Array | pa.ChunkedArray) -> pa
     """The hashes of one partition's texts, one row per text, in order."""
     if isinstance(params, DocumentDeduplicatorParams):
         return exact.hash_texts(params, _texts(texts))
+    if isinstance(params, DocumentSimhashDeduplicatorParams):
+        return simhash.hash_texts(params, _texts(texts))
     raise NotImplementedError(type(params).__name__)
 
 
@@ -54,4 +58,6 @@ def decide(
     with connect(hashes, memory_limit) as (con, source):
         if isinstance(params, DocumentDeduplicatorParams):
             return exact.decide(con, source, row_id_col)
+        if isinstance(params, DocumentSimhashDeduplicatorParams):
+            return simhash.decide(con, source, row_id_col, params)
         raise NotImplementedError(type(params).__name__)

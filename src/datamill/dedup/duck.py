@@ -44,11 +44,14 @@ def connect(hashes: Hashes, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Iterato
     with tempfile.TemporaryDirectory(prefix="datamill-dedup-") as spill:
         con = duckdb.connect()
         try:
-            con.execute(f"SET memory_limit={sql_str(memory_limit)}")
-            con.execute(f"SET temp_directory={sql_str(Path(spill) / 'duckdb.tmp')}")
-            con.execute(f"SET threads={THREADS}")
-            con.execute("SET preserve_insertion_order=false")
-            con.execute("SET enable_progress_bar=false")
+            for setting in (
+                f"memory_limit={sql_str(memory_limit)}",
+                f"temp_directory={sql_str(Path(spill) / 'duckdb.tmp')}",
+                f"threads={THREADS}",
+                "preserve_insertion_order=false",
+                "enable_progress_bar=false",
+            ):
+                run(con, f"SET {setting}")
             yield con, _source(con, hashes)
         except duckdb.Error as exc:
             raise InputError(f"deduplication could not read the partitions' hashes: {exc}") from None
@@ -64,9 +67,15 @@ def _source(con: Any, hashes: Hashes) -> str:
     return "read_parquet([" + ", ".join(sql_str(f) for f in files) + "])"
 
 
+def run(con: Any, statement: str) -> list[tuple[Any, ...]]:
+    """Execute ``statement`` to the end; its rows, if any."""
+    rows: list[tuple[Any, ...]] = con.execute(statement).fetchall()
+    return rows
+
+
 def columns_of(con: Any, source: str) -> list[str]:
     """The column names of ``source``."""
-    return [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    return [row[0] for row in run(con, f"DESCRIBE SELECT * FROM {source}")]
 
 
 def int_pairs(con: Any, query: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:

@@ -9,6 +9,7 @@ model of an op from a recipe's mapping.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, TypeAlias
 
@@ -20,6 +21,9 @@ from datamill.errors import ConfigError
 
 SENTENCEPIECE_EXTRA = "lang"
 """The datamill extra that installs sentencepiece."""
+
+MAX_BLOCK_CHOICES = 5000
+"""SimHash block choices (num_blocks choose hamming_distance) the candidate search accepts."""
 
 _COMMON_IGNORED = frozenset({"text_key", "num_proc", "accelerator", "cpu_required", "mem_required"})
 """Data-Juicer's runtime parameters, which mean nothing to a deduplicator here."""
@@ -93,6 +97,12 @@ class DocumentSimhashDeduplicatorParams(_ShingleParams):
             raise self._fail(
                 f"hamming_distance ({self.hamming_distance}) must be less than num_blocks "
                 f"({self.num_blocks}); raise num_blocks or lower hamming_distance."
+            )
+        choices = math.comb(self.num_blocks, self.hamming_distance)
+        if choices > MAX_BLOCK_CHOICES:
+            raise self._fail(
+                f"num_blocks {self.num_blocks} with hamming_distance {self.hamming_distance} means "
+                f"{choices} block choices to search (at most {MAX_BLOCK_CHOICES}); use fewer blocks."
             )
         return self
 
