@@ -11,10 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from datamill.dedup import exact, simhash
+from datamill.dedup import exact, minhash, simhash
 from datamill.dedup.components import drops_table
 from datamill.dedup.duck import DEFAULT_MEMORY_LIMIT, Hashes, connect
-from datamill.dedup.params import DedupParams, DocumentDeduplicatorParams, DocumentSimhashDeduplicatorParams
+from datamill.dedup.params import (
+    DedupParams,
+    DocumentDeduplicatorParams,
+    DocumentSimhashDeduplicatorParams,
+)
 
 
 def _texts(texts: pa.Array | pa.ChunkedArray) -> list[str]:
@@ -28,7 +32,7 @@ def hash_schema(params: DedupParams) -> pa.Schema:
         return exact.SCHEMA
     if isinstance(params, DocumentSimhashDeduplicatorParams):
         return simhash.SCHEMA
-    raise NotImplementedError(type(params).__name__)
+    return minhash.schema(params)
 
 
 def hash_partition(params: DedupParams, texts: pa.Array | pa.ChunkedArray) -> pa.Table:
@@ -37,7 +41,7 @@ def hash_partition(params: DedupParams, texts: pa.Array | pa.ChunkedArray) -> pa
         return exact.hash_texts(params, _texts(texts))
     if isinstance(params, DocumentSimhashDeduplicatorParams):
         return simhash.hash_texts(params, _texts(texts))
-    raise NotImplementedError(type(params).__name__)
+    return minhash.hash_texts(params, _texts(texts))
 
 
 def decide(
@@ -60,4 +64,4 @@ def decide(
             return exact.decide(con, source, row_id_col)
         if isinstance(params, DocumentSimhashDeduplicatorParams):
             return simhash.decide(con, source, row_id_col, params)
-        raise NotImplementedError(type(params).__name__)
+        return minhash.decide(con, source, row_id_col, params)
