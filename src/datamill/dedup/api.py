@@ -8,6 +8,8 @@ text, and lists each dropped row with the kept row it duplicates.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 
@@ -50,16 +52,19 @@ def decide(
     row_id_col: str = "row_id",
     *,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    spill_dir: Path | None = None,
 ) -> pa.Table:
     """Which rows to drop: a table of ``row_id_col`` (ascending) and ``dup_of``, the kept row.
 
     Rows not listed are kept. Row ids must be unique integers increasing in
     dataset order, so that the first row of a cluster is the one Data-Juicer keeps.
+    DuckDB works within ``memory_limit`` and spills to a temporary directory
+    under ``spill_dir`` (the system's temporary directory by default).
     """
     if not isinstance(hashes, pa.Table) and len(hashes) == 0:
         none = np.empty(0, dtype=np.int64)
         return drops_table(row_id_col, none, none)
-    with connect(hashes, memory_limit) as (con, source):
+    with connect(hashes, memory_limit, spill_dir) as (con, source):
         if isinstance(params, DocumentDeduplicatorParams):
             return exact.decide(con, source, row_id_col)
         if isinstance(params, DocumentSimhashDeduplicatorParams):
