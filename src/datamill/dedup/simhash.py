@@ -61,12 +61,11 @@ def fingerprints(params: DocumentSimhashDeduplicatorParams, texts: list[str]) ->
 def _majority_bits(heads: bytes, counts: npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
     """Per text, the bits set in more than half of its shingle hashes (big-endian 8-byte heads)."""
     majority = np.zeros((len(counts), 64), dtype=bool)
-    some = counts > 0
-    if some.any():
-        bits = np.unpackbits(np.frombuffer(heads, dtype=np.uint8).reshape(-1, 8), axis=1)
-        starts = (np.cumsum(counts) - counts)[some]
-        ones = np.add.reduceat(bits, starts, axis=0, dtype=np.int64)
-        majority[some] = 2 * ones > counts[some, None]
+    bits = np.unpackbits(np.frombuffer(heads, dtype=np.uint8).reshape(-1, 8), axis=1)
+    ends = np.cumsum(counts)
+    for i in np.flatnonzero(counts):  # a Python loop over texts beats ufunc.reduceat on rows
+        ones = bits[ends[i] - counts[i] : ends[i]].sum(axis=0, dtype=np.int64)
+        majority[i] = 2 * ones > counts[i]
     packed = np.packbits(majority, axis=1)
     return packed.view(">u8").ravel().astype(np.uint64)
 
