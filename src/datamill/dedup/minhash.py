@@ -50,6 +50,7 @@ def band_columns(params: DocumentMinhashDeduplicatorParams) -> list[str]:
 
 
 def schema(params: DocumentMinhashDeduplicatorParams) -> pa.Schema:
+    """One 16-byte digest column per band."""
     return pa.schema([(name, pa.binary(DIGEST_BYTES)) for name in band_columns(params)])
 
 
