@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
 
 from tests.conftest import write_jsonl
 from tests.ledger.test_ledger import recipe, scenes, stats_of
@@ -190,3 +194,30 @@ def test_a_stop_signal_while_folding_ends_the_run_and_the_next_run_folds(
     assert datamill("run", "--config", path, "--work-dir", work) == 0
     ok, bad, _ = files(work)
     assert len(ok) + len(bad) == 200 and ok["scene_token"].is_unique
+
+
+def test_a_datamill_command_folds_last_alone_and_leaves_no_process(tmp_path: Path) -> None:
+    """`datamill run` as its own process: its last fold runs in a fresh process, the
+    workers' fork server stopped first, and the root files are the same as in-process."""
+    work = tmp_path / "logs" / "import_2"
+    path = recipe(tmp_path, scenes(tmp_path), [{"text_length_filter": {"min_len": 25}}])
+    cmd = [sys.executable, "-m", "datamill", "run", "--config", str(path), "--work-dir", str(work)]
+    run = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    ok, bad, _ = files(work)
+    assert len(ok) == 198 and sorted(bad["step"]) == ["read", "read"]
+    assert not list((work / "ledger" / "success").iterdir())
+    deadline = time.monotonic() + 10  # (multiprocessing's resource tracker ends after its parent)
+    while (left := [p.pid for p in psutil.process_iter() if _session(p.pid) == run.pid]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    assert not left, f"processes of the run outlive it: {left}"
+
+
+def _session(pid: int) -> int | None:
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None

@@ -95,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.freeze()
         gc.enable()
     args, extra = parser.parse_known_args(args_list)
+    # The process's own command line: it exits when the command returns (a caller
+    # passing argv, such as a test, may run more jobs in the same process).
+    args.process_ends = argv is None
     err = Console(stderr=True, soft_wrap=True)
     _setup_logging(err)
     try:

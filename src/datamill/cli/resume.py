@@ -34,6 +34,11 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     here = {"work_dir": str(config.parent.parent), "job_id": config.parent.name}  # (if it was moved)
     recipe = load_recipe(config, here)
     require_executor(recipe.executor_type)
-    outcome = run_job(RunRequest(recipe, config.parent.name, config, force=args.force), err)
+    outcome = run_job(
+        RunRequest(
+            recipe, config.parent.name, config, force=args.force, process_ends_with_job=args.process_ends
+        ),
+        err,
+    )
     print_outcome(outcome, Console(soft_wrap=True))
     return outcome.exit_code

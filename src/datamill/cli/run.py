@@ -136,6 +136,7 @@ def handle(args: argparse.Namespace, extra: list[str], err: Console) -> int:
         force=args.force,
         retry_failed=args.retry_failed,
         skip_processed=args.skip_processed,
+        process_ends_with_job=args.process_ends,
     )
     require_executor(recipe.executor_type)
     outcome = run_job(request, err)

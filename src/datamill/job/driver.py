@@ -97,6 +97,9 @@ class RunRequest:
     """Also rerun the failed samples of committed partitions."""
     skip_processed: bool = False
     """Skip input records the success ledger already holds (a new input on an old job)."""
+    process_ends_with_job: bool = False
+    """The process exits after this job (a ``datamill`` command): its last ledger fold
+    runs alone, the workers' fork server stopped first (:class:`Folder`)."""
 
 
 @dataclass
@@ -276,7 +279,12 @@ class Driver:
         self._narrower = Narrower(self.events.emit)
         self._seq = itertools.count()
         self.index = CommitIndex(self.layout.commit_index)
-        self.folder = Folder(self.layout.root, id_column(recipe.id_field), recipe.ledger.fold_interval_s)
+        self.folder = Folder(
+            self.layout.root,
+            id_column(recipe.id_field),
+            recipe.ledger.fold_interval_s,
+            last_alone=request.process_ends_with_job,
+        )
         self._abandoned = False
         self._cleanups: list[retention.Cleanup] = []
         self._began = time.time()
@@ -299,6 +307,7 @@ class Driver:
             finish_fold(layout.root)  # (a fold stopped halfway)
             plan = self._plan()
             self.pipeline = check_before_work(self.pipeline, plan, layout.input_columns)
+            release_memory()  # (what scanning the input left behind, before the workers start)
             if self.pipeline.sink is None:
                 check_destination(self.target.path, directory=self.target.kind == "dir")
             layout.create()

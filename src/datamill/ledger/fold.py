@@ -186,7 +186,7 @@ def connect(spill_dir: Path) -> Any:
     con.execute("SET preserve_insertion_order=false")
     con.execute("SET enable_progress_bar=false")
     con.execute("SET TimeZone='UTC'")
-    con.execute("SET threads=2")
+    con.execute("SET threads=1")
     return con
 
 
