@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
+
 from datamill.config.loader import load_recipe, parse_yaml
 from datamill.errors import ConfigError
 

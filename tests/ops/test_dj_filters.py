@@ -10,11 +10,8 @@ records.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 from collections import defaultdict
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +27,7 @@ from datamill.ops.registry import build_pipeline, validate_process
 from datamill.ops.text import alphanumeric, fields, line_length, repetition, special_characters, suffix
 from datamill.ops.text.characters import SPECIAL_CHARACTERS_STR
 from datamill.plan.planner import PartitionSpec
+from tests.ops.reference import big_text, checked
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads((DATA / "dj_reference_filters.json").read_text(encoding="ascii"))
@@ -49,20 +47,9 @@ TEXT_OPS = {
 RECORD_OPS = {"specified_field_filter", "specified_numeric_field_filter", "suffix_filter"}
 
 
-@cache
-def generated_text(seed: int) -> str:
-    spec = importlib.util.spec_from_file_location("make_dj_reference", DATA / "make_dj_reference.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.generate_text(seed))
-
-
 def input_text(case: dict[str, Any]) -> str:
     if "generated" in case:
-        text = generated_text(case["generated"]["seed"])
-        assert hashlib.sha256(text.encode()).hexdigest() == case["input_sha256"]
-        return text
+        return checked(big_text(case["generated"]["seed"]), case["input_sha256"])
     return TEXTS[case["text_id"]]
 
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import importlib.util
 import json
 from collections import defaultdict
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,7 @@ from datamill.ops.text import (  # noqa: F401  (registers the ops)
     remove_long_words,
     remove_specific_chars,
 )
+from tests.ops.reference import big_text, checked
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads((DATA / "dj_reference_mappers1.json").read_text(encoding="ascii"))
@@ -51,21 +50,11 @@ OPS = {
 }
 
 
-@cache
-def generated_text(seed: int) -> str:
-    spec = importlib.util.spec_from_file_location("make_mappers1", DATA / "make_dj_reference_mappers1.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.generate_text(seed))
-
-
 def input_text(case: dict[str, Any]) -> str:
     if "generated" not in case:
         return str(case["text"])
-    text = generated_text(case["generated"]["seed"])
-    assert hashlib.sha256(text.encode()).hexdigest() == case["input_sha256"]
-    return text
+    text = big_text(case["generated"]["seed"], "make_dj_reference_mappers1")
+    return checked(text, case["input_sha256"])
 
 
 def check_output(case: dict[str, Any], got: str) -> None:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-import importlib.util
 import json
 import sys
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
@@ -34,6 +32,7 @@ from datamill.ops.text import (  # noqa: F401  (registers the ops)
     replace_content,
     table_text,
 )
+from tests.ops.reference import script
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads((DATA / "dj_reference_mappers2.json").read_text(encoding="ascii"))
@@ -51,20 +50,12 @@ OPS = {
 WITHOUT_PARAMETERS = {"remove_bibliography_mapper", "expand_macro_mapper"}
 
 
-def _script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, DATA / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @cache
 def generated_text(kind: str, seed: int) -> str:
     if kind == "1mb":
-        return str(_script("make_dj_reference").generate_text(seed))
+        return str(script("make_dj_reference").generate_text(seed))
     assert kind == "latex"
-    return str(_script("make_dj_reference_mappers2").generate_latex(seed))
+    return str(script("make_dj_reference_mappers2").generate_latex(seed))
 
 
 def input_text(case: dict[str, Any]) -> str:

@@ -10,7 +10,6 @@ per-sample hook and through the batch path the engine uses.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import sys
 import urllib.error
@@ -31,6 +30,7 @@ from datamill.errors import ConfigError
 from datamill.models import MODEL_DIR_ENV, ModelUnavailable
 from datamill.ops.base import Filter, Mapper, Op
 from datamill.ops.registry import build_pipeline
+from tests.ops.reference import script
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads((DATA / "dj_reference_models2.json").read_text(encoding="ascii"))
@@ -38,24 +38,16 @@ CASES: list[dict[str, Any]] = REFERENCE["cases"]
 OPS = ("perplexity_filter", "sentence_split_mapper", "token_num_filter")
 
 
-def _module(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, DATA / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @cache
 def generated_text(seed: int) -> str:
-    return str(_module("make_dj_reference").generate_text(seed))
+    return str(script("make_dj_reference").generate_text(seed))
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The tiny models, in a model cache of their own, as Data-Juicer had them."""
     folder = tmp_path_factory.mktemp("models")
-    digests = _module("tiny_models_models2").populate(folder)
+    digests = script("tiny_models_models2").populate(folder)
     assert digests == REFERENCE["models"]["sha256"], "the test models differ from Data-Juicer's"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(MODEL_DIR_ENV, str(folder))

@@ -8,10 +8,8 @@ hook and through the batch path the engine uses (an Arrow table).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from collections import defaultdict
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,26 +18,16 @@ import pytest
 
 from datamill.ops.base import Filter, Mapper, Op
 from datamill.ops.registry import build_pipeline
+from tests.ops.reference import big_text, checked
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads((DATA / "dj_reference.json").read_text(encoding="utf-8"))
 CASES = REFERENCE["cases"]
 
 
-@cache
-def generated_text(seed: int) -> str:
-    spec = importlib.util.spec_from_file_location("make_dj_reference", DATA / "make_dj_reference.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.generate_text(seed))
-
-
 def input_text(case: dict[str, Any]) -> str:
     if "generated" in case:
-        text = generated_text(case["generated"]["seed"])
-        assert hashlib.sha256(text.encode()).hexdigest() == case["input_sha256"]
-        return text
+        return checked(big_text(case["generated"]["seed"]), case["input_sha256"])
     return str(case["text"])
 
 

@@ -11,7 +11,6 @@ batch path the engine uses.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import sys
 import urllib.error
@@ -31,6 +30,7 @@ from datamill.models import MODEL_DIR_ENV, ModelUnavailable
 from datamill.models.hf_tokenizer import load_tokenizer
 from datamill.ops.base import Filter, Mapper, Op
 from datamill.ops.registry import build_pipeline
+from tests.ops.reference import script
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads((DATA / "dj_reference_tokenization.json").read_text(encoding="ascii"))
@@ -41,20 +41,12 @@ TOKENIZER = "EleutherAI/pythia-6.9b-deduped"
 ONE_ROW = pa.table({"text": ["some text. More text."]})
 
 
-def _module(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, DATA / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @cache
 def input_text(text_id: str) -> str:
     if text_id != "generated_1mb":
         return TEXTS[text_id]
     big = REFERENCE["generated_1mb"]
-    text = str(_module("make_dj_reference").generate_text(big["seed"]))
+    text = str(script("make_dj_reference").generate_text(big["seed"]))
     assert hashlib.sha256(text.encode()).hexdigest() == big["sha256"]
     return text
 
@@ -63,7 +55,7 @@ def input_text(text_id: str) -> str:
 def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny models, as Data-Juicer had them."""
     folder = tmp_path_factory.mktemp("models")
-    digests = _module("make_dj_reference_tokenization").populate(folder)
+    digests = script("make_dj_reference_tokenization").populate(folder)
     assert digests == REFERENCE["models"]["sha256"], "the test models differ from Data-Juicer's"
     return folder
 
