@@ -17,17 +17,17 @@ that it would otherwise hold, about 30 MB on a 100,000-document job.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
+import sys
 import time
 from collections.abc import Callable
 
 
 def release_memory() -> None:
     """Return the memory freed by the last partition to the operating system."""
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
+    pa = sys.modules.get("pyarrow")  # (a driver resuming a job never imports it: nothing to release)
+    if pa is not None:
+        pa.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
@@ -36,9 +36,8 @@ def release_memory() -> None:
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
-    name = ctypes.util.find_library("c")
-    try:
-        return ctypes.CDLL(name).malloc_trim
+    try:  # (the process's own symbols, libc's among them: no library search, no subprocess)
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
 
