@@ -55,7 +55,8 @@ def _load(name: str, source: str) -> Any:
         return load(source)
     except (OSError, ValueError) as exc:
         raise ModelUnavailable(
-            f"the Hugging Face tokenizer {name!r} cannot be loaded ({exc}). Put its tokenizer files "
+            f"the Hugging Face tokenizer {name!r} cannot be loaded ({' '.join(str(exc).split())}). "
+            "Put its tokenizer files "
             f"(tokenizer.json, tokenizer_config.json) in {model_dir() / name}, or name a folder that "
             "holds them, or a Hugging Face model that can be downloaded here."
         ) from exc

@@ -8,6 +8,9 @@ They are looked for first under ``nltk_data/`` in the model cache, then in nltk'
 own data path (``$NLTK_DATA``, ``~/nltk_data``, ...), where a Data-Juicer user
 already has them; when neither holds them, nltk's ``punkt_tab.zip`` is
 downloaded into the model cache. The sentences depend on those parameters.
+
+The boundaries depend on nltk's release as well as on the parameters: ``datamill[lang]``
+pins nltk 3.10.3, Data-Juicer 1.6.1's pin (3.10.4 already cuts some texts differently).
 """
 
 from __future__ import annotations
