@@ -174,7 +174,7 @@ class ChaosSize(NamedTuple):
 
 
 NARROWING_CHAOS = {
-    "local": ChaosSize(sampled=16, runs=16, kills=8, commits=8),
+    "local": ChaosSize(sampled=16, runs=16, kills=8, commits=4),
     # Each probe on Ray starts a fresh Ray worker (a second or two), each run a Ray.
     "ray": ChaosSize(sampled=6, runs=5, kills=4, commits=2),
 }
