@@ -9,6 +9,7 @@ is removed when a job starts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Collection
@@ -113,7 +114,8 @@ def remove_uncommitted(
         cid = part_id(name)
         leftover = name.startswith(TMP_PREFIX) or (not name.endswith(MARKER_SUFFIX) and cid not in markers)
         if leftover and cid not in busy:
-            os.unlink(e.path)
+            with contextlib.suppress(FileNotFoundError):  # (gone since the listing: a dying worker's rename)
+                os.unlink(e.path)
     return {cid: e.inode() for cid, e in markers.items()}
 
 
