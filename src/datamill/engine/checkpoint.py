@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datamill.atomic import TMP_PREFIX, atomic_path
-from datamill.engine.spec import CheckpointName, CheckpointPolicy
+from datamill.engine.spec import HASHES, CheckpointName, CheckpointPolicy
 from datamill.io.readers import Columns, _columnar
 from datamill.io.writers import jsonl_lines
 
@@ -47,6 +47,23 @@ class PartitionState:
     """Ids of samples a filter removed: processed successfully, not written."""
 
 
+@dataclass
+class Resumed:
+    """A checkpoint to resume from: after op ``op_index``, with the
+    partition's state then and the deduplicator hashes made before it."""
+
+    op_index: int
+    table: pa.Table
+    state: PartitionState
+    path: Path
+    hashes: dict[int, pa.Table]
+
+
+def _is_hashes(name: str) -> bool:
+    parsed = CheckpointName.parse(name)
+    return parsed is not None and parsed.kind == HASHES
+
+
 class CheckpointStore:
     """The checkpoints of one job, one folder per partition."""
 
@@ -66,22 +83,51 @@ class CheckpointStore:
         write_table(table, dest, fmt, self.policy.compression, blob)
         if not self.policy.keep_all:
             for old in self.folder(partition_id).iterdir():
-                if old != dest and not old.name.startswith(TMP_PREFIX):
+                if old != dest and not old.name.startswith(TMP_PREFIX) and not _is_hashes(old.name):
                     old.unlink(missing_ok=True)
         return dest
 
+    def save_hashes(self, partition_id: str, index: int, prefix: str, hashes: pa.Table) -> Path:
+        """Keep deduplicator ``index``'s hashes of the partition beside its checkpoints:
+        a partition resumed from a checkpoint after the deduplicator commits them."""
+        dest = self.folder(partition_id) / str(CheckpointName(index, prefix, ".parquet", HASHES))
+        with atomic_path(dest) as tmp:
+            pq.write_table(hashes, tmp, compression="none")
+        return dest
+
+    def _hashes(self, partition_id: str, index: int, prefix: str) -> pa.Table | None:
+        path = self.folder(partition_id) / str(CheckpointName(index, prefix, ".parquet", HASHES))
+        try:
+            return pq.read_table(path)
+        except Exception as exc:  # missing or torn: the checkpoints after it are of no use
+            if not isinstance(exc, FileNotFoundError):
+                log.warning("ignoring unreadable deduplication hashes %s: %s", path, exc)
+            return None
+
     def latest(
-        self, partition_id: str, hashes: Sequence[str], cols: Columns
-    ) -> tuple[int, pa.Table, PartitionState, Path] | None:
-        """The newest readable checkpoint whose prefix matches ``hashes``."""
+        self, partition_id: str, hashes: Sequence[str], cols: Columns, dedups: Sequence[int] = ()
+    ) -> Resumed | None:
+        """The newest readable checkpoint whose prefix matches ``hashes``, with the
+        hashes of the deduplicators before it (at positions ``dedups``); a
+        checkpoint whose deduplicator hashes are gone is passed over."""
         folder = self.folder(partition_id)
         if not folder.is_dir():
             return None
         names = [(CheckpointName.parse(p.name), p) for p in folder.iterdir()]
         valid = [
-            (n, p) for n, p in names if n and n.op_index < len(hashes) and hashes[n.op_index] == n.prefix_hash
+            (n, p)
+            for n, p in names
+            if n and n.kind == "op" and n.op_index < len(hashes) and hashes[n.op_index] == n.prefix_hash
         ]
         for name, path in sorted(valid, key=lambda item: -item[0].op_index):
+            side: dict[int, pa.Table] = {}
+            for d in (d for d in dedups if d <= name.op_index):
+                found = self._hashes(partition_id, d, hashes[d])
+                if found is None:
+                    break
+                side[d] = found
+            if len(side) < sum(1 for d in dedups if d <= name.op_index):
+                continue
             try:
                 table, blob = read_table(path, cols, self.policy.memory_map)
                 data = json.loads(blob)
@@ -89,7 +135,7 @@ class CheckpointStore:
                 log.warning("ignoring unreadable checkpoint %s: %s", path, exc)
                 continue
             data.pop("format_version", None)
-            return name.op_index, table, PartitionState(**data), path
+            return Resumed(name.op_index, table, PartitionState(**data), path, side)
         return None
 
     def clear(self, partition_id: str) -> None:

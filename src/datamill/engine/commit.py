@@ -303,6 +303,12 @@ def _stamp_text(stamp: MarkerStamp) -> bytes:
     return b"%d" % stamp
 
 
+def committed_files(result: PartitionResult | IndexedResult) -> list[str]:
+    """The files of the results folder a commit made: its result and its side files."""
+    names = [result.result_file, *(entry[0] for entry in result.dedup.values())]
+    return [*names, result.rows_file] if result.rows_file else names
+
+
 def base_id(commit_id: str) -> str:
     """The partition a commit belongs to (a retry round ``{id}+r{k}`` belongs to ``id``)."""
     return commit_id.split("+r", 1)[0]

@@ -37,10 +37,11 @@ from datamill.errors import OpError, at_op, brief
 from datamill.events.log import make_event
 from datamill.events.types import EventType
 from datamill.io.arrays import flags, strings
-from datamill.io.readers import BadRow, read_partition
+from datamill.io.readers import ROW_ID, ROW_ID_SHIFT, BadRow, read_partition
 from datamill.io.writers import output_table, result_suffix, write_result
 from datamill.ledger import segments
 from datamill.ops.base import Op, OpResult, missing_module
+from datamill.ops.dedup import RECORD_ID, dedup_positions
 from datamill.ops.registry import build_pipeline
 from datamill.plan.planner import PartitionSpec
 
@@ -77,8 +78,16 @@ def pipeline_ops(pipeline: PipelineSpec) -> tuple[list[Op], list[str]]:
     return cached
 
 
-def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: PartitionTask) -> pa.Table:
-    """Run one op, setting aside the samples it raises on."""
+def run_op(
+    op: Op,
+    index: int,
+    table: pa.Table,
+    state: PartitionState,
+    task: PartitionTask,
+    hashes: dict[int, pa.Table] | None = None,
+) -> pa.Table:
+    """Run one op, setting aside the samples it raises on; a deduplicator's
+    hashes of the rows go to ``hashes[index]``, with the rows' record ids."""
     started = time.perf_counter()
     _emit(task, EventType.OP_START, op_name=op.name, op_index=index, rows_in=table.num_rows)
     try:
@@ -92,6 +101,9 @@ def run_op(op: Op, index: int, table: pa.Table, state: PartitionState, task: Par
         at_op(exc, op.name)
         _op_failed(task, op.name, index, type(exc).__name__, str(exc), "this attempt at the partition fails")
         raise
+    if outcome.hashes is not None and hashes is not None:
+        ids = table.column(task.pipeline.columns.id_column).combine_chunks().cast(pa.string())
+        hashes[index] = outcome.hashes.add_column(1, RECORD_ID, ids)
     if outcome.rows_removed:
         state.filtered_ids.extend(_removed_ids(table, outcome, task.pipeline.columns.id_column))
     if outcome.failures:
@@ -258,6 +270,9 @@ def _read_input(task: PartitionTask) -> tuple[pa.Table, PartitionState, pa.Array
     refer to); with its state, and the ids to watch for recovery."""
     pipeline, spec = task.pipeline, task.spec
     table, bad_rows = read_partition(spec, pipeline.columns)
+    if dedup_positions(pipeline_ops(pipeline)[0]):
+        first = spec.pid.index << ROW_ID_SHIFT
+        table = table.append_column(ROW_ID, pa.array(range(first, first + table.num_rows), pa.int64()))
     if task.retry_round:
         table, bad_rows = _only_failed(task, table, bad_rows)
     before = table.num_rows + len(bad_rows)
@@ -325,7 +340,7 @@ def probe_partition(task: PartitionTask) -> PartitionResult:
     rows = table.num_rows
     ops, _ = pipeline_ops(task.pipeline)
     for index, op in enumerate(ops):
-        table = run_op(op, index, table, state, task)
+        table = run_op(op, index, table, state, task, {})  # (hashes made, as a run would, and dropped)
     return PartitionResult(
         partition_id=task.commit_id,
         rows_read=rows,
@@ -390,28 +405,35 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     pipeline, spec = task.pipeline, task.spec
     _emit(task, EventType.PARTITION_START, rows_in=spec.rows)
     ops, hashes = pipeline_ops(pipeline)
+    dedups = dedup_positions(ops)
     store = CheckpointStore(pipeline.checkpoint)
     # Set-aside positions are in the rows as read: such a run starts from the input.
     use_checkpoints = pipeline.checkpoint.enabled and not task.retry_round
     load = use_checkpoints and not task.set_aside
-    resumed = store.latest(spec.id, hashes, pipeline.columns) if load else None
+    resumed = store.latest(spec.id, hashes, pipeline.columns, dedups) if load else None
     watch: list[pa.Array] = []
+    side: dict[int, pa.Table] = {}
+    """Each deduplicator's hashes of the partition, by op index."""
     if resumed:
-        last_done, table, state, checkpoint = resumed
-        first = last_done + 1
-        _emit(task, EventType.CHECKPOINT_LOAD, op_index=last_done, checkpoint_path=str(checkpoint))
+        table, state, checkpoint, side = resumed.table, resumed.state, resumed.path, resumed.hashes
+        first = resumed.op_index + 1
+        kept_hashes = set(side)
+        _emit(task, EventType.CHECKPOINT_LOAD, op_index=resumed.op_index, checkpoint_path=str(checkpoint))
     else:
         table, state, watched = _read_input(task)
         if watched is not None:
             watch.append(watched)
         table = _set_aside(task, table, state)
-        first, checkpoint = 0, None
+        first, checkpoint, kept_hashes = 0, None, set()
     release_memory()  # what parsing the input left behind
     for index in range(first, len(ops)):
-        table = run_op(ops[index], index, table, state, task)
+        table = run_op(ops[index], index, table, state, task, side)
         release_memory()  # the op's input and working copies: the peak stays one op's
         _keep_intermediate(task, index, ops[index].name, hashes[index], table)
         if use_checkpoints and pipeline.checkpoint.after(index, ops[index].name, len(ops) - 1):
+            for d in sorted(set(side) - kept_hashes):
+                store.save_hashes(spec.id, d, hashes[d], side[d])
+                kept_hashes.add(d)
             saved = store.save(spec.id, index, hashes[index], table, state)
             _emit(
                 task,
@@ -427,6 +449,7 @@ def run_partition(task: PartitionTask) -> PartitionResult:
     if pipeline.sink is not None:
         table, out = _to_sink(task, pipeline.sink, table, out, state)
     nbytes = write_result(out, dest, pipeline.result_format)
+    dedup_files, rows_file = _write_hashes(task, dedups, side, table)
     if resumed and pipeline.skip_file and not task.retry_round:
         from datamill.ledger.skip import skipped_ids
 
@@ -450,11 +473,40 @@ def run_partition(task: PartitionTask) -> PartitionResult:
         rows_skipped=state.rows_skipped,
         ledger=segments,
         recovered=recovered,
+        dedup=dedup_files,
+        rows_file=rows_file,
     )
     write_marker(results_dir, result)
     if not pipeline.checkpoint.keep_all and not task.retry_round:
         store.clear(spec.id)
     return result
+
+
+def _write_hashes(
+    task: PartitionTask, dedups: list[int], side: dict[int, pa.Table], table: pa.Table
+) -> tuple[dict[str, list[Any]], str | None]:
+    """Commit each deduplicator's hashes of the partition, and the row ids of
+    its result (in order), as side files named in the marker."""
+    if not dedups:
+        return {}, None
+    results_dir = Path(task.pipeline.results_dir)
+    files: dict[str, list[Any]] = {}
+    for d in dedups:
+        name = f"part-{task.commit_id}.dedup{d:03d}.parquet"
+        _write_side(side[d], results_dir / name)
+        files[str(d)] = [name, side[d].num_rows]
+    rows_name = f"part-{task.commit_id}.rows.parquet"
+    _write_side(table.select([ROW_ID]), results_dir / rows_name)
+    return files, rows_name
+
+
+def _write_side(table: pa.Table, dest: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from datamill.atomic import atomic_path
+
+    with atomic_path(dest) as tmp:
+        pq.write_table(table, tmp, compression="none")
 
 
 def _to_sink(

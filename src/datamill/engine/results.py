@@ -68,6 +68,12 @@ class PartitionResult:
     """Ids that had failed before and succeeded in this commit: a retry round's
     successes, or records a ``--skip-processed`` run found in an older failed
     ledger. Statistics take them out of the failed view without a scan."""
+    dedup: dict[str, list[Any]] = field(default_factory=dict)
+    """Each deduplicator's hashes of this commit's rows: op index (as text) ->
+    [side file name in the results folder, rows]."""
+    rows_file: str | None = None
+    """With a deduplicator in the pipeline: the side file listing the row id of
+    each row of the result file, in order (the export drops the duplicates by it)."""
 
     @property
     def n_bad(self) -> int:

@@ -24,7 +24,9 @@ EXTENSIONS = {"parquet": ".parquet", "arrow": ".arrow", "jsonl": ".jsonl"}
 JSONL_SUFFIXES = {"gzip": ".gz", "zstd": ".zst", "lz4": ".lz4", "none": ""}
 """A compressed JSONL file says how in its name (``.jsonl.gz``), as readers expect;
 Parquet and Arrow files record their codec inside."""
-_NAME = re.compile(r"^op(\d{3})-([0-9a-f]{16})(\.(?:parquet|arrow|jsonl(?:\.gz|\.zst|\.lz4)?))$")
+_NAME = re.compile(r"^(op|dedup)(\d{3})-([0-9a-f]{16})(\.(?:parquet|arrow|jsonl(?:\.gz|\.zst|\.lz4)?))$")
+HASHES = "dedup"
+"""The kind of checkpoint file that holds a deduplicator's hashes of the partition."""
 
 
 def extension(fmt: str, compression: str) -> str:
@@ -44,21 +46,25 @@ def prefix_hashes(ops: Sequence[Op], text_key: str, id_field: str | None) -> lis
 
 @dataclass(frozen=True)
 class CheckpointName:
-    """``op{index:03d}-{prefix_hash}.{ext}``; :meth:`parse` reverses it."""
+    """``op{index:03d}-{prefix_hash}.{ext}``; :meth:`parse` reverses it.
+
+    A deduplicator's hashes of the partition, kept beside the checkpoints
+    after it, are ``dedup{index:03d}-{prefix_hash}.parquet`` (kind :data:`HASHES`)."""
 
     op_index: int
     prefix_hash: str
     ext: str
+    kind: str = "op"
 
     def __str__(self) -> str:
-        return f"op{self.op_index:03d}-{self.prefix_hash}{self.ext}"
+        return f"{self.kind}{self.op_index:03d}-{self.prefix_hash}{self.ext}"
 
     @classmethod
     def parse(cls, name: str) -> CheckpointName | None:
         match = _NAME.match(name)
         if not match:
             return None
-        return cls(int(match.group(1)), match.group(2), match.group(3))
+        return cls(int(match.group(2)), match.group(3), match.group(4), match.group(1))
 
 
 @dataclass(frozen=True)

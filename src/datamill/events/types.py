@@ -50,6 +50,9 @@ class EventType(str, Enum):
     CHECKPOINT_SAVE = "CHECKPOINT_SAVE"
     CHECKPOINT_LOAD = "CHECKPOINT_LOAD"
     SAMPLES_QUARANTINED = "SAMPLES_QUARANTINED"
+    DEDUP_START = "DEDUP_START"
+    DEDUP_PROGRESS = "DEDUP_PROGRESS"
+    DEDUP_COMPLETE = "DEDUP_COMPLETE"
     RESOURCE_USAGE = "RESOURCE_USAGE"
     PERFORMANCE_METRIC = "PERFORMANCE_METRIC"
     WARNING = "WARNING"
@@ -140,11 +143,17 @@ FIELD_TYPES = {
     "partitions": "int64",
     "partitions_done": "int64",
     "partitions_failed": "int64",
+    "clusters": "int64",
+    "rows_dropped": "int64",
+    "reused": "bool_",
 }
 """Every field an event may have, with its Arrow type (named, so that writing
 events needs no pyarrow). Writers omit fields that do not apply. ``partitions``,
 ``partitions_done`` and ``partitions_failed`` are the processing phase's counts
-(``PROCESSING_*``): partitions to run in this run, committed, failed."""
+(``PROCESSING_*``): partitions to run in this run, committed, failed.
+``clusters``, ``rows_dropped`` and ``reused`` describe a deduplicator's global
+phase (``DEDUP_*``): clusters of duplicates found, rows dropped, and whether a
+decision committed by an earlier run was reused."""
 
 FIELDS = frozenset(FIELD_TYPES)
 

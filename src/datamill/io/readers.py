@@ -30,6 +30,12 @@ from datamill.io.arrays import string_array
 from datamill.plan.planner import PartitionSpec
 
 ID_COLUMN = "__dm_id__"
+ROW_ID = "__dm_row__"
+"""With a deduplicator in the pipeline, the working column that numbers rows in
+dataset order: the partition's index in the plan times 2**32 plus the row's
+position in the partition as read. Data-Juicer keeps the first row of each
+cluster of duplicates in dataset order; this is that order."""
+ROW_ID_SHIFT = 32
 JSON_FIELD_META = b"datamill.json"
 """Field metadata marking a column of mixed JSON types stored as JSON text."""
 

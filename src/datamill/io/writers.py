@@ -15,14 +15,18 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from datamill.atomic import atomic_open, atomic_path
-from datamill.io.readers import ID_COLUMN, JSON_FIELD_META
+from datamill.io.readers import ID_COLUMN, JSON_FIELD_META, ROW_ID
 from datamill.ops.base import STATS_PREFIX
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 STATS_COLUMN = "__dj__stats__"
 
@@ -34,7 +38,7 @@ def result_suffix(fmt: str) -> str:
 def output_table(table: pa.Table, keep_stats: bool) -> pa.Table:
     """The user-visible columns of ``table``: working columns removed."""
     stats = [c for c in table.column_names if c.startswith(STATS_PREFIX)]
-    keep = [c for c in table.column_names if c != ID_COLUMN and c not in stats]
+    keep = [c for c in table.column_names if c not in (ID_COLUMN, ROW_ID) and c not in stats]
     out = table.select(keep)
     if keep_stats and stats:
         arrays = [table.column(c).combine_chunks() for c in stats]
@@ -68,16 +72,24 @@ def jsonl_lines(table: pa.Table) -> list[bytes]:
     return [(dumps(r, ensure_ascii=False, default=str) + "\n").encode() for r in rows]
 
 
-def merge_jsonl(parts: Sequence[Path], dest: Path) -> None:
-    """Concatenate JSONL parts, in order, into ``dest`` atomically."""
+Masks = Sequence["npt.NDArray[np.bool_] | None"] | None
+"""Per part, the rows to keep (a deduplicator's drops left out), or None for all of them."""
+
+
+def merge_jsonl(parts: Sequence[Path], dest: Path, masks: Masks = None) -> None:
+    """Concatenate JSONL parts, in order, into ``dest`` atomically, keeping the rows ``masks`` keep."""
     with atomic_open(dest, "wb") as out:
-        for part in parts:
+        for i, part in enumerate(parts):
             with open(part, "rb") as src:
-                shutil.copyfileobj(src, out, 1 << 22)
+                mask = masks[i] if masks is not None else None
+                if mask is None:
+                    shutil.copyfileobj(src, out, 1 << 22)
+                else:
+                    out.writelines(line for line, keep in zip(src, mask, strict=True) if keep)
 
 
-def merge_parquet(parts: Sequence[Path], dest: Path) -> None:
-    """Concatenate Parquet parts, in order, into ``dest`` atomically."""
+def merge_parquet(parts: Sequence[Path], dest: Path, masks: Masks = None) -> None:
+    """Concatenate Parquet parts, in order, into ``dest`` atomically, keeping the rows ``masks`` keep."""
     schemas: list[pa.Schema] = []  # the distinct ones: ten thousand parts share a few
     for part in parts:
         s = pq.read_schema(part)
@@ -85,9 +97,21 @@ def merge_parquet(parts: Sequence[Path], dest: Path) -> None:
             schemas.append(s)
     schema = _unified(schemas)
     with atomic_path(dest) as tmp, pq.ParquetWriter(tmp, schema, compression="snappy") as writer:
-        for part in parts:
+        for i, part in enumerate(parts):
             table = pq.read_table(part)
+            mask = masks[i] if masks is not None else None
+            if mask is not None:
+                table = table.filter(pa.array(mask))
             writer.write_table(_conform(table, schema))
+
+
+def _write_kept(part: Path, dest: Path, mask: npt.NDArray[np.bool_]) -> None:
+    """``part`` without the rows ``mask`` leaves out, at ``dest``, atomically."""
+    if part.suffix == ".jsonl":
+        merge_jsonl([part], dest, [mask])
+    else:
+        with atomic_path(dest) as tmp:
+            pq.write_table(pq.read_table(part).filter(pa.array(mask)), tmp, compression="snappy")
 
 
 def _unified(schemas: list[pa.Schema]) -> pa.Schema:
@@ -106,13 +130,18 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
-def export_directory(parts: Sequence[Path], dest_dir: Path) -> list[Path]:
-    """Place the part files in ``dest_dir`` (hard links where possible)."""
+def export_directory(parts: Sequence[Path], dest_dir: Path, masks: Masks = None) -> list[Path]:
+    """Place the part files in ``dest_dir`` (hard links where possible; a part
+    that loses rows to ``masks`` is written anew without them)."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for part in parts:
+    for i, part in enumerate(parts):
         target = dest_dir / part.name
         written.append(target)
+        mask = masks[i] if masks is not None else None
+        if mask is not None:
+            _write_kept(part, target, mask)
+            continue
         if target.exists() and os.path.samefile(part, target):
             continue  # linked by an earlier run of the job: nothing to redo
         with atomic_path(target) as tmp:

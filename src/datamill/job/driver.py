@@ -72,6 +72,7 @@ from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
 from datamill.plan.sample import SampleKeys
 
 if TYPE_CHECKING:
+    from datamill.job.dedup_phase import DedupOutcome
     from datamill.ledger.skip import SkipJoin
 
 log = logging.getLogger(__name__)
@@ -296,6 +297,7 @@ class Driver:
         self._run_record = RunRecord()
         self._in_retry_round: set[str] = set()
         self._commits_this_run = 0
+        self._dedup_outcome: DedupOutcome | None = None
         me = identity()
         self.summary.driver_create_time, self.summary.driver_cmdline = me["create_time"], me["cmdline"]
 
@@ -317,7 +319,17 @@ class Driver:
             if not join and layout.skip_list.exists():
                 self.pipeline = replace(self.pipeline, skip_file=str(layout.skip_list))
             if self.pipeline.sink is not None:
+                from datamill.job.dedup_phase import has_dedup
                 from datamill.sinks.sql import check_sink
+
+                if has_dedup(self.pipeline):
+                    raise ConfigError(
+                        "export: a deduplicator decides which rows to drop only after every partition "
+                        "committed, but a SQL table receives each partition's rows as it commits. "
+                        "Export to a file (export_path: out.jsonl or .parquet) with a deduplicator in "
+                        "the recipe, or run the deduplication as a job of its own before the one that "
+                        "writes the table."
+                    )
 
                 check_sink(self.pipeline.sink)  # a missing driver or a closed port costs a second
             self._start_early(plan, scan, join)
@@ -480,8 +492,10 @@ class Driver:
             self._aggregate(plan, committed)
             self.summary.finish(JobStatus.STOPPED, layout.summary)
             return JobOutcome(self.summary, layout, self.target.path, committed)
+        ordered = self._ordered(plan, committed)
+        dedup = self._dedup(ordered)
         exporting = time.monotonic()
-        self._export(plan, committed)
+        self._export(ordered, dedup)
         self._emit_export(time.monotonic() - exporting)
         self._aggregate(plan, committed)
         status = JobStatus.COMPLETED_WITH_FAILURES if counts.partitions_failed else JobStatus.COMPLETED
@@ -992,30 +1006,66 @@ class Driver:
 
     # -- the end --------------------------------------------------------------
 
-    def _export(self, plan: Plan, committed: dict[str, AnyResult]) -> None:
-        if self.pipeline.sink is not None:
-            return  # every partition upserted its rows before it committed
-        from datamill.io import writers
-
+    @staticmethod
+    def _ordered(plan: Plan, committed: dict[str, AnyResult]) -> list[AnyResult]:
+        """The commits in export order: partitions in plan order, each followed by its retry rounds."""
         rounds: dict[str, list[AnyResult]] = {}
         for cid, result in committed.items():
             if retry_round(cid):
                 rounds.setdefault(base_id(cid), []).append(result)
-        parts = []
+        ordered: list[AnyResult] = []
         for p in plan.partitions:
             if p.id in committed:
                 extra = sorted(rounds.get(p.id, []), key=lambda r: retry_round(r.partition_id))
-                parts += [self.layout.results / r.result_file for r in [committed[p.id], *extra]]
+                ordered += [committed[p.id], *extra]
+        return ordered
+
+    def _dedup(self, ordered: list[AnyResult]) -> DedupOutcome | None:
+        """The deduplicators' global phase, between the partitions and the export."""
+        from datamill.job.dedup_phase import global_phase, has_dedup, write_duplicates
+
+        if not has_dedup(self.pipeline):
+            return None
+        layout = self.layout
+        with self.console.status("Deduplicating: grouping the committed hashes…"):
+            outcome = global_phase(layout.dedup, layout.results, self.pipeline, ordered, self.events.emit)
+        self.summary.dedup = [report.to_json() for report in outcome.reports]
+        for report in outcome.reports:
+            self.console.print(
+                f"{report.op_name}: {report.rows_dropped} of {report.rows_in} rows are duplicates "
+                f"({report.clusters} clusters){'; decided by an earlier run' if report.reused else ''}",
+                highlight=False,
+            )
+        if self.recipe.intermediate_storage.preserve_intermediate_data:
+            rows = write_duplicates(layout.duplicates, layout.results, self.pipeline, ordered, outcome)
+            self.events.emit(
+                EventType.INFO, rows_out=rows, message=f"{layout.duplicates}: {rows} duplicate rows listed"
+            )
+        self._dedup_outcome = outcome
+        return outcome
+
+    def _export(self, ordered: list[AnyResult], dedup: DedupOutcome | None) -> None:
+        if self.pipeline.sink is not None:
+            return  # every partition upserted its rows before it committed
+        from datamill.io import writers
+
+        parts = [self.layout.results / r.result_file for r in ordered]
+        masks = None
+        if dedup is not None:
+            from datamill.job.dedup_phase import export_masks
+
+            masks = export_masks(self.layout.results, ordered, dedup.dropped)
+            self.summary.counts.samples_written -= sum(int((~m).sum()) for m in masks if m is not None)
         target = self.target
         for leftover in target.path.parent.glob(f"{TMP_PREFIX}{target.path.name}.*"):
             leftover.unlink(missing_ok=True)  # an export interrupted by a crash
         with self.console.status(f"Exporting to {target.path}…"):
             if target.kind == "jsonl":
-                writers.merge_jsonl(parts, target.path)
+                writers.merge_jsonl(parts, target.path, masks)
             elif target.kind == "parquet":
-                writers.merge_parquet(parts, target.path)
+                writers.merge_parquet(parts, target.path, masks)
             else:
-                writers.export_directory(parts, target.path)
+                writers.export_directory(parts, target.path, masks)
 
     def _aggregate(self, plan: Plan, committed: dict[str, AnyResult]) -> None:
         ordered = [committed[p.id] for p in plan.partitions if p.id in committed]
@@ -1049,6 +1099,10 @@ class Driver:
                 t["rows_changed"] += m.rows_changed
                 t["rows_failed"] += m.rows_failed
                 t["seconds"] = round(t["seconds"] + m.seconds, 3)
+        outcome = self._dedup_outcome
+        for report in outcome.reports if outcome is not None else ():
+            if report.op_index in totals:  # its partitions pass every row on; the export drops these
+                totals[report.op_index]["rows_out"] -= report.rows_dropped
         self.summary.ops = [
             t | {"rows_removed": t["rows_in"] - t["rows_out"] - t["rows_failed"]}
             for _, t in sorted(totals.items())

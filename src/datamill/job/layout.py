@@ -85,6 +85,16 @@ class JobLayout:
         return self.root / "metadata" / "skip.parquet"
 
     @property
+    def dedup(self) -> Path:
+        """Each deduplicator's committed decision (:mod:`datamill.job.dedup_phase`)."""
+        return self.root / "metadata" / "dedup"
+
+    @property
+    def duplicates(self) -> Path:
+        """Each row a deduplicator dropped, with the row it duplicates (``preserve_intermediate_data``)."""
+        return self.root / "duplicates.parquet"
+
+    @property
     def lock(self) -> Path:
         return self.root / "job.lock"
 

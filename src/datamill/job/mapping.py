@@ -124,7 +124,8 @@ def _checkpoints(root: Path) -> dict[str, list[dict[str, Any]]]:
         return found
     for folder in folders:
         names = [(CheckpointName.parse(p.name), p) for p in folder.iterdir()]
-        rows = [{"op_index": n.op_index, "file": str(p)} for n, p in names if n is not None]
+        ops = [(n, p) for n, p in names if n is not None and n.kind == "op"]
+        rows = [{"op_index": n.op_index, "file": str(p)} for n, p in ops]
         if rows:
             found[folder.name] = sorted(rows, key=lambda r: r["op_index"])
     return found

@@ -21,6 +21,7 @@ from datamill.engine.commit import (
     AnyResult,
     CommitIndex,
     ResultsScan,
+    committed_files,
     marker_path,
     part_id,
     remove_uncommitted,
@@ -113,7 +114,8 @@ def prepare_resume(
     for pid in redo:
         result = committed.pop(pid)
         marker_path(results, pid).unlink()
-        (results / result.result_file).unlink(missing_ok=True)
+        for name in committed_files(result):
+            (results / name).unlink(missing_ok=True)
     _remove_orphan_segments(layout, sizes, set(committed), busy)
     summary.counts.partitions_redone = len(stale) + len(damaged) + len(unwritten)
     if committed:
@@ -217,9 +219,11 @@ def _sort_checkpoints(
                 if mine:
                     path.unlink(missing_ok=True)
             elif name.op_index < len(hashes) and hashes[name.op_index] == name.prefix_hash:
-                kept[name.op_index] += 1
+                if name.kind == "op":  # (a deduplicator's hashes are kept with them, not counted)
+                    kept[name.op_index] += 1
             else:
-                dropped[name.op_index] += 1
+                if name.kind == "op":
+                    dropped[name.op_index] += 1
                 if mine and not keep_all:
                     path.unlink(missing_ok=True)
 

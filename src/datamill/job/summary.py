@@ -99,6 +99,9 @@ class JobSummary:
     """From the process importing datamill to the first partition scheduled (or
     none left to schedule); the interpreter's own start-up is not included."""
     driver_peak_rss_mb: float | None = None
+    dedup: list[dict[str, Any]] = field(default_factory=list)
+    """Each deduplicator's global phase: rows in, clusters, rows dropped, seconds,
+    the committed decision's file, and whether an earlier run had decided it."""
     executor: dict[str, Any] = field(default_factory=dict)
     """Where this run's partitions ran: ``type``, ``slots`` (tasks at once), and
     on Ray ``ray_address`` (null: a local Ray), ``nodes``, ``ray_start_seconds``."""

@@ -86,6 +86,8 @@ class OpResult:
     rows_changed: int = 0
     rows_removed: int = 0
     failures: tuple[SampleFailure, ...] = ()
+    hashes: pa.Table | None = None
+    """A deduplicator's hashes of the rows, for the global phase."""
 
 
 class Op:

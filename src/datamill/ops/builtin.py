@@ -3,6 +3,7 @@
 Ops that need an optional package import it when they are built, not here:
 listing or validating a recipe never needs an extra it does not use."""
 
+from datamill.ops import dedup  # noqa: F401
 from datamill.ops.text import (  # noqa: F401
     alphanumeric,
     bibliography,
