@@ -10,7 +10,8 @@ as a subprocess, on np processes:
   partitions, merged JSONL export. Its event log cuts the wall time into
   phases: startup (to ``PROCESSING_START``), processing (to
   ``PROCESSING_COMPLETE``: reading, the ops, hashing, commits), global dedup
-  (to the last ``DEDUP_COMPLETE``: grouping the committed hashes), export (to
+  (to the last ``DEDUP_COMPLETE``: grouping the committed hashes; the sum of
+  the ``DEDUP_COMPLETE`` events' own durations is shown below it), export (to
   the "exported to" note) and finish (to the process's exit);
 - Data-Juicer (``--dj PY``, a python with Data-Juicer installed; by default
   the project's side venv, when it exists; ``--no-dj`` skips it):
@@ -39,6 +40,7 @@ phase <= 60 s and its driver's peak PSS <= 2 GB.
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import sys
@@ -61,6 +63,8 @@ DJ_DOCS = 100_000
 """Data-Juicer's default size (see the module's docstring)."""
 GLOBAL_GOAL_S, DRIVER_GOAL_MB, GOAL_DOCS = 60.0, 2048.0, 1_000_000
 MB = 2**20
+RATED = ("processing", "global dedup", "hash", "global", "total")
+"""The phases whose documents per second the table shows: those that see every document."""
 
 
 class Sampler:
@@ -173,11 +177,12 @@ def datamill_phases(events: list[dict[str, Any]], launched: float, ended: float)
 
 
 def kept_ids(export: Path) -> set[int]:
+    """The ids of the documents in datamill's export."""
     with export.open(encoding="utf-8") as fh:
         return {int(json.loads(line)["id"]) for line in fh}
 
 
-def run_datamill(args: Any, data: Path, docs: int, ops: list[dict[str, Any]]) -> Result:
+def run_datamill(args: argparse.Namespace, data: Path, docs: int, ops: list[dict[str, Any]]) -> Result:
     out: Path = args.out
     output, jobs, job_id = out / f"dedup_datamill_{docs}.jsonl", out / "dedup_jobs", f"dedup_{docs}"
     recipe = out / f"dedup_recipe_{docs}.yaml"
@@ -204,7 +209,7 @@ def run_datamill(args: Any, data: Path, docs: int, ops: list[dict[str, Any]]) ->
     return Result("datamill", docs, phases, sampler, kept_ids(output), notes)
 
 
-def run_dj(args: Any, data: Path, docs: int) -> Result:
+def run_dj(args: argparse.Namespace, data: Path, docs: int) -> Result:
     out: Path = args.out
     kept_file, report = out / f"dedup_dj_{docs}.ids", out / f"dedup_dj_{docs}.json"
     report.unlink(missing_ok=True)
@@ -235,11 +240,7 @@ def table(results: list[Result]) -> None:
         for p in rows:
             peaks = r.sampler.peaks(p.start, p.end)
             wall = p.end - p.start
-            rate = (
-                f"{r.docs / wall:,.0f}"
-                if p.name in ("processing", "global dedup", "hash", "global", "total")
-                else ""
-            )
+            rate = f"{r.docs / wall:,.0f}" if p.name in RATED else ""
             driver, every = peaks if peaks else (None, None)
             print(
                 f"{r.system:13}{r.docs:>11,}  {p.name:14}{wall:>9.2f}{rate:>10}{mb(driver):>11}{mb(every):>9}"
