@@ -28,7 +28,9 @@ def test_round_trip_keeps_table_and_bookkeeping(tmp_path: Path, fmt: str) -> Non
     s.save("p1", 0, "0" * 16, table, state)
     s.save("p1", 1, "1" * 16, table, state)
     assert [p.name[:5] for p in (tmp_path / "p1").iterdir()] == ["op001"]  # only the newest is kept
-    index, back, back_state, path = s.latest("p1", ["0" * 16, "1" * 16], COLS)
+    found = s.latest("p1", ["0" * 16, "1" * 16], COLS)
+    assert found is not None
+    index, back, back_state, path = found.op_index, found.table, found.state, found.path
     assert index == 1 and back.to_pylist() == table.to_pylist() and back_state == state
     assert CheckpointName.parse(path.name) == CheckpointName(1, "1" * 16, path.suffix)
 
@@ -38,8 +40,25 @@ def test_only_a_matching_prefix_is_used_and_a_torn_file_is_skipped(tmp_path: Pat
     table = pa.table({"text": ["a"]})
     s.save("p1", 0, "a" * 16, table, PartitionState(rows_read=1))
     s.save("p1", 1, "b" * 16, table, PartitionState(rows_read=2))
-    assert s.latest("p1", ["a" * 16, "c" * 16], COLS)[0] == 0  # op 1 changed: its checkpoint is not used
+    assert s.latest("p1", ["a" * 16, "c" * 16], COLS).op_index == 0  # op 1 changed: its checkpoint is not used
     s.save("p1", 2, "d" * 16, table, PartitionState(rows_read=3))
     newest = tmp_path / "p1" / f"op002-{'d' * 16}.parquet"
     newest.write_bytes(newest.read_bytes()[:50])  # torn by hand
-    assert s.latest("p1", ["a" * 16, "b" * 16, "d" * 16], COLS)[0] == 1
+    assert s.latest("p1", ["a" * 16, "b" * 16, "d" * 16], COLS).op_index == 1
+
+
+def test_a_checkpoint_after_a_deduplicator_needs_its_hashes_and_keeps_them(tmp_path: Path) -> None:
+    s = store(tmp_path, "parquet", keep_all=False)
+    table = pa.table({"text": ["a", "b"]})
+    hashes = pa.table({"__dm_row__": [7, 8], "md5": [b"x" * 16, b"y" * 16]})
+    prefixes = ["a" * 16, "b" * 16, "c" * 16]
+    s.save("p1", 0, prefixes[0], table, PartitionState(rows_read=2))
+    s.save_hashes("p1", 1, prefixes[1], hashes)
+    s.save("p1", 2, prefixes[2], table, PartitionState(rows_read=2))
+    names = sorted(p.name[:6] for p in (tmp_path / "p1").iterdir())
+    assert names == ["dedup0", "op002-"]  # the older checkpoint goes, the hashes stay
+    found = s.latest("p1", prefixes, COLS, dedups=[1])
+    assert found is not None and found.op_index == 2 and found.hashes[1].equals(hashes)
+    (tmp_path / "p1" / f"dedup001-{'b' * 16}.parquet").unlink()
+    assert s.latest("p1", prefixes, COLS, dedups=[1]) is None  # no hashes: start from the input
+    assert s.latest("p1", ["a" * 16, "z" * 16, "c" * 16], COLS, dedups=[1]) is None
