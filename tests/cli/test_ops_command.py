@@ -20,7 +20,12 @@ def test_json_lists_every_registered_op_with_kind_and_defaults(capsys: pytest.Ca
     code, out, _ = run(capsys, "--json")
     ops = {op["name"]: op for op in json.loads(out)}
     assert code == 0 and sorted(ops) == registered_names()
-    assert all(op["kind"] in ("mapper", "filter") and op["summary"] for op in ops.values())
+    assert all(op["kind"] in ("mapper", "filter", "deduplicator") and op["summary"] for op in ops.values())
+    assert {n for n, op in ops.items() if op["kind"] == "deduplicator"} == {
+        "document_deduplicator",
+        "document_minhash_deduplicator",
+        "document_simhash_deduplicator",
+    }
     params = {p["name"]: p for p in ops["words_num_filter"]["params"]}
     assert params["min_num"] == {"name": "min_num", "type": "int", "default": 10, "required": False}
     assert params["max_num"]["default"] == "sys.maxsize"

@@ -217,3 +217,53 @@ def test_a_sql_export_with_a_deduplicator_is_refused_in_one_sentence(
     err = capsys.readouterr()
     assert "a SQL table receives each partition's rows as it commits" in err.out + err.err
     assert "Traceback" not in err.out + err.err
+
+
+def test_the_monitor_shows_the_global_phase_and_what_each_deduplicator_dropped(
+    datamill, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    texts = corpus(CASES[0]["corpus_seed"])
+    data = dataset(tmp_path, texts)
+    s = run(datamill, recipe(tmp_path, data, "mon", PIPELINE), "mon")
+    capsys.readouterr()
+    assert datamill("monitor", "mon", "--base-dir", tmp_path / "jobs", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    shown = [(d["op_name"], d["rows_in"], d["rows_dropped"], d["done"]) for d in report["deduplication"]]
+    assert shown == [(r["op_name"], r["rows_in"], r["rows_dropped"], True) for r in s["dedup"]]
+    ops = {m["index"]: m for m in report["operation_metrics"]}
+    assert ops[1]["rows_removed"] == s["dedup"][0]["rows_dropped"]
+    assert datamill("monitor", "mon", "--base-dir", tmp_path / "jobs") == 0
+    text = capsys.readouterr().out
+    assert f"{s['dedup'][0]['rows_dropped']:,} of {len(texts):,} rows dropped as duplicates" in text
+
+
+def test_the_phase_follows_the_global_phase_events() -> None:
+    from datamill.events.log import make_event
+    from datamill.events.read import SCHEMA
+    from datamill.events.stats import EventStats
+
+    stats = EventStats()
+
+    def feed(kind: str, **fields: Any) -> None:
+        event = make_event("j", kind, **fields)
+        stats.update(pa.Table.from_pylist([event], schema=SCHEMA))
+
+    feed("PROCESSING_START")
+    assert stats.phase == "processing"
+    feed("PROCESSING_COMPLETE")
+    feed("DEDUP_START", op_name="document_deduplicator", op_index=2, rows_in=10)
+    assert stats.phase == "deduplicating: document_deduplicator"
+    assert stats.dedup == [{"op_index": 2, "op_name": "document_deduplicator", "done": False}]
+    feed(
+        "DEDUP_COMPLETE",
+        op_name="document_deduplicator",
+        op_index=2,
+        rows_in=10,
+        rows_dropped=3,
+        clusters=2,
+        duration_s=0.5,
+        reused=False,
+    )
+    assert stats.phase == "finishing" and stats.dedup[0]["rows_dropped"] == 3 and stats.dedup[0]["done"]
+    again = EventStats.from_json(json.loads(json.dumps(stats.to_json())))
+    assert again.dedup == stats.dedup and again.phase == "finishing"

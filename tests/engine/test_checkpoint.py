@@ -40,7 +40,9 @@ def test_only_a_matching_prefix_is_used_and_a_torn_file_is_skipped(tmp_path: Pat
     table = pa.table({"text": ["a"]})
     s.save("p1", 0, "a" * 16, table, PartitionState(rows_read=1))
     s.save("p1", 1, "b" * 16, table, PartitionState(rows_read=2))
-    assert s.latest("p1", ["a" * 16, "c" * 16], COLS).op_index == 0  # op 1 changed: its checkpoint is not used
+    assert (
+        s.latest("p1", ["a" * 16, "c" * 16], COLS).op_index == 0
+    )  # op 1 changed: its checkpoint is not used
     s.save("p1", 2, "d" * 16, table, PartitionState(rows_read=3))
     newest = tmp_path / "p1" / f"op002-{'d' * 16}.parquet"
     newest.write_bytes(newest.read_bytes()[:50])  # torn by hand

@@ -42,7 +42,9 @@ def dataset(tmp_path: Path) -> Path:
             if rng.random() < 0.1:
                 text += f" mail me at someone{i}@example.com"
         texts.append(text)
-    return write_jsonl(tmp_path / "docs.jsonl", [{"sample_id": f"d{i:05d}", "text": t} for i, t in enumerate(texts)])
+    return write_jsonl(
+        tmp_path / "docs.jsonl", [{"sample_id": f"d{i:05d}", "text": t} for i, t in enumerate(texts)]
+    )
 
 
 def recipe(tmp_path: Path, data: Path, name: str, executor: str = "local") -> Path:

@@ -25,7 +25,7 @@ def add_parser(sub: Any) -> None:
         ),
     )
     p.add_argument("names", nargs="*", metavar="OP", help="ops to show (default: all)")
-    p.add_argument("--kind", choices=["mapper", "filter"], help="only ops of this kind")
+    p.add_argument("--kind", choices=["mapper", "filter", "deduplicator"], help="only ops of this kind")
     p.add_argument("--json", action="store_true", help="print JSON (a list of ops) instead of a table")
     p.set_defaults(handler=show)
 

@@ -126,6 +126,7 @@ class JobProgressMonitor:
                 resume_command=s.get("resume_command"),
                 partition_size=self.plan.size if self.plan else None,
                 max_partition_size_mb=self.plan.max_size_mb if self.plan else None,
+                phase=stats.phase if info.running else None,
             ),
             overall_progress=OverallProgress(
                 job_status=info.status,
@@ -154,13 +155,18 @@ class JobProgressMonitor:
             recent_failures=list(stats.recent_failures),
             resource_usage=stats.last_resource,
             event_log=self._event_log_info(),
+            deduplication=stats.dedup,
         )
 
     def _op_metrics(self) -> list[OperationMetric]:
         """Each op's totals over the committed partitions: the commit index, else the summary's."""
-        totals = [vars(t) for t in self.commits.op_totals()] or [
-            {**op, "partitions": None} for op in self.info.summary.get("ops") or []
-        ]
+        totals = [dict(vars(t)) for t in self.commits.op_totals()]
+        if totals:  # a deduplicator passes every row on in its partitions; the export drops these
+            dropped = {d["op_index"]: d.get("rows_dropped", 0) for d in self.stats.dedup if d["done"]}
+            for t in totals:
+                t["rows_out"] -= dropped.get(t["index"], 0)
+        else:
+            totals = [{**op, "partitions": None} for op in self.info.summary.get("ops") or []]
         return [
             OperationMetric(
                 index=t["index"],

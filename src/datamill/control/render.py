@@ -27,7 +27,7 @@ def render(r: ProgressReport, detailed: bool = False) -> list[Line]:
         (f"job id: {r.job_overview.job_id}", ""),
     ]
     lines += [(RULE, ""), *_overview(r), *_progress(r), *_partitions(r, detailed), *_ops(r)]
-    lines += [*_checkpoints(r, detailed), *_notes(r)]
+    lines += [*_dedup(r), *_checkpoints(r, detailed), *_notes(r)]
     return lines
 
 
@@ -42,6 +42,8 @@ def _overview(r: ProgressReport) -> list[Line]:
     lines = [("", ""), ("Job overview", "bold"), (f"   status: {o.status}", "bold")]
     if o.running:
         lines.append((f"   driver: PID {o.driver_pid} on {o.host}", ""))
+        if o.phase:
+            lines.append((f"   phase: {o.phase}", "bold"))
     lines += [
         (f"   dataset: {o.dataset_path}", ""),
         (f"   total samples: {total:,}", ""),
@@ -200,6 +202,27 @@ def _notes(r: ProgressReport) -> list[Line]:
             ("event log: none (event_logging is off); running partitions and checkpoints are not shown", "")
         )
     return [("", ""), *lines] if lines else []
+
+
+def _dedup(r: ProgressReport) -> list[Line]:
+    """Each deduplicator's global phase: running, or what it dropped."""
+    if not r.deduplication:
+        return []
+    lines: list[Line] = [("", ""), ("Deduplication (after every partition committed)", "bold")]
+    for d in r.deduplication:
+        head = f"   op {d['op_index']} {d['op_name']}: "
+        if not d["done"]:
+            lines.append((head + "grouping the committed hashes…", "cyan"))
+            continue
+        reused = ", decided by an earlier run" if d.get("reused") else ""
+        lines.append(
+            (
+                head + f"{d.get('rows_dropped', 0):,} of {d.get('rows_in', 0):,} rows dropped as duplicates, "
+                f"{d.get('clusters', 0):,} clusters, {d.get('duration_s', 0):.2f} s{reused}",
+                "",
+            )
+        )
+    return lines
 
 
 def _name(d: PartitionDetail) -> str:

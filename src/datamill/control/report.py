@@ -34,6 +34,8 @@ class JobOverview(_Model):
     partition_size: int | None = None
     """Rows per partition, as the plan cut them (None until the job has a plan)."""
     max_partition_size_mb: float | None = None
+    phase: str | None = None
+    """What a running job is doing: processing, deduplicating: {op}, finishing (fold, export)."""
 
 
 class OverallProgress(_Model):
@@ -155,3 +157,6 @@ class ProgressReport(_Model):
     recent_failures: list[dict[str, Any]]
     resource_usage: dict[str, Any] | None
     event_log: EventLogInfo
+    deduplication: list[dict[str, Any]] = []
+    """Each deduplicator's global phase: op_index, op_name, done; once done rows_in,
+    rows_dropped, clusters, duration_s, reused."""

@@ -28,6 +28,27 @@ _PARTITION_STATES = {
     EventType.PARTITION_RETRY.value: "retrying",
 }
 RECENT_FAILURES = 10
+_PHASES = {
+    EventType.JOB_START.value: "starting",
+    EventType.PROCESSING_START.value: "processing",
+    EventType.PROCESSING_COMPLETE.value: "finishing",
+    EventType.PROCESSING_ERROR.value: "finishing",
+    EventType.DEDUP_START.value: "deduplicating",
+    EventType.DEDUP_COMPLETE.value: "finishing",
+    EventType.JOB_COMPLETE.value: "ended",
+    EventType.JOB_STOPPED.value: "ended",
+    EventType.JOB_FAILED.value: "ended",
+}
+_DEDUP_FIELDS = (
+    "type",
+    "op_index",
+    "op_name",
+    "rows_in",
+    "rows_dropped",
+    "clusters",
+    "duration_s",
+    "reused",
+)
 
 
 @dataclass
@@ -70,6 +91,12 @@ class EventStats:
     partitions_with_checkpoints: int = 0
     first_epoch: float | None = None
     last_epoch: float | None = None
+    phase: str | None = None
+    """What the job is doing, from its phase events: ``processing``, ``deduplicating``
+    (the global phase of a deduplicator), ``finishing`` (the ledger's fold, the
+    export), ``ended``; None before the first."""
+    dedup: list[dict[str, Any]] = field(default_factory=list)
+    """Each deduplicator's global phase so far (``DEDUP_START``, then ``DEDUP_COMPLETE``'s facts)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +112,8 @@ class EventStats:
             "partitions_with_checkpoints": self.partitions_with_checkpoints,
             "first_epoch": self.first_epoch,
             "last_epoch": self.last_epoch,
+            "phase": self.phase,
+            "dedup": self.dedup,
         }
 
     @classmethod
@@ -105,6 +134,8 @@ class EventStats:
             partitions_with_checkpoints=data["partitions_with_checkpoints"],
             first_epoch=data["first_epoch"],
             last_epoch=data["last_epoch"],
+            phase=data.get("phase"),
+            dedup=data.get("dedup", []),
         )
         stats.recent_failures.extend(data["recent_failures"])
         return stats
@@ -127,10 +158,25 @@ class EventStats:
         failures = table.filter(pc.is_in(types, strings([t.value for t in FAILURE_TYPES])))
         for row in failures.slice(max(0, failures.num_rows - RECENT_FAILURES)).to_pylist():
             self.recent_failures.append({k: row[k] for k in _FAILURE_FIELDS if row.get(k) is not None})
+        self._phases(table.filter(pc.is_in(types, strings(list(_PHASES)))))
         resources = table.filter(pc.equal(types, scalar(EventType.RESOURCE_USAGE.value)))
         if resources.num_rows:
             row = resources.slice(resources.num_rows - 1).to_pylist()[0]
             self.last_resource = {k: row[k] for k in _RESOURCE_FIELDS}
+
+    def _phases(self, table: pa.Table) -> None:
+        """Follow the job's phases and each deduplicator's global phase (a few events per run)."""
+        for row in table.select([c for c in _DEDUP_FIELDS if c in table.column_names]).to_pylist():
+            kind = row["type"]
+            self.phase = _PHASES[kind]
+            if kind == EventType.DEDUP_START.value:
+                self.phase = f"deduplicating: {row['op_name']}"
+                self.dedup = [d for d in self.dedup if d["op_index"] != row["op_index"]]
+                self.dedup.append({"op_index": row["op_index"], "op_name": row["op_name"], "done": False})
+            elif kind == EventType.DEDUP_COMPLETE.value:
+                facts = {k: row[k] for k in _DEDUP_FIELDS[1:] if row.get(k) is not None}
+                self.dedup = [d for d in self.dedup if d["op_index"] != row["op_index"]]
+                self.dedup.append(facts | {"done": True})
 
     def _partitions(self, table: pa.Table) -> None:
         if table.num_rows == 0:

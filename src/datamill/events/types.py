@@ -178,4 +178,7 @@ MONITOR_FIELDS = (
     "workers",
     "workers_cpu_percent",
     "workers_memory_mb",
+    "clusters",
+    "rows_dropped",
+    "reused",
 )

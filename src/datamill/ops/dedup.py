@@ -68,7 +68,7 @@ class DocumentDeduplicator(Deduplicator):
 
 @register("document_simhash_deduplicator")
 class DocumentSimhashDeduplicator(Deduplicator):
-    """Near duplicates: 64-bit SimHashes within ``hamming_distance`` bits of an earlier row's."""
+    """Near duplicates: 64-bit SimHashes within hamming_distance bits of an earlier row's."""
 
     def __init__(
         self,
@@ -93,7 +93,7 @@ class DocumentSimhashDeduplicator(Deduplicator):
 
 @register("document_minhash_deduplicator")
 class DocumentMinhashDeduplicator(Deduplicator):
-    """Near duplicates: MinHash LSH over shingle sets, from ``jaccard_threshold`` up.
+    """Near duplicates: MinHash LSH over shingle sets, from a Jaccard similarity of jaccard_threshold up.
 
     With ``tokenization: sentencepiece`` the shingles are the pieces of
     ``tokenizer_model``, so the kept set depends on that exact model."""
