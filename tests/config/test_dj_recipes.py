@@ -16,6 +16,8 @@ from datamill.models.cache import MODEL_DIR_ENV
 from tests.conftest import write_corpus, write_jsonl
 
 RECIPES = sorted((Path(__file__).parent / "data" / "dj_recipes").glob("*.yaml"))
+
+
 def op_names(raw: dict) -> list[str]:
     return [next(iter(item)) if isinstance(item, dict) else str(item) for item in raw["process"]]
 
