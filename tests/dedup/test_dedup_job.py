@@ -267,3 +267,13 @@ def test_the_phase_follows_the_global_phase_events() -> None:
     assert stats.phase == "finishing" and stats.dedup[0]["rows_dropped"] == 3 and stats.dedup[0]["done"]
     again = EventStats.from_json(json.loads(json.dumps(stats.to_json())))
     assert again.dedup == stats.dedup and again.phase == "finishing"
+
+
+def test_the_search_reports_its_progress(datamill, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("datamill.job.dedup_phase.PROGRESS_EVERY_S", 0.0)
+    data = dataset(tmp_path, corpus(CASES[0]["corpus_seed"]))
+    run(datamill, recipe(tmp_path, data, "prog", PIPELINE[:4]), "prog")
+    steps = events(tmp_path / "jobs" / "prog", "DEDUP_PROGRESS")
+    minhash = [e["value"] for e in steps if e["op_index"] == 1]
+    assert minhash and minhash == sorted(minhash) and minhash[0] > 0 and minhash[-1] < 1
+    assert all(e["op_index"] in (1, 3) for e in steps)

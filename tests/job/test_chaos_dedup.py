@@ -73,7 +73,9 @@ def test_chaos_kills_around_a_minhash_deduplicator(datamill, tmp_path: Path, exe
     rng = random.Random(11)
     kills = in_global = 0
     proc = None
-    for _ in range(22):
+    for _ in range(40):
+        if kills >= 10 and in_global >= 2:
+            break
         proc = jobproc.start(path, "--job_id", "chaos")
         before = jobproc.committed(job_dir) if (job_dir / "results").is_dir() else 0
         if before >= N // 20:  # every partition committed: kill in the global phase or the export
@@ -91,7 +93,7 @@ def test_chaos_kills_around_a_minhash_deduplicator(datamill, tmp_path: Path, exe
         jobproc.kill_group(proc)
         kills += 1
     assert kills >= 8, f"only {kills} kills: make the job longer"
-    if proc is None or proc.returncode != 0:
+    if proc is None or proc.returncode is None or proc.returncode != 0:
         assert datamill("run", "--config", path, "--job_id", "chaos") == 0
     assert (tmp_path / "chaos.jsonl").read_bytes() == expected
     assert ledger(job_dir) == ledger(tmp_path / "jobs" / "reference")
@@ -101,5 +103,7 @@ def test_chaos_kills_around_a_minhash_deduplicator(datamill, tmp_path: Path, exe
         decided["rows_dropped"],
         decided["clusters"],
     )
+    # On Ray the grouping runs as Ray tasks, one per band (25 with the default parameters).
+    assert again["ran_on"] == ("driver" if executor == "local" else "ray: 25 band tasks")
     loads = [e for e in events(job_dir, "CHECKPOINT_LOAD") if e["op_index"] >= 1]
     print(f"{kills} kills, {in_global} after every partition committed, {len(loads)} resumed past the dedup")

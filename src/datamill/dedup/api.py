@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from datamill.dedup import exact, minhash, simhash
 from datamill.dedup.components import drops_table
-from datamill.dedup.duck import DEFAULT_MEMORY_LIMIT, Hashes, connect
+from datamill.dedup.duck import DEFAULT_MEMORY_LIMIT, Hashes, Progress, connect
 from datamill.dedup.params import (
     DedupParams,
     DocumentDeduplicatorParams,
@@ -53,6 +53,7 @@ def decide(
     *,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     spill_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> pa.Table:
     """Which rows to drop: a table of ``row_id_col`` (ascending) and ``dup_of``, the kept row.
 
@@ -60,6 +61,7 @@ def decide(
     dataset order, so that the first row of a cluster is the one Data-Juicer keeps.
     DuckDB works within ``memory_limit`` and spills to a temporary directory
     under ``spill_dir`` (the system's temporary directory by default).
+    ``progress(steps done, steps)`` is called as the near-duplicate search goes.
     """
     if not isinstance(hashes, pa.Table) and len(hashes) == 0:
         none = np.empty(0, dtype=np.int64)
@@ -68,5 +70,5 @@ def decide(
         if isinstance(params, DocumentDeduplicatorParams):
             return exact.decide(con, source, row_id_col)
         if isinstance(params, DocumentSimhashDeduplicatorParams):
-            return simhash.decide(con, source, row_id_col, params)
-        return minhash.decide(con, source, row_id_col, params)
+            return simhash.decide(con, source, row_id_col, params, progress)
+        return minhash.decide(con, source, row_id_col, params, progress)

@@ -9,7 +9,7 @@ side files) or, for tests and small jobs, as one Arrow table.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -21,6 +21,8 @@ from datamill.errors import InputError
 
 Hashes: TypeAlias = pa.Table | Sequence[Path] | Sequence[str]
 """Per-partition hashes: one table, or the Parquet files holding them."""
+Progress: TypeAlias = Callable[[int, int], None]
+"""Told (steps done, steps) as a decision goes."""
 
 DEFAULT_MEMORY_LIMIT = "512MB"
 """DuckDB's own budget: exact dedup of 10M ids then peaks near 600 MB of resident memory."""

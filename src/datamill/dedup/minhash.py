@@ -25,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from datamill.dedup.components import ClusterBuilder
-from datamill.dedup.duck import int_pairs, require_columns, sql_name
+from datamill.dedup.components import ClusterBuilder, IntArray
+from datamill.dedup.duck import Progress, int_pairs, require_columns, sql_name
 from datamill.dedup.params import DocumentMinhashDeduplicatorParams
 from datamill.dedup.shingles import Shingler
 
@@ -152,23 +152,44 @@ def hash_texts(params: DocumentMinhashDeduplicatorParams, texts: list[str]) -> p
     return pa.concat_tables(chunks).combine_chunks()
 
 
-def decide(con: Any, source: str, row_id_col: str, params: DocumentMinhashDeduplicatorParams) -> pa.Table:
-    """Rows linked to an earlier row through shared bands, each with its component's first row."""
+def decide(
+    con: Any,
+    source: str,
+    row_id_col: str,
+    params: DocumentMinhashDeduplicatorParams,
+    progress: Progress | None = None,
+) -> pa.Table:
+    """Rows linked to an earlier row through shared bands, each with its component's first row;
+    ``progress(bands done, bands)`` after each band."""
     bands = band_columns(params)
     require_columns(con, source, [row_id_col, *bands])
-    rid = sql_name(row_id_col)
     clusters = ClusterBuilder()
-    for band in map(sql_name, bands):
-        clusters.add(
-            *int_pairs(
-                con,
-                f"""
-                WITH buckets AS (
-                    SELECT {band} AS key, min({rid}) AS first FROM {source} GROUP BY key HAVING count(*) > 1
-                )
-                SELECT s.{rid}, b.first FROM {source} s JOIN buckets b ON s.{band} = b.key
-                WHERE s.{rid} <> b.first
-                """,
-            )
-        )
+    for done, band in enumerate(bands, 1):
+        if progress is not None and done > 1:
+            progress(done - 1, len(bands))
+        clusters.add(*band_pairs(con, source, row_id_col, band))
     return clusters.drops(row_id_col)
+
+
+def band_pairs(con: Any, source: str, row_id_col: str, band: str) -> tuple[IntArray, IntArray]:
+    """Each row sharing ``band``'s value with an earlier row, with the first row of that value."""
+    rid, column = sql_name(row_id_col), sql_name(band)
+    return int_pairs(
+        con,
+        f"""
+        WITH buckets AS (
+            SELECT {column} AS key, min({rid}) AS first FROM {source} GROUP BY key HAVING count(*) > 1
+        )
+        SELECT s.{rid}, b.first FROM {source} s JOIN buckets b ON s.{column} = b.key
+        WHERE s.{rid} <> b.first
+        """,
+    )
+
+
+def band_task(files: list[str], row_id_col: str, band: str, memory_limit: str) -> tuple[IntArray, IntArray]:
+    """:func:`band_pairs` over the committed hash files, in a process of its own (a Ray
+    task of the global phase: one band, read from every file, per task)."""
+    from datamill.dedup.duck import connect
+
+    with connect(files, memory_limit) as (con, source):
+        return band_pairs(con, source, row_id_col, band)

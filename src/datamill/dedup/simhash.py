@@ -27,7 +27,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from datamill.dedup.components import ClusterBuilder
-from datamill.dedup.duck import int_pairs, require_columns, run, sql_name
+from datamill.dedup.duck import Progress, int_pairs, require_columns, run, sql_name
 from datamill.dedup.params import DocumentSimhashDeduplicatorParams
 from datamill.dedup.shingles import Shingler
 
@@ -85,8 +85,15 @@ def block_masks(num_blocks: int, hamming_distance: int) -> Iterator[int]:
         yield sum(chosen)
 
 
-def decide(con: Any, source: str, row_id_col: str, params: DocumentSimhashDeduplicatorParams) -> pa.Table:
-    """Rows in a cluster of near-equal fingerprints after its first row, each with that row."""
+def decide(
+    con: Any,
+    source: str,
+    row_id_col: str,
+    params: DocumentSimhashDeduplicatorParams,
+    progress: Progress | None = None,
+) -> pa.Table:
+    """Rows in a cluster of near-equal fingerprints after its first row, each with that row;
+    ``progress(block choices searched, block choices)`` as the search goes."""
     require_columns(con, source, [row_id_col, SIMHASH_COLUMN])
     rid, fp = sql_name(row_id_col), sql_name(SIMHASH_COLUMN)
     run(
@@ -106,6 +113,8 @@ def decide(con: Any, source: str, row_id_col: str, params: DocumentSimhashDedupl
     masks = list(block_masks(params.num_blocks, params.hamming_distance))
     per_query = max(1, _KEYED_ROWS // max(1, distinct))
     for i in range(0, len(masks), per_query):
+        if progress is not None and i:
+            progress(i, len(masks))
         clusters.add(*_matches(con, masks[i : i + per_query], params.hamming_distance))
     return clusters.drops(row_id_col)
 

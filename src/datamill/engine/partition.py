@@ -493,20 +493,25 @@ def _write_hashes(
     files: dict[str, list[Any]] = {}
     for d in dedups:
         name = f"part-{task.commit_id}.dedup{d:03d}.parquet"
-        _write_side(side[d], results_dir / name)
-        files[str(d)] = [name, side[d].num_rows]
+        digest = _write_side(side[d], results_dir / name)
+        files[str(d)] = [name, side[d].num_rows, digest]
     rows_name = f"part-{task.commit_id}.rows.parquet"
     _write_side(table.select([ROW_ID]), results_dir / rows_name)
     return files, rows_name
 
 
-def _write_side(table: pa.Table, dest: Path) -> None:
+def _write_side(table: pa.Table, dest: Path) -> str:
+    """Write a side file atomically; return a digest of its bytes."""
+    import hashlib
+
     import pyarrow.parquet as pq
 
     from datamill.atomic import atomic_path
 
     with atomic_path(dest) as tmp:
         pq.write_table(table, tmp, compression="none")
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()[:16]
+    return digest
 
 
 def _to_sink(

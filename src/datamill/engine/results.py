@@ -70,7 +70,7 @@ class PartitionResult:
     ledger. Statistics take them out of the failed view without a scan."""
     dedup: dict[str, list[Any]] = field(default_factory=dict)
     """Each deduplicator's hashes of this commit's rows: op index (as text) ->
-    [side file name in the results folder, rows]."""
+    [side file name in the results folder, rows, a digest of the file's bytes]."""
     rows_file: str | None = None
     """With a deduplicator in the pipeline: the side file listing the row id of
     each row of the result file, in order (the export drops the duplicates by it)."""

@@ -153,7 +153,8 @@ events needs no pyarrow). Writers omit fields that do not apply. ``partitions``,
 (``PROCESSING_*``): partitions to run in this run, committed, failed.
 ``clusters``, ``rows_dropped`` and ``reused`` describe a deduplicator's global
 phase (``DEDUP_*``): clusters of duplicates found, rows dropped, and whether a
-decision committed by an earlier run was reused."""
+decision committed by an earlier run was reused; ``DEDUP_PROGRESS`` carries the
+share of the search done in ``value`` (0 to 1)."""
 
 FIELDS = frozenset(FIELD_TYPES)
 

@@ -158,8 +158,8 @@ def task_resources(process: list[dict[str, Any]]) -> TaskResources:
 
 @dataclass
 class _Running:
-    task: PartitionTask
-    future: Future[PartitionResult]
+    task: PartitionTask | _Call
+    future: Future[Any]
     token: str
     op_name: str | None = None
     since: float = 0.0
@@ -167,6 +167,15 @@ class _Running:
     host: str | None = None
     stalled: PartitionStalled | None = None
     cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A plain function to run as a Ray task (the global phase's work), not a partition."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    probe: bool = False
 
 
 class _Relay:
@@ -293,6 +302,11 @@ def _run_on_ray(task: PartitionTask, relay: Any, token: str) -> PartitionResult:
         ray.get(relay.put.remote(token, held))  # every event is held before the result is seen
 
 
+def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    """What a :class:`_Call` runs in a Ray worker."""
+    return fn(*args)
+
+
 def _storage_probe(directory: str, token: str, expect: str) -> str:
     """On one node: read the driver's file in ``directory`` (a directory of the
     job directory's own), write this node's; '' or what failed."""
@@ -366,6 +380,8 @@ def check_shared_storage(ray: Any, job_dir: Path) -> int:
 
 def _error_of(ray: Any, exc: BaseException, run: _Running) -> BaseException:
     """The error the driver sees for a task that failed on Ray."""
+    assert not isinstance(run.task, _Call)
+    spec = run.task.spec
     if run.stalled is not None:
         return run.stalled
     if isinstance(exc, ray.exceptions.RayTaskError):
@@ -374,7 +390,7 @@ def _error_of(ray: Any, exc: BaseException, run: _Running) -> BaseException:
             with contextlib.suppress(AttributeError, TypeError):
                 cause.remote_traceback = exc.traceback_str  # type: ignore[attr-defined]
             return cause
-        return PartitionError(f"partition {run.task.spec.id} failed on Ray: {exc}")
+        return PartitionError(f"partition {spec.id} failed on Ray: {exc}")
     where = f" in op '{run.op_name}'" if run.op_name else ""
     if isinstance(exc, ray.exceptions.OutOfMemoryError):
         how = "Ray worker killed by Ray's memory monitor: out of memory"
@@ -388,7 +404,7 @@ def _error_of(ray: Any, exc: BaseException, run: _Running) -> BaseException:
         how = f"Ray lost the task ({type(exc).__name__})"
     pid = f" {run.pid}" if run.pid else ""
     return WorkerDied(
-        f"worker process{pid} died ({how}) while running partition {run.task.spec.id}{where}",
+        f"worker process{pid} died ({how}) while running partition {spec.id}{where}",
         None,
         run.op_name,
         how=how,
@@ -425,7 +441,7 @@ class RayExecutor:
         self.ray_start_seconds: float | None = None
         """How long starting (or joining) Ray took."""
         self.nodes = 0
-        self._queue: deque[tuple[PartitionTask, Future[PartitionResult]]] = deque()
+        self._queue: deque[tuple[PartitionTask | _Call, Future[Any]]] = deque()
         self._running: dict[Any, _Running] = {}
         self._by_token: dict[str, _Running] = {}
         self._lock = threading.Lock()
@@ -448,6 +464,21 @@ class RayExecutor:
             if self._broken is not None:
                 raise self._broken
             self._queue.append((task, future))
+        self._wake.set()
+        return future
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``fn(*args)`` as a Ray task (one CPU, no retries): work that is no
+        partition, such as grouping one band of the committed MinHash hashes.
+        It shares the slots with partition tasks; its result comes back through
+        Ray's object store, so it should be small."""
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("executor is shut down")
+            if self._broken is not None:
+                raise self._broken
+            self._queue.append((_Call(fn, args), future))
         self._wake.set()
         return future
 
@@ -554,6 +585,7 @@ class RayExecutor:
         opts = {"max_retries": 0, "retry_exceptions": False, **self.resources.options()}
         self._remote = ray.remote(**opts)(_run_on_ray)
         self._probe_remote = ray.remote(max_calls=1, **opts)(_run_on_ray)  # a fresh worker, gone after
+        self._call_remote = ray.remote(num_cpus=1, max_retries=0, retry_exceptions=False)(_call)
         if self._owns_ray:  # (its only node is this machine: nothing to check)
             self.nodes = 1
         elif self.job_dir is not None:  # (while the relay's worker starts)
@@ -652,11 +684,15 @@ class RayExecutor:
             if not future.set_running_or_notify_cancel():
                 continue
             token = secrets.token_hex(6)
-            remote = self._probe_remote if task.probe else self._remote
             try:
-                ref = remote.remote(task, self._relay, token)
+                if isinstance(task, _Call):
+                    ref = self._call_remote.remote(task.fn, *task.args)
+                else:
+                    remote = self._probe_remote if task.probe else self._remote
+                    ref = remote.remote(task, self._relay, token)
             except Exception as exc:  # the task does not pickle
-                future.set_exception(PartitionError(f"partition {task.spec.id} could not be sent: {exc}"))
+                what = "a task" if isinstance(task, _Call) else f"partition {task.spec.id}"
+                future.set_exception(PartitionError(f"{what} could not be sent: {exc}"))
                 continue
             run = _Running(task, future, token, since=time.monotonic())
             with self._lock:
@@ -702,6 +738,10 @@ class RayExecutor:
         try:
             result = self._ray.get(ref)
         except Exception as exc:
+            if isinstance(run.task, _Call):
+                cause = getattr(exc, "cause", None)
+                run.future.set_exception(cause if isinstance(cause, BaseException) else exc)
+                return
             run.future.set_exception(_error_of(self._ray, exc, run))
         else:
             if run.stalled is not None:
@@ -714,6 +754,8 @@ class RayExecutor:
             return
         now = time.monotonic()
         for ref, run in list(self._running.items()):
+            if isinstance(run.task, _Call):
+                continue  # (it sends no events to measure progress by)
             # The clock starts with the task's first event: until then it waits for a
             # CPU in Ray's queue (twice as many tasks are in flight as there are CPUs).
             started = run.pid is not None

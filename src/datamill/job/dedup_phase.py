@@ -25,7 +25,7 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from datamill.atomic import TMP_PREFIX, atomic_path
-from datamill.dedup import decide
+from datamill.dedup import DocumentMinhashDeduplicatorParams as MinhashParams
+from datamill.dedup import decide, minhash
+from datamill.dedup.components import ClusterBuilder
 from datamill.dedup.duck import DEFAULT_MEMORY_LIMIT
 from datamill.engine.commit import AnyResult
 from datamill.engine.partition import pipeline_ops
@@ -47,6 +49,8 @@ from datamill.io.readers import ROW_ID
 from datamill.ops.dedup import RECORD_ID, Deduplicator, dedup_positions
 
 Emit = Callable[..., Any]
+Calls = Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]]
+"""Runs ``fn(*args)`` for each args elsewhere (Ray tasks), yielding results as they come."""
 RowIds = npt.NDArray[np.int64]
 _META = b"datamill.dedup"
 
@@ -66,6 +70,8 @@ class DedupReport:
     decision: str
     reused: bool
     """Decided by an earlier run, and read back."""
+    ran_on: str = "driver"
+    """Where the grouping ran: the driver (DuckDB), or ``ray: N band tasks``."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,8 +95,12 @@ def global_phase(
     commits: Sequence[AnyResult],
     emit: Emit,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    calls: Calls | None = None,
 ) -> DedupOutcome:
-    """Decide (or read back) every deduplicator's drops from ``commits``' side files."""
+    """Decide (or read back) every deduplicator's drops from ``commits``' side files.
+
+    With ``calls`` (a job on Ray), MinHash's bands are grouped by tasks, one band
+    each, read from every committed file; the driver links the clusters."""
     ops, prefixes = pipeline_ops(pipeline)
     folder.mkdir(parents=True, exist_ok=True)
     for leftover in folder.iterdir():  # a killed run's spill folders and temporaries
@@ -104,11 +114,12 @@ def global_phase(
         op = ops[index]
         assert isinstance(op, Deduplicator)
         entries = [r.dedup[str(index)] for r in commits if str(index) in r.dedup]
-        sides = [(results_dir / name, int(rows)) for name, rows in entries]
-        key = _key(prefixes[index], key, [(path.name, rows) for path, rows in sides])
+        key = _key(prefixes[index], key, entries)
         path = folder / f"op{index:03d}-{key}.parquet"
         current.add(path.name)
-        report = _decide(op, index, path, [p for p, _ in sides], dropped, emit, memory_limit, folder)
+        files = [results_dir / entry[0] for entry in entries]
+        rows = sum(int(entry[1]) for entry in entries)
+        report = _decide(op, index, path, files, rows, dropped, emit, memory_limit, folder, calls)
         reports.append(report)
         decision = pq.read_table(path, columns=[ROW_ID]).column(0).to_numpy()
         dropped = np.union1d(dropped, decision)
@@ -118,7 +129,9 @@ def global_phase(
     return DedupOutcome(reports, dropped)
 
 
-def _key(prefix: str, before: str, sides: list[tuple[str, int]]) -> str:
+def _key(prefix: str, before: str, sides: list[list[Any]]) -> str:
+    """What a decision is made from: the deduplicator and the ops before it, each
+    commit's side file (name, rows, digest of its bytes), the decision before it."""
     blob = json.dumps([prefix, before, sides], separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -128,15 +141,17 @@ def _decide(
     index: int,
     path: Path,
     files: list[Path],
+    rows: int,
     dropped: RowIds,
     emit: Emit,
     memory_limit: str,
     spill: Path,
+    calls: Calls | None = None,
 ) -> DedupReport:
     """Read back the decision at ``path``, or make and commit it."""
     started = time.monotonic()
     reused = _read_meta(path)
-    rows_in = reused["rows_in"] if reused else sum(pq.read_metadata(f).num_rows for f in files)
+    rows_in = reused["rows_in"] if reused else rows
     emit(
         EventType.DEDUP_START,
         op_name=op.name,
@@ -146,14 +161,29 @@ def _decide(
         message=f"{op.name}: {'reading the decision of an earlier run' if reused else 'grouping'} "
         f"the hashes of {rows_in} rows from {len(files)} commits",
     )
+    ran_on = "driver"
     if reused is None:
         source: pa.Table | list[Path] = files
         if len(dropped):
             source = _without(files, dropped)
             rows_in = source.num_rows
-        decision = decide(op.dedup, source, ROW_ID, memory_limit=memory_limit, spill_dir=spill)
+        progress = _progress(op, index, rows_in, emit)
+        if calls is not None and isinstance(source, list) and isinstance(op.dedup, MinhashParams):
+            bands = minhash.band_columns(op.dedup)
+            decision = _bands_as_tasks(calls, bands, [str(f) for f in files], memory_limit, progress)
+            ran_on = f"ray: {len(bands)} band tasks"
+        else:
+            decision = decide(
+                op.dedup, source, ROW_ID, memory_limit=memory_limit, spill_dir=spill, progress=progress
+            )
         clusters = len(pc.unique(decision.column("dup_of"))) if decision.num_rows else 0
-        meta = {"op_name": op.name, "op_index": index, "rows_in": rows_in, "clusters": clusters}
+        meta = {
+            "op_name": op.name,
+            "op_index": index,
+            "rows_in": rows_in,
+            "clusters": clusters,
+            "ran_on": ran_on,
+        }
         with atomic_path(path) as tmp:
             pq.write_table(decision.replace_schema_metadata({_META: json.dumps(meta)}), tmp)
         reused = meta | {"rows_dropped": decision.num_rows, "fresh": True}
@@ -168,6 +198,7 @@ def _decide(
         seconds=round(time.monotonic() - started, 3),
         decision=str(path),
         reused=not reused.get("fresh", False),
+        ran_on=str(reused.get("ran_on", "driver")),
     )
     emit(
         EventType.DEDUP_COMPLETE,
@@ -183,6 +214,45 @@ def _decide(
         f"({report.clusters} clusters){', decided by an earlier run' if report.reused else ''}",
     )
     return report
+
+
+PROGRESS_EVERY_S = 1.0
+"""At most one ``DEDUP_PROGRESS`` event per this many seconds."""
+
+
+def _progress(op: Deduplicator, index: int, rows_in: int, emit: Emit) -> Callable[[int, int], None]:
+    """A ``DEDUP_PROGRESS`` event as the search goes (bands grouped, SimHash block choices searched)."""
+    last = time.monotonic()
+
+    def tell(done: int, total: int) -> None:
+        nonlocal last
+        if time.monotonic() - last < PROGRESS_EVERY_S:
+            return
+        last = time.monotonic()
+        emit(
+            EventType.DEDUP_PROGRESS,
+            op_name=op.name,
+            op_index=index,
+            rows_in=rows_in,
+            value=round(done / total, 4),
+            message=f"{op.name}: {done} of {total} {'bands' if 'minhash' in op.name else 'block choices'} "
+            "searched",
+        )
+
+    return tell
+
+
+def _bands_as_tasks(
+    calls: Calls, bands: list[str], files: list[str], memory_limit: str, progress: Callable[[int, int], None]
+) -> pa.Table:
+    """MinHash's decision with each band grouped by a task of its own; clusters linked here."""
+    clusters = ClusterBuilder()
+    tasks = [(files, ROW_ID, band, memory_limit) for band in bands]
+    for done, (u, v) in enumerate(calls(minhash.band_task, tasks), 1):
+        clusters.add(u, v)
+        if done < len(bands):
+            progress(done, len(bands))
+    return clusters.drops(ROW_ID)
 
 
 def _read_meta(path: Path) -> dict[str, Any] | None:

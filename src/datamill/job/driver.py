@@ -72,7 +72,9 @@ from datamill.plan.planner import PartitionSpec, Plan, load_plan, make_plan
 from datamill.plan.sample import SampleKeys
 
 if TYPE_CHECKING:
-    from datamill.job.dedup_phase import DedupOutcome
+    from collections.abc import Callable, Iterator
+
+    from datamill.job.dedup_phase import Calls, DedupOutcome
     from datamill.ledger.skip import SkipJoin
 
 log = logging.getLogger(__name__)
@@ -1027,8 +1029,20 @@ class Driver:
         if not has_dedup(self.pipeline):
             return None
         layout = self.layout
-        with self.console.status("Deduplicating: grouping the committed hashes…"):
-            outcome = global_phase(layout.dedup, layout.results, self.pipeline, ordered, self.events.emit)
+        executor = self._make_executor() if self.recipe.executor_type == "ray" else None
+        try:
+            with self.console.status("Deduplicating: grouping the committed hashes…"):
+                outcome = global_phase(
+                    layout.dedup,
+                    layout.results,
+                    self.pipeline,
+                    ordered,
+                    self.events.emit,
+                    calls=_calls_on(executor) if executor is not None else None,
+                )
+        finally:
+            if executor is not None:
+                executor.shutdown()
         self.summary.dedup = [report.to_json() for report in outcome.reports]
         for report in outcome.reports:
             self.console.print(
@@ -1107,6 +1121,19 @@ class Driver:
             t | {"rows_removed": t["rows_in"] - t["rows_out"] - t["rows_failed"]}
             for _, t in sorted(totals.items())
         ]
+
+
+def _calls_on(executor: Executor) -> Calls:
+    """Run plain functions as the executor's tasks (Ray's), results as they come."""
+    from concurrent.futures import as_completed
+
+    call = getattr(executor, "call")  # noqa: B009 (the Ray executor's; the local pool has none)
+
+    def run(fn: Callable[..., Any], args: list[tuple[Any, ...]]) -> Iterator[Any]:
+        for future in as_completed([call(fn, *a) for a in args]):
+            yield future.result()
+
+    return run
 
 
 def run_job(request: RunRequest, console: Console) -> JobOutcome:
