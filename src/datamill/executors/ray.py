@@ -457,28 +457,23 @@ class RayExecutor:
     # -- the driver's side
 
     def submit(self, task: PartitionTask) -> Future[PartitionResult]:
-        future: Future[PartitionResult] = Future()
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("executor is shut down")
-            if self._broken is not None:
-                raise self._broken
-            self._queue.append((task, future))
-        self._wake.set()
-        return future
+        return self._enqueue(task)
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         """Run ``fn(*args)`` as a Ray task (one CPU, no retries): work that is no
         partition, such as grouping one band of the committed MinHash hashes.
         It shares the slots with partition tasks; its result comes back through
         Ray's object store, so it should be small."""
+        return self._enqueue(_Call(fn, args))
+
+    def _enqueue(self, work: PartitionTask | _Call) -> Future[Any]:
         future: Future[Any] = Future()
         with self._lock:
             if self._closed:
                 raise RuntimeError("executor is shut down")
             if self._broken is not None:
                 raise self._broken
-            self._queue.append((_Call(fn, args), future))
+            self._queue.append((work, future))
         self._wake.set()
         return future
 

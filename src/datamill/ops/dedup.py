@@ -58,12 +58,19 @@ def _dedup_values(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if k not in _RUNTIME}
 
 
+def _given(names: dict[str, Any]) -> dict[str, Any]:
+    """An ``__init__``'s parameters, from its ``locals()``: the named ones and its ``**kwargs``."""
+    named = {k: v for k, v in names.items() if k not in ("self", "kwargs", "__class__")}
+    extra: dict[str, Any] = names.get("kwargs", {})
+    return named | extra
+
+
 @register("document_deduplicator")
 class DocumentDeduplicator(Deduplicator):
     """Exact duplicates: rows whose text has the same MD5 as an earlier row's."""
 
     def __init__(self, lowercase: bool = False, ignore_non_character: bool = False, **kwargs: Any) -> None:
-        super().__init__(lowercase=lowercase, ignore_non_character=ignore_non_character, **kwargs)
+        super().__init__(**_given(locals()))
 
 
 @register("document_simhash_deduplicator")
@@ -80,15 +87,7 @@ class DocumentSimhashDeduplicator(Deduplicator):
         hamming_distance: int = 4,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            tokenization=tokenization,
-            window_size=window_size,
-            lowercase=lowercase,
-            ignore_pattern=ignore_pattern,
-            num_blocks=num_blocks,
-            hamming_distance=hamming_distance,
-            **kwargs,
-        )
+        super().__init__(**_given(locals()))
 
 
 @register("document_minhash_deduplicator")
@@ -111,18 +110,7 @@ class DocumentMinhashDeduplicator(Deduplicator):
         tokenizer_model: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            tokenization=tokenization,
-            window_size=window_size,
-            lowercase=lowercase,
-            ignore_pattern=ignore_pattern,
-            num_permutations=num_permutations,
-            jaccard_threshold=jaccard_threshold,
-            num_bands=num_bands,
-            num_rows_per_band=num_rows_per_band,
-            tokenizer_model=tokenizer_model,
-            **kwargs,
-        )
+        super().__init__(**_given(locals()))
 
 
 def dedup_positions(ops: Sequence[Op]) -> list[int]:
