@@ -175,14 +175,19 @@ def test_a_run_killed_between_or_during_decisions_decides_only_what_is_missing(
     )
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "arrow", "jsonl"])
 def test_a_partition_resumed_after_the_deduplicator_commits_the_hashes_it_made_before(
-    datamill, tmp_path: Path
+    datamill, tmp_path: Path, fmt: str
 ) -> None:
     texts = corpus(CASES[0]["corpus_seed"])
     data = dataset(tmp_path, texts)
     die = {"tests.job.user_ops:DieOnceMapper": {"needle": texts[100], "flag": str(tmp_path / "flag")}}
     process = [{"whitespace_normalization_mapper": {}}, {"document_minhash_deduplicator": {}}, die]
-    keys = {"checkpoint": {"strategy": "every_op"}, "fault_tolerance": {"retry_delay_s": 0.05}}
+    keys = {
+        "checkpoint": {"strategy": "every_op"},
+        "fault_tolerance": {"retry_delay_s": 0.05},
+        "intermediate_storage": {"format": fmt},
+    }
     run(datamill, recipe(tmp_path, data, "resumed", process, **keys), "resumed")
     assert (tmp_path / "flag").exists(), "the worker never died: the test proves nothing"
     loads = events(tmp_path / "jobs" / "resumed", "CHECKPOINT_LOAD")
