@@ -16,10 +16,8 @@ from typing import Any
 import regex
 
 from datamill.dedup.params import DocumentMinhashDeduplicatorParams, _ShingleParams
-from datamill.models import fetch, load_once
-
-SENTENCEPIECE_URL = "https://dail-wlcb.oss-cn-wulanchabu.aliyuncs.com/data_juicer/models/"
-"""Where Data-Juicer downloads a model named by file name only."""
+from datamill.models import fetch
+from datamill.models.sentencepiece import SENTENCEPIECE_URL, sentencepiece_at
 
 _PUNCTUATION = regex.compile(r"\p{P}")
 
@@ -29,13 +27,7 @@ def load_sentencepiece(model: str) -> Any:
     path = Path(model).expanduser()
     if not path.exists():
         path = fetch(model, SENTENCEPIECE_URL + model)
-
-    def load() -> Any:
-        import sentencepiece
-
-        return sentencepiece.SentencePieceProcessor(model_file=str(path))
-
-    return load_once(("sentencepiece", str(path.resolve())), load)
+    return sentencepiece_at(path)
 
 
 class Shingler:

@@ -10,11 +10,13 @@ network the error names the file, the URL and the path to put it at.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from datamill.errors import ConfigError
@@ -26,6 +28,18 @@ _TIMEOUT_S = 30
 
 class ModelUnavailable(ConfigError):
     """A model or word list is neither in the cache nor downloadable."""
+
+
+@contextlib.contextmanager
+def unreadable(path: Path, kind: str) -> Iterator[None]:
+    """A model file its library cannot read is a ModelUnavailable that says what to do."""
+    try:
+        yield
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ModelUnavailable(
+            f"{path} cannot be read as a {kind} model ({exc}). Delete it so that it is downloaded "
+            "again, or put Data-Juicer's file there."
+        ) from exc
 
 
 def model_dir() -> Path:

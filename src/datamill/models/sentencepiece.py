@@ -15,10 +15,11 @@ model file: use Data-Juicer's own files to get Data-Juicer's numbers.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from datamill.errors import ConfigError
-from datamill.models.cache import fetch
+from datamill.models.cache import fetch, unreadable
 from datamill.models.loaded import load_once
 
 SENTENCEPIECE_URL = "https://dail-wlcb.oss-cn-wulanchabu.aliyuncs.com/data_juicer/models/"
@@ -49,14 +50,20 @@ def require_sentencepiece(op_name: str) -> None:
 def load_sentencepiece(lang: str) -> Any:
     """The SentencePiece model of ``lang``, fetched into the model cache and loaded once per process."""
     name = model_name(lang)
-    path = fetch(name, SENTENCEPIECE_URL + name)
+    return sentencepiece_at(fetch(name, SENTENCEPIECE_URL + name))
+
+
+def sentencepiece_at(path: Path) -> Any:
+    """The SentencePiece model in file ``path``, loaded once per process; a
+    file it cannot read is a ModelUnavailable that says what to do."""
 
     def load() -> Any:
         import sentencepiece
 
-        return sentencepiece.SentencePieceProcessor(model_file=str(path))
+        with unreadable(path, "SentencePiece"):
+            return sentencepiece.SentencePieceProcessor(model_file=str(path))
 
-    return load_once(("sentencepiece", str(path)), load)
+    return load_once(("sentencepiece", str(path.resolve())), load)
 
 
 def split_on_whitespace(text: str) -> list[str]:

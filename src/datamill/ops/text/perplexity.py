@@ -16,18 +16,17 @@ in the model cache the statistic is Data-Juicer's.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from datamill.errors import ConfigError
-from datamill.models import ModelUnavailable, fetch, load_once
+from datamill.models import fetch, load_once
+from datamill.models.cache import unreadable
+from datamill.models.sentencepiece import load_sentencepiece
 from datamill.ops.base import Filter, OpResult
 from datamill.ops.registry import register
 
@@ -50,19 +49,6 @@ def _require(op_name: str, modules: tuple[str, ...]) -> None:
         )
 
 
-def load_sentencepiece(lang: str) -> Any:
-    """The SentencePiece model ``{lang}.sp.model``, fetched into the cache and loaded once per process."""
-    path = fetch(f"{lang}.sp.model", f"{MODEL_URL}{lang}.sp.model")
-
-    def load() -> Any:
-        import sentencepiece
-
-        with _unreadable(path, "SentencePiece"):
-            return sentencepiece.SentencePieceProcessor(model_file=str(path))
-
-    return load_once(("sentencepiece", str(path)), load)
-
-
 def load_kenlm(lang: str) -> Any:
     """The KenLM model ``{lang}.arpa.bin`` (binary or ARPA text), loaded once per process."""
     path = fetch(f"{lang}.arpa.bin", f"{MODEL_URL}{lang}.arpa.bin")
@@ -70,22 +56,10 @@ def load_kenlm(lang: str) -> Any:
     def load() -> Any:
         import kenlm
 
-        with _unreadable(path, "KenLM"):
+        with unreadable(path, "KenLM"):
             return kenlm.Model(str(path))
 
     return load_once(("kenlm", str(path)), load)
-
-
-@contextlib.contextmanager
-def _unreadable(path: Path, kind: str) -> Iterator[None]:
-    """A model file its library cannot read is a ModelUnavailable that says what to do."""
-    try:
-        yield
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise ModelUnavailable(
-            f"{path} cannot be read as a {kind} model ({exc}). Delete it so that it is downloaded "
-            "again, or put Data-Juicer's file there."
-        ) from exc
 
 
 def perplexity(pieces: list[str], model: Any) -> float:
