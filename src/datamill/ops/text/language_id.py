@@ -20,7 +20,7 @@ from datamill.io.arrays import strings
 from datamill.models.fasttext import load_language_id, predict_language, require_fasttext
 from datamill.ops.base import STATS_PREFIX, Filter, OpResult
 from datamill.ops.registry import register
-from datamill.ops.text.word_lists import float64_array
+from datamill.ops.text.stat_arrays import float_array
 
 LANG_COLUMN = STATS_PREFIX + "lang"
 
@@ -52,7 +52,7 @@ class LanguageIDScoreFilter(Filter):
     def predict_table(self, table: pa.Table) -> tuple[pa.Array, pa.Array]:
         """Languages and scores of the rows of ``table``."""
         predictions = [self.predict(text) for text in table.column(self.text_key).to_pylist()]
-        return strings([lang for lang, _ in predictions]), float64_array([s for _, s in predictions])
+        return strings([lang for lang, _ in predictions]), float_array([s for _, s in predictions])
 
     def keep_languages(self, langs: pa.Array, scores: pa.Array) -> pa.Array:
         """Rows to keep: a wanted language (when there is a list) with a score in range."""
@@ -73,7 +73,7 @@ class LanguageIDScoreFilter(Filter):
         if failures:
             table = table.take(pa.array(covered, pa.int64()))
         langs = pa.concat_arrays([p[0] for p in parts]) if parts else strings([])
-        scores = pa.concat_arrays([p[1] for p in parts]) if parts else float64_array([])
+        scores = pa.concat_arrays([p[1] for p in parts]) if parts else float_array([])
         table = table.drop_columns([c for c in (LANG_COLUMN, self.stat_column) if c in names])
         table = table.append_column(LANG_COLUMN, langs).append_column(self.stat_column, scores)
         kept = table.filter(self.keep_languages(langs, scores))

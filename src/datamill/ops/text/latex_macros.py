@@ -20,7 +20,7 @@ import regex
 
 from datamill.ops.base import Mapper
 from datamill.ops.registry import register
-from datamill.ops.text.row_subset import rewrite_rows
+from datamill.ops.text.some_rows import map_some_rows, set_text
 
 # The third-party ``regex`` module, as in Data-Juicer: its ``\s`` is not the
 # stdlib's (it leaves out \x1c-\x1f).
@@ -62,4 +62,5 @@ class ExpandMacroMapper(Mapper):
         return expand_macros(text)
 
     def process_batch(self, table: pa.Table) -> pa.Table:
-        return rewrite_rows(table, self.text_key, _may_define, expand_macros)
+        column = table.column(self.text_key).combine_chunks()
+        return set_text(table, self.text_key, map_some_rows(column, _may_define(column), expand_macros))

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from datamill.errors import ConfigError
 from datamill.ops.base import Mapper
 from datamill.ops.registry import register
-from datamill.ops.text.row_subset import rewrite_rows
+from datamill.ops.text.some_rows import map_some_rows, set_text
 
 MIN_COLUMNS, MAX_COLUMNS = 2, 20
 """The range Data-Juicer declares for both ``min_col`` and ``max_col``."""
@@ -119,4 +119,6 @@ class RemoveTableTextMapper(Mapper):
         return "\n".join(lines)
 
     def process_batch(self, table: pa.Table) -> pa.Table:
-        return rewrite_rows(table, self.text_key, _may_hold_table, self.process_text)
+        column = table.column(self.text_key).combine_chunks()
+        cleaned = map_some_rows(column, _may_hold_table(column), self.process_text)
+        return set_text(table, self.text_key, cleaned)

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 from pydantic import PositiveInt
 
@@ -34,6 +33,7 @@ from datamill.models.sentencepiece import WordSplitter
 from datamill.ops.base import Filter, OpResult
 from datamill.ops.registry import register
 from datamill.ops.text.characters import SPECIAL_CHARACTERS, SPECIAL_CHARACTERS_STR
+from datamill.ops.text.stat_arrays import float_array
 
 WORD_LISTS_URL = "https://dail-wlcb.oss-cn-wulanchabu.aliyuncs.com/data_juicer/"
 """Where Data-Juicer downloads ``flagged_words.json`` and ``stopwords.json`` from."""
@@ -88,12 +88,6 @@ def augment(words: list[str], group_sizes: Sequence[int], join_char: str) -> lis
     """``words`` followed by every run of ``n`` consecutive words joined, for each ``n``."""
     extra = [join_char.join(words[i : i + n]) for n in group_sizes for i in range(len(words) - n + 1)]
     return words + extra
-
-
-def float64_array(values: list[float]) -> pa.Array:
-    """Floats as an Arrow double array (``pa.array`` would import pandas)."""
-    data = np.asarray(values, dtype=np.float64)
-    return pa.Array.from_buffers(pa.float64(), len(values), [None, pa.py_buffer(data)])
 
 
 class WordListRatioFilter(Filter):
@@ -152,7 +146,7 @@ class WordListRatioFilter(Filter):
 
     def compute_stats(self, table: pa.Table) -> pa.Array:
         texts = table.column(self.text_key).to_pylist()
-        return float64_array([self.ratio(words) for words in self.splitter.words_of(texts)])
+        return float_array([self.ratio(words) for words in self.splitter.words_of(texts)])
 
     def run(self, table: pa.Table) -> OpResult:
         if table.num_rows and self.stat_column not in table.column_names:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from datamill.models.sentencepiece import WordSplitter
 from datamill.ops.base import Filter, OpResult
 from datamill.ops.registry import register
 from datamill.ops.text.characters import SPECIAL_CHARACTERS, SPECIAL_CHARACTERS_STR
+from datamill.ops.text.stat_arrays import int_array
 
 _SEPARATORS = str.maketrans({"\n": " ", "\t": " "})
 
@@ -36,12 +36,6 @@ def count_pieces(pieces: list[str]) -> int:
     """
     special, strip = SPECIAL_CHARACTERS, SPECIAL_CHARACTERS_STR
     return sum(1 for p in pieces if p and (p[0] not in special or p[-1] not in special or p.strip(strip)))
-
-
-def int64_array(values: list[int]) -> pa.Array:
-    """Counts as an Arrow int64 array (``pa.array`` would import pandas)."""
-    data = np.asarray(values, dtype=np.int64)
-    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(data)])
 
 
 @register("words_num_filter")
@@ -69,8 +63,8 @@ class WordsNumFilter(Filter):
     def compute_stats(self, table: pa.Table) -> pa.Array:
         texts = table.column(self.text_key).to_pylist()
         if self.splitter.tokenization:
-            return int64_array([count_pieces(pieces) for pieces in self.splitter.words_of(texts)])
-        return int64_array([count_words(text) for text in texts])
+            return int_array([count_pieces(pieces) for pieces in self.splitter.words_of(texts)])
+        return int_array([count_words(text) for text in texts])
 
     def run(self, table: pa.Table) -> OpResult:
         if table.num_rows and self.stat_column not in table.column_names:
