@@ -119,10 +119,9 @@ def global_phase(
         current.add(path.name)
         files = [results_dir / entry[0] for entry in entries]
         rows = sum(int(entry[1]) for entry in entries)
-        report = _decide(op, index, path, files, rows, dropped, emit, memory_limit, folder, calls)
+        report, decided = _decide(op, index, path, files, rows, dropped, emit, memory_limit, folder, calls)
         reports.append(report)
-        decision = pq.read_table(path, columns=[ROW_ID]).column(0).to_numpy()
-        dropped = np.union1d(dropped, decision)
+        dropped = np.union1d(dropped, decided)
     for stale in folder.glob("op*.parquet"):
         if stale.name not in current:
             stale.unlink(missing_ok=True)
@@ -147,58 +146,36 @@ def _decide(
     memory_limit: str,
     spill: Path,
     calls: Calls | None = None,
-) -> DedupReport:
-    """Read back the decision at ``path``, or make and commit it."""
+) -> tuple[DedupReport, RowIds]:
+    """Read back the decision at ``path``, or make and commit it; the report and the rows dropped."""
     started = time.monotonic()
-    reused = _read_meta(path)
-    rows_in = reused["rows_in"] if reused else rows
+    meta = _read_meta(path)
+    reused = meta is not None
     emit(
         EventType.DEDUP_START,
         op_name=op.name,
         op_index=index,
-        rows_in=rows_in,
+        rows_in=meta["rows_in"] if meta else rows,
         partitions=len(files),
         message=f"{op.name}: {'reading the decision of an earlier run' if reused else 'grouping'} "
-        f"the hashes of {rows_in} rows from {len(files)} commits",
+        f"the hashes of {meta['rows_in'] if meta else rows} rows from {len(files)} commits",
     )
-    ran_on = "driver"
-    if reused is None:
-        source: pa.Table | list[Path] = files
-        if len(dropped):
-            source = _without(files, dropped)
-            rows_in = source.num_rows
-        progress = _progress(op, index, rows_in, emit)
-        if calls is not None and isinstance(source, list) and isinstance(op.dedup, MinhashParams):
-            bands = minhash.band_columns(op.dedup)
-            decision = _bands_as_tasks(calls, bands, [str(f) for f in files], memory_limit, progress)
-            ran_on = f"ray: {len(bands)} band tasks"
-        else:
-            decision = decide(
-                op.dedup, source, ROW_ID, memory_limit=memory_limit, spill_dir=spill, progress=progress
-            )
-        clusters = len(pc.unique(decision.column("dup_of"))) if decision.num_rows else 0
-        meta = {
-            "op_name": op.name,
-            "op_index": index,
-            "rows_in": rows_in,
-            "clusters": clusters,
-            "ran_on": ran_on,
-        }
+    if meta is None:
+        decision, meta = _make_decision(op, index, files, rows, dropped, emit, memory_limit, spill, calls)
         with atomic_path(path) as tmp:
             pq.write_table(decision.replace_schema_metadata({_META: json.dumps(meta)}), tmp)
-        reused = meta | {"rows_dropped": decision.num_rows, "fresh": True}
     else:
-        reused["rows_dropped"] = pq.read_metadata(path).num_rows
+        decision = pq.read_table(path, columns=[ROW_ID])
     report = DedupReport(
         op_name=op.name,
         op_index=index,
-        rows_in=int(reused["rows_in"]),
-        clusters=int(reused["clusters"]),
-        rows_dropped=int(reused["rows_dropped"]),
+        rows_in=int(meta["rows_in"]),
+        clusters=int(meta["clusters"]),
+        rows_dropped=decision.num_rows,
         seconds=round(time.monotonic() - started, 3),
         decision=str(path),
-        reused=not reused.get("fresh", False),
-        ran_on=str(reused.get("ran_on", "driver")),
+        reused=reused,
+        ran_on=str(meta.get("ran_on", "driver")),
     )
     emit(
         EventType.DEDUP_COMPLETE,
@@ -213,7 +190,39 @@ def _decide(
         message=f"{op.name}: {report.rows_dropped} of {report.rows_in} rows dropped as duplicates "
         f"({report.clusters} clusters){', decided by an earlier run' if report.reused else ''}",
     )
-    return report
+    return report, decision.column(ROW_ID).to_numpy()
+
+
+def _make_decision(
+    op: Deduplicator,
+    index: int,
+    files: list[Path],
+    rows: int,
+    dropped: RowIds,
+    emit: Emit,
+    memory_limit: str,
+    spill: Path,
+    calls: Calls | None,
+) -> tuple[pa.Table, dict[str, Any]]:
+    """Group the hashes in ``files`` (less the rows in ``dropped``): the rows to drop, and the
+    facts the decision file keeps beside them."""
+    source: pa.Table | list[Path] = files
+    if len(dropped):
+        source = _without(files, dropped)
+        rows = source.num_rows
+    progress = _progress(op, index, rows, emit)
+    ran_on = "driver"
+    if calls is not None and isinstance(source, list) and isinstance(op.dedup, MinhashParams):
+        bands = minhash.band_columns(op.dedup)
+        decision = _bands_as_tasks(calls, bands, [str(f) for f in files], memory_limit, progress)
+        ran_on = f"ray: {len(bands)} band tasks"
+    else:
+        decision = decide(
+            op.dedup, source, ROW_ID, memory_limit=memory_limit, spill_dir=spill, progress=progress
+        )
+    clusters = len(pc.unique(decision.column("dup_of"))) if decision.num_rows else 0
+    meta = {"op_name": op.name, "op_index": index, "rows_in": rows, "clusters": clusters, "ran_on": ran_on}
+    return decision, meta
 
 
 PROGRESS_EVERY_S = 1.0

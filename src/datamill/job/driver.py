@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 from rich.console import Console
@@ -74,6 +74,7 @@ from datamill.plan.sample import SampleKeys
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from datamill.executors.ray import RayExecutor
     from datamill.job.dedup_phase import Calls, DedupOutcome
     from datamill.ledger.skip import SkipJoin
 
@@ -1038,7 +1039,7 @@ class Driver:
                     self.pipeline,
                     ordered,
                     self.events.emit,
-                    calls=_calls_on(executor) if executor is not None else None,
+                    calls=_calls_on(cast("RayExecutor", executor)) if executor is not None else None,
                 )
         finally:
             if executor is not None:
@@ -1123,14 +1124,12 @@ class Driver:
         ]
 
 
-def _calls_on(executor: Executor) -> Calls:
-    """Run plain functions as the executor's tasks (Ray's), results as they come."""
+def _calls_on(executor: RayExecutor) -> Calls:
+    """Run plain functions as the Ray executor's tasks, results as they come."""
     from concurrent.futures import as_completed
 
-    call = getattr(executor, "call")  # noqa: B009 (the Ray executor's; the local pool has none)
-
     def run(fn: Callable[..., Any], args: list[tuple[Any, ...]]) -> Iterator[Any]:
-        for future in as_completed([call(fn, *a) for a in args]):
+        for future in as_completed([executor.call(fn, *a) for a in args]):
             yield future.result()
 
     return run
