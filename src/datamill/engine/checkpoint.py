@@ -8,6 +8,13 @@ checkpoint carries the partition's bookkeeping so far (bad rows, samples set
 aside, per-op metrics) in its metadata, so a partition resumed from it commits
 exactly what an uninterrupted run would have. Files are written atomically;
 an unreadable one is ignored (and the partition starts earlier).
+
+Checkpoints are not fsynced. A checkpoint only saves work: the rename makes it
+whole or absent against a killed process, and what a machine crash can leave
+(a file cut short, or a Parquet page of zeros, caught by its page checksum)
+is unreadable, so the partition starts from an earlier checkpoint or its
+input. What is committed (results, markers, the ledger) is fsynced. The two
+fsyncs a checkpoint would need cost about as much as writing it.
 """
 
 from __future__ import annotations
@@ -91,14 +98,14 @@ class CheckpointStore:
         """Keep deduplicator ``index``'s hashes of the partition beside its checkpoints:
         a partition resumed from a checkpoint after the deduplicator commits them."""
         dest = self.folder(partition_id) / str(CheckpointName(index, prefix, ".parquet", HASHES))
-        with atomic_path(dest) as tmp:
-            pq.write_table(hashes, tmp, compression="none")
+        with atomic_path(dest, durable=False) as tmp:
+            pq.write_table(hashes, tmp, compression="none", write_page_checksum=True)
         return dest
 
     def _hashes(self, partition_id: str, index: int, prefix: str) -> pa.Table | None:
         path = self.folder(partition_id) / str(CheckpointName(index, prefix, ".parquet", HASHES))
         try:
-            return pq.read_table(path)
+            return pq.read_table(path, page_checksum_verification=True)
         except Exception as exc:  # missing or torn: the checkpoints after it are of no use
             if not isinstance(exc, FileNotFoundError):
                 log.warning("ignoring unreadable deduplication hashes %s: %s", path, exc)
@@ -143,18 +150,27 @@ class CheckpointStore:
 
 
 def write_table(table: pa.Table, dest: Path, fmt: str, compression: str, state: bytes) -> None:
-    """Write ``table`` with ``state`` in its metadata, atomically, compressed
-    with ``compression`` (a pair the config has already checked)."""
+    """Write ``table`` with ``state`` in its metadata, atomically but not
+    durably (see the module's note), compressed with ``compression`` (a pair
+    the config has already checked). Parquet gets page checksums, and neither
+    dictionaries nor statistics: only a resume reads the file back, whole."""
     codec = None if compression == "none" else compression
     if fmt == "jsonl":
-        with atomic_path(dest) as tmp, pa.output_stream(str(tmp), compression=codec) as out:
+        with atomic_path(dest, durable=False) as tmp, pa.output_stream(str(tmp), compression=codec) as out:
             out.write(json.dumps({"__datamill_checkpoint__": state.decode()}).encode() + b"\n")
             out.write(b"".join(jsonl_lines(table)))
         return
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), STATE_KEY: state})
-    with atomic_path(dest) as tmp:
+    with atomic_path(dest, durable=False) as tmp:
         if fmt == "parquet":
-            pq.write_table(table, tmp, compression=codec or "none")
+            pq.write_table(
+                table,
+                tmp,
+                compression=codec or "none",
+                use_dictionary=False,
+                write_statistics=False,
+                write_page_checksum=True,
+            )
         else:
             options = pa.ipc.IpcWriteOptions(compression=codec)
             with pa.ipc.new_file(str(tmp), table.schema, options=options) as writer:
@@ -172,7 +188,7 @@ def read_table(path: Path, cols: Columns, memory_map: bool = False) -> tuple[pa.
         return _columnar(rows, cols), head
     source = pa.memory_map(str(path)) if memory_map else str(path)
     if path.suffix == ".parquet":
-        table = pq.read_table(source)
+        table = pq.read_table(source, page_checksum_verification=True)
     else:
         with pa.ipc.open_file(source) as reader:
             table = reader.read_all()
