@@ -62,8 +62,11 @@ log = logging.getLogger(__name__)
 EXTRA_HINT = 'executor_type: ray needs Ray: pip install "datamill[ray]"'
 NO_FAILURE_HANDLER = "RAY_DISABLE_FAILURE_SIGNAL_HANDLER"
 _handler_disabled_here = False
-SYNC_EVENTS = frozenset({"PARTITION_START", "OP_START"})
-"""Events a task waits to see delivered: they say where it is, should it die next."""
+SYNC_EVENTS = frozenset({"OP_START"})
+"""Events a task waits to see delivered: they say which op it is in, should it die there."""
+SENT_AT_ONCE = frozenset({"PARTITION_START"})
+"""Events sent as they come, not waited for: the monitor shows the partition
+running while its input is read (the relay keeps each task's events in order)."""
 STORAGE_CHECK_TIMEOUT_S = 120.0
 POLL_S = 0.25
 """How often the pool's thread takes the relay's events when no task ends: each
@@ -287,11 +290,15 @@ def _run_on_ray(task: PartitionTask, relay: Any, token: str) -> PartitionResult:
 
     def sink(event: dict[str, Any]) -> None:
         # Held until the next event that says where the task is (an op's end is
-        # soon followed by the next op's start), then sent together and waited for.
+        # soon followed by the next op's start), then sent together: waited for
+        # at an op's start, not at the partition's.
         event["node"] = node
         held.append(event)
         if event["type"] in SYNC_EVENTS:
             ray.get(relay.put.remote(token, held[:]))
+            held.clear()
+        elif event["type"] in SENT_AT_ONCE:
+            relay.put.remote(token, held[:])
             held.clear()
 
     set_event_sink(sink)
@@ -557,6 +564,10 @@ class RayExecutor:
                     include_dashboard=False,
                     log_to_driver=False,  # (a task's errors come back as its result)
                     configure_logging=False,
+                    # Ray runs its workers at nice 15, below its own services and every
+                    # other process of the machine; the Ray this job starts for itself
+                    # runs the job's work at the job's priority, as the local pool does.
+                    _system_config={"worker_niceness": 0},
                 )
             self._owns_ray = True
         else:
