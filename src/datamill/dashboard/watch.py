@@ -1,0 +1,185 @@
+"""One watched job: its live monitor and the numbered updates a page follows.
+
+Every :meth:`JobWatch.poll` refreshes the monitor (at most every
+``min_interval`` seconds, whoever asks) and records what changed as update
+number ``seq``: the report when it differs, new throughput points and
+resource samples, partitions whose state changed, new events. A page that
+has seen update ``n`` asks for :meth:`since` ``n`` and gets the changes after
+it merged into one payload, or the whole state when it fell too far behind.
+Watches are shared by every page and by ``/metrics``, so each job is read once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict, deque
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+
+from datamill.dashboard.failures import failures_by_step
+from datamill.dashboard.grid import PartitionGrid
+from datamill.dashboard.live import LiveMonitor
+from datamill.dashboard.timeline import Timeline
+
+KEEP_UPDATES = 64
+FAILURES_EVERY_S = 10.0
+"""The ledger's failures are read again at most this often (and only after new commits)."""
+
+
+class JobWatch:
+    def __init__(self, job_dir: Path, min_interval: float = 0.5) -> None:
+        self.job_dir = job_dir
+        self.min_interval = min_interval
+        self.lock = threading.Lock()
+        self.monitor = LiveMonitor(job_dir)
+        self.timeline = Timeline()
+        self.grid = PartitionGrid()
+        self.seq = 0
+        self.updates: deque[tuple[int, dict[str, Any]]] = deque(maxlen=KEEP_UPDATES)
+        self.report: dict[str, Any] = {}
+        self.rows_changed: dict[int, int] = {}
+        self._commits_counted = 0
+        self._failures: dict[str, Any] | None = None
+        self._failures_key: tuple[int, str] | None = None
+        self._failures_at = 0.0
+        self._polled = 0.0
+        new = self.monitor.take_new()
+        if new is not None:
+            self.timeline.add(new)
+        self.grid.full(self.monitor)
+        self._count_changed()
+        self.report = self._report()
+
+    def poll(self, force: bool = False) -> int:
+        """Refresh if due; return the latest update number."""
+        with self.lock:
+            if not force and time.monotonic() - self._polled < self.min_interval:
+                return self.seq
+            self._polled = time.monotonic()
+            self.monitor.refresh()
+            change = self._change()
+            if change:
+                self.seq += 1
+                self.updates.append((self.seq, change))
+            return self.seq
+
+    def since(self, seen: int) -> dict[str, Any] | None:
+        """The changes after update ``seen``, merged; None when they are no longer all kept."""
+        with self.lock:
+            merged: dict[str, Any] = {"seq": self.seq}
+            if seen == self.seq:
+                return merged
+            if seen > self.seq or not self.updates or self.updates[0][0] > seen + 1:
+                return None
+            for n, update in self.updates:
+                if n > seen:
+                    _merge(merged, update)
+            return merged
+
+    def state(self) -> dict[str, Any]:
+        """Everything a job page shows, as of update :attr:`seq`."""
+        with self.lock:
+            return {
+                "seq": self.seq,
+                "report": self.report,
+                "grid": self.grid.snapshot(),
+                "failures": self.failures(),
+                **self.timeline.snapshot(),
+            }
+
+    def failures(self) -> dict[str, Any]:
+        """Failures by step, read again only when the job committed more and a while passed."""
+        key = (len(self.monitor.commits.committed), str(self.monitor.info.summary.get("status")))
+        due = time.monotonic() - self._failures_at >= FAILURES_EVERY_S
+        if self._failures is None or (key != self._failures_key and due):
+            self._failures = failures_by_step(self.job_dir, self.monitor.info.summary)
+            self._failures_key, self._failures_at = key, time.monotonic()
+        return self._failures
+
+    def _change(self) -> dict[str, Any]:
+        change: dict[str, Any] = {}
+        new = self.monitor.take_new()
+        touched: list[str] = []
+        if new is not None:
+            added = self.timeline.add(new)
+            change.update({k: v for k, v in added.items() if v})
+            ids = pc.unique(new.column("partition_id").drop_null())
+            touched = [str(i) for i in ids.to_pylist()]
+        grid = self.grid.update(self.monitor, touched)
+        if grid is None:
+            change["grid"] = self.grid.snapshot()
+        elif grid:
+            change["grid_changes"] = grid
+        self._count_changed()
+        report = self._report()
+        if report != self.report:
+            self.report = report
+            change["report"] = report
+        failures = self._failures
+        if failures is not None and self.failures() is not failures:
+            change["failures"] = self._failures
+        return change
+
+    def _report(self) -> dict[str, Any]:
+        report = self.monitor.report_json()
+        for op in report["operation_metrics"]:
+            op["rows_changed"] = self.rows_changed.get(op["index"])
+        return report
+
+    def _count_changed(self) -> None:
+        """Each op's changed rows, summed over new commits only (the report does not carry them)."""
+        committed = self.monitor.commits.committed
+        if len(committed) < self._commits_counted:
+            self.rows_changed, self._commits_counted = {}, 0
+        if len(committed) == self._commits_counted:
+            return
+        for result in list(committed.values())[self._commits_counted :]:
+            for m in result.ops:
+                self.rows_changed[m.index] = self.rows_changed.get(m.index, 0) + m.rows_changed
+        self._commits_counted = len(committed)
+
+
+def _merge(into: dict[str, Any], update: dict[str, Any]) -> None:
+    """Fold a later update into ``into``: lists append, the grid's changes and the report replace."""
+    for key, value in update.items():
+        if key in ("throughput", "resources", "events"):
+            into.setdefault(key, []).extend(value)
+        elif key == "grid":
+            into["grid"] = value
+            into.pop("grid_changes", None)
+        elif key == "grid_changes" and "grid" not in into:
+            mine = into.setdefault("grid_changes", {"states": {}, "ops": {}})
+            mine["states"].update(value["states"])
+            mine["ops"].update(value["ops"])
+        elif key != "grid_changes":
+            into[key] = value
+
+
+class Watches:
+    """The watches of the jobs looked at lately (at most ``size``; the oldest is dropped)."""
+
+    def __init__(self, size: int = 32, min_interval: float = 0.5) -> None:
+        self.size = size
+        self.min_interval = min_interval
+        self._watches: OrderedDict[Path, JobWatch] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, job_dir: Path) -> JobWatch:
+        with self._lock:
+            watch = self._watches.get(job_dir)
+            if watch is not None:
+                self._watches.move_to_end(job_dir)
+                return watch
+        watch = JobWatch(job_dir, self.min_interval)  # outside the lock: the first read may take a while
+        with self._lock:
+            watch = self._watches.setdefault(job_dir, watch)
+            while len(self._watches) > self.size:
+                self._watches.popitem(last=False)
+            return watch
+
+    def cached(self, job_dir: Path) -> JobWatch | None:
+        with self._lock:
+            return self._watches.get(job_dir)
