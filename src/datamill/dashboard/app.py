@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
@@ -227,7 +228,7 @@ def _sse(event: str, data: Any) -> str:
 
 
 async def _token_and_force(request: Request) -> tuple[str | None, bool]:
-    """The token and the force flag, from the header, the query, a JSON body or a form."""
+    """The token and the force flag, from the header, the query, a JSON body or a urlencoded form."""
     token = request.headers.get(TOKEN_HEADER)
     force = request.query_params.get("force") in ("1", "true")
     kind = request.headers.get("content-type", "")
@@ -237,8 +238,8 @@ async def _token_and_force(request: Request) -> tuple[str | None, bool]:
             body = await request.json()
         except ValueError:
             body = {}
-    elif kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        body = dict(await request.form())
+    elif kind.startswith("application/x-www-form-urlencoded"):  # parsed here: no python-multipart needed
+        body = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     if isinstance(body, dict):
         token = token or (str(body["token"]) if body.get("token") else None)
         force = force or body.get("force") in (True, 1, "1", "true", "on")
