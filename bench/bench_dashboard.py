@@ -179,15 +179,13 @@ def main() -> int:
             seen = change["seq"]
     events = watch.timeline.seen
     print()
-    print(
-        f"job: {args.partitions:,} partitions, {events:,} events read, {len(watch.monitor.commits.committed):,} committed"
-    )
+    committed = len(watch.monitor.commits.committed)
+    print(f"job: {args.partitions:,} partitions, {events:,} events read, {committed:,} committed")
     print(f"opening the job page (first full read + state, {len(state) / 1e6:.1f} MB): {opened:.2f} s")
     batch_events = args.batch * PER_PARTITION + 1
     print(f"live update after {batch_events:,} new events ({args.batch} partitions), {args.rounds} rounds:")
-    print(
-        f"  median {statistics.median(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms (goal <= 200 ms)"
-    )
+    median, worst = statistics.median(times) * 1000, max(times) * 1000
+    print(f"  median {median:.1f} ms, worst {worst:.1f} ms (goal <= 200 ms)")
     print(f"  payload median {statistics.median(sizes) / 1000:.1f} kB")
     return 0
 
