@@ -74,12 +74,12 @@ class Timeline:
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "throughput": sorted(self.rows_by_second.items()),
+            "throughput": [[s, n] for s, n in sorted(self.rows_by_second.items())],
             "resources": self.resources,
             "events": list(self.events),
         }
 
-    def _throughput(self, done: pa.Table) -> list[tuple[int, int]]:
+    def _throughput(self, done: pa.Table) -> list[list[int]]:
         seconds = numbers(done.column("epoch"), np.float64, nulls_as=0).astype(np.int64)
         rows = numbers(done.column("rows_in"), np.int64, nulls_as=0)
         keys, where = np.unique(seconds, return_inverse=True)
@@ -87,7 +87,7 @@ class Timeline:
         touched = []
         for second, n in zip(keys.tolist(), sums.tolist(), strict=True):
             self.rows_by_second[second] = self.rows_by_second.get(second, 0) + n
-            touched.append((second, self.rows_by_second[second]))
+            touched.append([second, self.rows_by_second[second]])
         return touched
 
 
