@@ -40,8 +40,6 @@ class JobWatch:
         self.seq = 0
         self.updates: deque[tuple[int, dict[str, Any]]] = deque(maxlen=KEEP_UPDATES)
         self.report: dict[str, Any] = {}
-        self.rows_changed: dict[int, int] = {}
-        self._commits_counted = 0
         self._failures: dict[str, Any] | None = None
         self._failures_key: tuple[int, str] | None = None
         self._failures_at = 0.0
@@ -50,7 +48,6 @@ class JobWatch:
         if new is not None:
             self.timeline.add(new)
         self.grid.full(self.monitor)
-        self._count_changed()
         self.report = self._report()
 
     def poll(self, force: bool = False) -> int:
@@ -113,7 +110,6 @@ class JobWatch:
             change["grid"] = self.grid.snapshot()
         elif grid:
             change["grid_changes"] = grid
-        self._count_changed()
         report = self._report()
         if report != self.report:
             self.report = report
@@ -124,22 +120,12 @@ class JobWatch:
         return change
 
     def _report(self) -> dict[str, Any]:
+        """The monitor's report, each op also with its changed rows (for the page's ops table)."""
         report = self.monitor.report_json()
+        changed = self.monitor.rows_changed()
         for op in report["operation_metrics"]:
-            op["rows_changed"] = self.rows_changed.get(op["index"])
+            op["rows_changed"] = changed.get(op["index"])
         return report
-
-    def _count_changed(self) -> None:
-        """Each op's changed rows, summed over new commits only (the report does not carry them)."""
-        committed = self.monitor.commits.committed
-        if len(committed) < self._commits_counted:
-            self.rows_changed, self._commits_counted = {}, 0
-        if len(committed) == self._commits_counted:
-            return
-        for result in list(committed.values())[self._commits_counted :]:
-            for m in result.ops:
-                self.rows_changed[m.index] = self.rows_changed.get(m.index, 0) + m.rows_changed
-        self._commits_counted = len(committed)
 
 
 def _merge(into: dict[str, Any], update: dict[str, Any]) -> None:
