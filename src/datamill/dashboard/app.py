@@ -96,13 +96,14 @@ class Dashboard:
     async def job(self, request: Request) -> Response:
         watch = await self._watch(request)
         detailed = request.query_params.get("detailed") in ("1", "true")
-        await run_in_threadpool(watch.poll, True)
-        if detailed:
+
+        def report() -> dict[str, Any]:
+            watch.poll(force=True)
             with watch.lock:
-                data = await run_in_threadpool(lambda: watch.monitor.report(True).model_dump(mode="json"))
-            return JSONResponse(data)
-        with watch.lock:
-            return JSONResponse(watch.monitor.report_json())
+                data: dict[str, Any] = watch.monitor.report(detailed).model_dump(mode="json")
+                return data
+
+        return JSONResponse(await run_in_threadpool(report))
 
     async def job_state(self, request: Request) -> Response:
         watch = await self._watch(request)
@@ -117,13 +118,13 @@ class Dashboard:
         wanted = {k: q[k] for k in ("type", "partition", "op") if q.get(k)}
         limit = int(q["limit"]) if q.get("limit", "").isdigit() else 200
         fields = {"type": "type", "partition": "partition_id", "op": "op_name"}
-        with watch.lock:
-            found = [
-                e
-                for e in watch.timeline.events
-                if all(str(e.get(fields[k], "")) == v for k, v in wanted.items())
-            ]
-        return JSONResponse(found[-limit:])
+
+        def matching() -> list[dict[str, Any]]:
+            with watch.lock:
+                events = list(watch.timeline.events)
+            return [e for e in events if all(str(e.get(fields[k], "")) == v for k, v in wanted.items())]
+
+        return JSONResponse((await run_in_threadpool(matching))[-limit:])
 
     async def job_stream(self, request: Request) -> Response:
         watch = await self._watch(request)
