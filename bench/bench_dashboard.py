@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -127,10 +128,9 @@ class BenchJob:
 
 def make_job(base: Path, partitions: int, events: int) -> BenchJob:
     job = base / f"dash_{partitions}_{events}"
+    shutil.rmtree(job, ignore_errors=True)  # rotated logs of an earlier run would be read too
     for sub in ("event_logs", "metadata", "results"):
-        (job / sub).mkdir(parents=True, exist_ok=True)
-    for name in ("event_logs/events.jsonl", "event_logs/events.log", "metadata/commits.tsv"):
-        (job / name).unlink(missing_ok=True)
+        (job / sub).mkdir(parents=True)
     summary = {
         "job_id": job.name,
         "status": "running",
