@@ -68,6 +68,13 @@ def test_events_filter_by_type_partition_and_op(client: TestClient) -> None:
     assert mine and {(e["partition_id"], e["op_name"]) for e in mine} == {(pid, "text_length_filter")}
 
 
+def test_one_partition_is_the_monitors_detail(client: TestClient, finished: Path) -> None:
+    detailed = JobProgressMonitor("served", finished).get_progress_data(detailed=True)
+    third = detailed["partition_status"]["partitions"][3]
+    assert client.get("/api/jobs/served/partitions/3").json() == third
+    assert client.get("/api/jobs/served/partitions/12").status_code == 404
+
+
 def test_metrics_agree_with_the_summary(client: TestClient, finished: Path) -> None:
     s = summary(finished)
     assert client.get("/api/jobs/served/state").status_code == 200  # a page watches it: events count too

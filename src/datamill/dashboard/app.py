@@ -70,6 +70,7 @@ class Dashboard:
             Route("/api/jobs/{job_id}", self.job),
             Route("/api/jobs/{job_id}/state", self.job_state),
             Route("/api/jobs/{job_id}/events", self.job_events),
+            Route("/api/jobs/{job_id}/partitions/{index:int}", self.partition),
             Route("/api/jobs/{job_id}/stream", self.job_stream),
             Route("/api/jobs/{job_id}/stop", self.stop, methods=["POST"]),
             Route("/metrics", self.metrics),
@@ -125,6 +126,12 @@ class Dashboard:
             return [e for e in events if all(str(e.get(fields[k], "")) == v for k, v in wanted.items())]
 
         return JSONResponse((await run_in_threadpool(matching))[-limit:])
+
+    async def partition(self, request: Request) -> Response:
+        """One partition as ``monitor --detailed`` lists it, by its position in the plan."""
+        watch = await self._watch(request)
+        detail = await run_in_threadpool(watch.partition, int(request.path_params["index"]))
+        return JSONResponse(detail) if detail is not None else _refuse(404, "No such partition.")
 
     async def job_stream(self, request: Request) -> Response:
         watch = await self._watch(request)

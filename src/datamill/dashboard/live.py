@@ -115,6 +115,10 @@ class LiveMonitor(JobProgressMonitor):
         data: dict[str, Any] = self.report(False).model_dump(mode="json")
         return data
 
+    def op_names(self) -> dict[int, str]:
+        """Op names by index, from the events and the commits."""
+        return self._op_names()
+
     def rows_changed(self) -> dict[int, int]:
         """Each op's changed rows: over the commit index, else as the summary has them."""
         commits = self.commits

@@ -14,11 +14,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow.compute as pc
 
+from datamill.control.partitions import partition_details
 from datamill.dashboard.failures import failures_by_step
 from datamill.dashboard.grid import PartitionGrid
 from datamill.dashboard.live import LiveMonitor
@@ -86,6 +88,17 @@ class JobWatch:
                 "failures": self.failures(),
                 **self.timeline.snapshot(),
             }
+
+    def partition(self, index: int) -> dict[str, Any] | None:
+        """Partition ``index`` of the plan, as ``monitor --detailed`` shows it; None without a plan."""
+        with self.lock:
+            m = self.monitor
+            if m.plan is None or not 0 <= index < len(m.plan.partitions):
+                return None
+            one = replace(m.plan, partitions=[m.plan.partitions[index]])
+            (detail,) = partition_details(one, m.commits, m.stats, m.info.running, m.op_names())
+            data: dict[str, Any] = detail.model_dump(mode="json")
+            return data
 
     def failures(self) -> dict[str, Any]:
         """Failures by step, read again only when the job committed more and a while passed."""

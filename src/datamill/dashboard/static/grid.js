@@ -10,6 +10,7 @@ class PartitionGrid {
     this.cell = 10; this.cols = 1;
     canvas.addEventListener("mousemove", (e) => this.hover(e));
     canvas.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+    canvas.addEventListener("click", (e) => { const i = this.at(e); if (i != null && this.onpick) this.onpick(i); });
     window.addEventListener("resize", () => this.draw());
   }
 
@@ -70,11 +71,16 @@ class PartitionGrid {
     this.canvas.dataset.committed = String((n.c || 0) + (n.R || 0));
   }
 
-  hover(e) {
+  at(e) {
     const r = this.canvas.getBoundingClientRect();
     const col = Math.floor((e.clientX - r.left) / this.cell), row = Math.floor((e.clientY - r.top) / this.cell);
     const i = row * this.cols + col;
-    if (col >= this.cols || i < 0 || i >= this.codes.length) { this.tip.style.display = "none"; return; }
+    return col >= this.cols || i < 0 || i >= this.codes.length ? null : i;
+  }
+
+  hover(e) {
+    const i = this.at(e);
+    if (i == null) { this.tip.style.display = "none"; return; }
     const state = this.legend[this.codes[i]] || this.codes[i];
     const op = this.ops[i] ? ` — running ${this.ops[i]}` : "";
     this.tip.textContent = `partition ${i}: ${state}${op}`;

@@ -163,6 +163,25 @@ async function stop(force) {
   if (res.ok && token) sessionStorage.setItem("datamill-token", token);
 }
 
+grid.onpick = async (i) => {
+  const box = document.getElementById("partition-detail");
+  const res = await fetch(`${api}/partitions/${i}`);
+  if (!res.ok) { box.textContent = `partition ${i}: no details (no plan yet)`; return; }
+  const p = await res.json();
+  const ops = (p.ops || []).map((o) => `<tr><td>${esc(o.name)}</td><td class="num">${fmt.int(o.rows_in)}</td><td class="num">${fmt.int(o.rows_out)}</td><td class="num">${fmt.num(o.seconds, 3)}</td></tr>`).join("");
+  box.innerHTML = `<p><b>${esc(p.partition_id)}</b> (#${i}): ${esc(p.status)}` +
+    `${p.current_op ? `, running ${esc(p.current_op)}` : ""}; ${fmt.int(p.samples)} samples` +
+    `${p.rows_out != null ? ` → ${fmt.int(p.rows_out)}` : ""}${p.seconds != null ? ` in ${fmt.num(p.seconds, 2)} s` : ""}` +
+    `; attempt ${p.attempt}, ${p.retries} retries, ${p.checkpoints} checkpoints${p.node ? `, on ${esc(p.node)}` : ""}.` +
+    ` <a href="#events" data-partition="${esc(p.partition_id)}">its events</a></p>` +
+    (ops ? `<table><thead><tr><th>op</th><th class="num">rows in</th><th class="num">rows out</th><th class="num">seconds</th></tr></thead><tbody>${ops}</tbody></table>` : "");
+  box.querySelector("a[data-partition]").addEventListener("click", (e) => {
+    document.getElementById("ev-partition").value = e.target.dataset.partition;
+    document.getElementById("ev-type").value = "";
+    events();
+  });
+};
+
 for (const id of ["ev-type", "ev-partition", "ev-op"]) document.getElementById(id).addEventListener("input", events);
 window.addEventListener("resize", () => soon("charts"));
 
