@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,12 @@ from tests.job import jobproc
 
 TOKEN = "test-token"
 FAIL = {"tests.job.user_ops:FailOnMapper": {"needle": "Zürich"}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

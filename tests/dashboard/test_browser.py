@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,19 +15,13 @@ import pytest
 from datamill.dashboard.app import Settings, create_app
 from datamill.demo.corpus import write_corpus
 from datamill.demo.recipe import SIX_OPS
-from tests.dashboard.conftest import TOKEN
+from tests.dashboard.conftest import TOKEN, free_port
 from tests.job import jobproc
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SLOW = {"tests.job.user_ops:SlowMapper": {"delay_s": 0.25}}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

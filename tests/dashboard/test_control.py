@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -12,7 +16,8 @@ from datamill.cli.main import main
 from datamill.dashboard.app import Settings, create_app
 from datamill.dashboard.guard import check_bind, same_origin
 from datamill.errors import ConfigError
-from tests.dashboard.conftest import TOKEN
+from tests.dashboard.conftest import TOKEN, free_port
+from tests.job import jobproc
 
 STOP = "/api/jobs/served/stop"
 ORIGIN = "http://127.0.0.1:8765"
@@ -90,3 +95,28 @@ def test_without_the_extra_the_command_says_what_to_install(
     assert main(["dashboard", "--base-dir", str(finished)]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert 'pip install "datamill[dashboard]"' in err and module in err
+
+
+def test_the_command_serves_and_prints_its_token(finished: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(jobproc.REPO / "src"), str(jobproc.REPO)])}
+    cmd = [sys.executable, "-m", "datamill", "dashboard", "--base-dir", str(finished), "--port", str(port)]
+    proc = subprocess.Popen([*cmd, "--allow-control"], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(4)]
+        assert lines[0].startswith(f"datamill dashboard: http://127.0.0.1:{port}/")
+        token = lines[2].split("stop token: ")[1].strip()
+        assert len(token) >= 20 and f"#token={token}" in lines[3]
+
+        def answered() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/jobs", timeout=2) as r:
+                    return [j["job_id"] for j in json.load(r)] == ["served"]
+            except OSError:
+                return False
+
+        assert jobproc.wait_for(answered, 30, proc)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
