@@ -10,7 +10,7 @@ the job's lock, as its driver would. Then it measures:
   commits, a resource sample), then the watch refreshes, merges the update a
   page asks for and encodes it as the SSE payload (median and worst of R).
 
-    python bench/bench_dashboard.py [--partitions 100000] [--events 1000000]
+    python bench/bench_dashboard.py [--partitions 100000] [--events 1000000] [--reuse]
 
 Goal: each live update <= 200 ms.
 """
@@ -126,8 +126,14 @@ class BenchJob:
         )
 
 
-def make_job(base: Path, partitions: int, events: int) -> BenchJob:
+def make_job(base: Path, partitions: int, events: int, reuse: bool = False) -> BenchJob:
     job = base / f"dash_{partitions}_{events}"
+    if reuse and (job / "metadata" / "commits.tsv").exists():
+        bench = BenchJob(job, partitions)
+        with open(job / "metadata" / "commits.tsv", "rb") as fh:
+            bench.next = sum(1 for _ in fh)
+        print(f"reusing {job} ({bench.next:,} partitions committed)", flush=True)
+        return bench
     shutil.rmtree(job, ignore_errors=True)  # rotated logs of an earlier run would be read too
     for sub in ("event_logs", "metadata", "results"):
         (job / sub).mkdir(parents=True)
@@ -159,8 +165,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=50, help="partitions committed between two updates")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--out", type=Path, default=HERE / "out" / "dashboard")
+    parser.add_argument("--reuse", action="store_true", help="reuse the job an earlier run wrote")
     args = parser.parse_args()
-    bench = make_job(args.out.resolve(), args.partitions, args.events)
+    bench = make_job(args.out.resolve(), args.partitions, args.events, args.reuse)
     with JobLock(bench.job / "job.lock", bench.job.name):
         started = time.perf_counter()
         watch = JobWatch(bench.job)

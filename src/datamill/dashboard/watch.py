@@ -44,7 +44,9 @@ class JobWatch:
         self.report: dict[str, Any] = {}
         self._failures: dict[str, Any] | None = None
         self._failures_key: tuple[int, str] | None = None
-        self._failures_at = 0.0
+        self._failures_next = 0.0
+        self._failures_fresh = False
+        self._failures_thread: threading.Thread | None = None
         self._polled = 0.0
         new = self.monitor.take_new()
         if new is not None:
@@ -101,13 +103,37 @@ class JobWatch:
             return data
 
     def failures(self) -> dict[str, Any]:
-        """Failures by step, read again only when the job committed more and a while passed."""
-        key = (len(self.monitor.commits.committed), str(self.monitor.info.summary.get("status")))
-        due = time.monotonic() - self._failures_at >= FAILURES_EVERY_S
-        if self._failures is None or (key != self._failures_key and due):
-            self._failures = failures_by_step(self.job_dir, self.monitor.info.summary)
-            self._failures_key, self._failures_at = key, time.monotonic()
+        """Failures by step: read once when first asked, then again in the background after
+        new commits, at most every :data:`FAILURES_EVERY_S` seconds (or ten times what a read
+        costs), so that reading a big ledger never holds up a live update."""
+        if self._failures is None:
+            self._read_failures(self._failures_state(), fresh=False)  # nobody had them: no update
+        else:
+            self._maybe_reread_failures()
+        assert self._failures is not None
         return self._failures
+
+    def _failures_state(self) -> tuple[tuple[int, str], dict[str, Any]]:
+        key = (len(self.monitor.commits.committed), str(self.monitor.info.summary.get("status")))
+        return key, self.monitor.info.summary
+
+    def _maybe_reread_failures(self) -> None:
+        key, summary = self._failures_state()
+        busy = self._failures_thread is not None and self._failures_thread.is_alive()
+        if key == self._failures_key or busy or time.monotonic() < self._failures_next:
+            return
+        self._failures_thread = threading.Thread(
+            target=self._read_failures, args=((key, summary),), name="dashboard-failures", daemon=True
+        )
+        self._failures_thread.start()
+
+    def _read_failures(self, state: tuple[tuple[int, str], dict[str, Any]], fresh: bool = True) -> None:
+        key, summary = state
+        started = time.monotonic()
+        found = failures_by_step(self.job_dir, summary)
+        cost = time.monotonic() - started
+        self._failures, self._failures_key, self._failures_fresh = found, key, fresh
+        self._failures_next = time.monotonic() + max(FAILURES_EVERY_S, 10 * cost)
 
     def _change(self) -> dict[str, Any]:
         change: dict[str, Any] = {}
@@ -127,9 +153,11 @@ class JobWatch:
         if report != self.report:
             self.report = report
             change["report"] = report
-        failures = self._failures
-        if failures is not None and self.failures() is not failures:
-            change["failures"] = self._failures
+        if self._failures is not None:
+            self._maybe_reread_failures()
+            if self._failures_fresh:
+                self._failures_fresh = False
+                change["failures"] = self._failures
         return change
 
     def _report(self) -> dict[str, Any]:
