@@ -102,3 +102,31 @@ def test_a_stopped_job_shows_its_running_partitions_as_pending(tmp_path: Path) -
     log.emit(EventType.PARTITION_FAILED, partition_id=pid(2), attempt=4)
     log.close()
     assert JobWatch(job_dir).state()["grid"]["codes"] == "ppf"
+
+
+def test_failures_are_read_again_when_the_summary_counts_more(job, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    job_dir, log = job
+    reads: list[int] = []
+
+    def fake(job_dir: Path, summary: dict) -> dict:
+        reads.append(summary["counts"].get("samples_quarantined", 0))
+        return {"read": len(reads)}
+
+    monkeypatch.setattr(watch_module, "failures_by_step", fake)
+    monkeypatch.setattr(watch_module, "FAILURES_EVERY_S", 0.0)
+    watch = JobWatch(job_dir)
+    assert watch.state()["failures"] == {"read": 1}
+    log.emit(EventType.PARTITION_START, partition_id=pid(0), attempt=1)
+    watch.poll(force=True)
+    assert reads == [0]  # the same counts: not read again
+    summary = json.loads((job_dir / "job_summary.json").read_text())
+    summary["counts"]["samples_quarantined"] = 7
+    (job_dir / "job_summary.json").write_text(json.dumps(summary))
+    seen = watch.seq
+    watch.poll(force=True)  # starts the read in the background
+    assert watch._failures_thread is not None
+    watch._failures_thread.join(10)
+    log.emit(EventType.PARTITION_START, partition_id=pid(1), attempt=1)
+    watch.poll(force=True)
+    change = watch.since(seen)
+    assert reads == [0, 7] and change is not None and change["failures"] == {"read": 2}

@@ -28,7 +28,15 @@ from datamill.dashboard.timeline import Timeline
 
 KEEP_UPDATES = 64
 FAILURES_EVERY_S = 10.0
-"""The ledger's failures are read again at most this often (and only after new commits)."""
+"""The ledger's failures are read again at most this often (and only when the summary's counts of
+failures changed)."""
+FAILURE_COUNTS = (
+    "samples_quarantined",
+    "samples_bad",
+    "samples_recovered",
+    "partitions_failed",
+    "op_failures",
+)
 
 
 class JobWatch:
@@ -43,7 +51,7 @@ class JobWatch:
         self.updates: deque[tuple[int, dict[str, Any]]] = deque(maxlen=KEEP_UPDATES)
         self.report: dict[str, Any] = {}
         self._failures: dict[str, Any] | None = None
-        self._failures_key: tuple[int, str] | None = None
+        self._failures_key: tuple[Any, ...] | None = None
         self._failures_next = 0.0
         self._failures_fresh = False
         self._failures_thread: threading.Thread | None = None
@@ -103,8 +111,8 @@ class JobWatch:
             return data
 
     def failures(self) -> dict[str, Any]:
-        """Failures by step: read once when first asked, then again in the background after
-        new commits, at most every :data:`FAILURES_EVERY_S` seconds (or ten times what a read
+        """Failures by step: read once when first asked, then again in the background when the
+        summary counts new failures, at most every :data:`FAILURES_EVERY_S` seconds (or ten times what a read
         costs), so that reading a big ledger never holds up a live update."""
         if self._failures is None:
             self._read_failures(self._failures_state(), fresh=False)  # nobody had them: no update
@@ -113,9 +121,12 @@ class JobWatch:
         assert self._failures is not None
         return self._failures
 
-    def _failures_state(self) -> tuple[tuple[int, str], dict[str, Any]]:
-        key = (len(self.monitor.commits.committed), str(self.monitor.info.summary.get("status")))
-        return key, self.monitor.info.summary
+    def _failures_state(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The summary, and the counts that change when the failures do."""
+        summary = self.monitor.info.summary
+        counts = summary.get("counts", {})
+        key = (*(counts.get(k) for k in FAILURE_COUNTS), summary.get("status"))
+        return key, summary
 
     def _maybe_reread_failures(self) -> None:
         key, summary = self._failures_state()
@@ -127,7 +138,7 @@ class JobWatch:
         )
         self._failures_thread.start()
 
-    def _read_failures(self, state: tuple[tuple[int, str], dict[str, Any]], fresh: bool = True) -> None:
+    def _read_failures(self, state: tuple[tuple[Any, ...], dict[str, Any]], fresh: bool = True) -> None:
         key, summary = state
         started = time.monotonic()
         found = failures_by_step(self.job_dir, summary)
