@@ -31,15 +31,20 @@ def test_running_totals_follow_appends_repeats_and_rewrites(finished: Path, tmp_
 
     index.write_bytes(b"".join(lines[:5]))
     check()
+    assert running.take_new_ids() is None  # the first read: everything is new
+    assert running.take_new_ids() == []
     with open(index, "ab") as fh:
         fh.write(b"".join(lines[5:]) + lines[0])  # every commit, and the first one again
     check()
+    ids = [line.split(b"\t", 1)[0].decode() for line in lines]
+    assert running.take_new_ids() == [*ids[5:], ids[0]]
     changed = sum(m.rows_changed for r in running.committed.values() for m in r.ops)
     assert sum(running.rows_changed.values()) == changed > 0
     tmp = tmp_path / "rewritten"
     tmp.write_bytes(b"".join(lines[:3]))
     os.replace(tmp, index)  # the driver rewrites the index under a new inode when it drops commits
     check()
+    assert running.take_new_ids() is None
     assert running.op_totals()[0].partitions == 3
     index.unlink()
     check()

@@ -50,13 +50,16 @@ class Settings:
     """Seconds between live updates."""
     stop_timeout: float = 30.0
     """Seconds a graceful stop waits before it kills (as ``datamill stop --timeout``)."""
+    freeze_gc: bool = False
+    """Keep what each watch read out of the garbage collector's walks (see :class:`Watches`);
+    the server turns it on, an app embedded in another process may not want it."""
 
 
 class Dashboard:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.index = JobIndex(settings.base_dir)
-        self.watches = Watches(min_interval=min(0.5, settings.interval))
+        self.watches = Watches(min_interval=min(0.5, settings.interval), freeze_gc=settings.freeze_gc)
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(JobCollector(self.index, self.watches))
 

@@ -40,7 +40,6 @@ class PartitionGrid:
         self.ops: dict[int, str] = {}
         self._ids: dict[int, str] = {}
         self._running: bool | None = None
-        self._commits_seen = 0
 
     def full(self, monitor: JobProgressMonitor) -> None:
         """Compute every partition's state (first look, or the job started or stopped)."""
@@ -49,20 +48,19 @@ class PartitionGrid:
         self.codes = bytearray(PENDING.encode() * size)
         self.ops, self._ids = {}, {}
         self._running = monitor.info.running
-        self._commits_seen = len(monitor.commits.committed)
         self._look(monitor, [*monitor.stats.partitions, *monitor.commits.committed])
 
-    def update(self, monitor: JobProgressMonitor, touched: Iterable[str]) -> dict[str, Any] | None:
-        """Look again at ``touched`` partitions and at new commits; return what changed,
-        or None when everything was recomputed (the caller then sends :meth:`snapshot`)."""
-        committed = monitor.commits.committed
-        if self._running != monitor.info.running or len(committed) < self._commits_seen:
+    def update(
+        self, monitor: JobProgressMonitor, touched: Iterable[str], new_commits: list[str] | None
+    ) -> dict[str, Any] | None:
+        """Look again at ``touched`` partitions and at ``new_commits``; return what changed,
+        or None when everything was recomputed (the job started or stopped, or its commit
+        index was read anew: ``new_commits`` None); the caller then sends :meth:`snapshot`."""
+        if self._running != monitor.info.running or new_commits is None:
             self.full(monitor)
             return None
-        new = list(committed)[self._commits_seen :] if len(committed) > self._commits_seen else []
-        self._commits_seen = len(committed)
         before_ops = dict(self.ops)
-        changed = self._look(monitor, [*touched, *new])
+        changed = self._look(monitor, [*touched, *new_commits])
         ops = {
             i: self.ops.get(i)
             for i in set(before_ops) | set(self.ops)

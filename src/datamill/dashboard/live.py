@@ -48,6 +48,8 @@ class RunningCommits(CommitReader):
     """Each op's changed rows (the report has no column for them)."""
     _counted: dict[str, Any] | None = None
     """The ``committed`` dict the totals count: a reread of the index starts a new one."""
+    _new_ids: list[str] = field(default_factory=list)
+    _reread = False
 
     def refresh(self) -> None:
         super().refresh()
@@ -64,6 +66,14 @@ class RunningCommits(CommitReader):
                 self._add(old, -1)
             if new is not None:
                 self._add(new, 1)
+                self._new_ids.append(cid)
+
+    def take_new_ids(self) -> list[str] | None:
+        """The partitions committed (or committed again) since the last call; None when the
+        index was read anew meanwhile (then every commit may have changed)."""
+        new, reread = self._new_ids, self._reread
+        self._new_ids, self._reread = [], False
+        return None if reread else new
 
     def op_totals(self) -> list[OpTotal]:
         return [replace(self.totals[i]) for i in sorted(self.totals)]
@@ -71,8 +81,12 @@ class RunningCommits(CommitReader):
     def _restart_if_reread(self) -> None:
         if self._counted is self.committed:
             return
+        if not self._counted and not self.committed and self._counted is not None:
+            self._counted = self.committed  # still no index (the reader starts afresh each time)
+            return
         self._counted = self.committed
         self.totals, self.rows_changed = {}, {}
+        self._reread, self._new_ids = True, []
         for result in self.committed.values():
             self._add(result, 1)
 
@@ -114,6 +128,11 @@ class LiveMonitor(JobProgressMonitor):
         """The monitor's report (without the per-partition list), as ``monitor --json`` prints it."""
         data: dict[str, Any] = self.report(False).model_dump(mode="json")
         return data
+
+    def take_new_commits(self) -> list[str] | None:
+        """See :meth:`RunningCommits.take_new_ids`."""
+        assert isinstance(self.commits, RunningCommits)
+        return self.commits.take_new_ids()
 
     def op_names(self) -> dict[int, str]:
         """Op names by index, from the events and the commits."""
