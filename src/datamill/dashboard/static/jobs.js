@@ -2,6 +2,7 @@
 "use strict";
 
 const jobs = new Map();
+const SHOW = 500;  // rows drawn at most: a page of thousands of jobs stays quick
 let sortKey = null, sortDir = 1;
 
 function failures(j) { return j.partitions_failed + j.samples_failed; }
@@ -25,7 +26,7 @@ function render() {
   const status = document.getElementById("status-filter").value;
   const shown = sorted().filter((j) =>
     (!status || j.status === status) && (!text || j.job_id.toLowerCase().includes(text) || j.status.includes(text)));
-  document.querySelector("#jobs tbody").innerHTML = shown.map((j) => `<tr data-job="${esc(j.job_id)}">
+  document.querySelector("#jobs tbody").innerHTML = shown.slice(0, SHOW).map((j) => `<tr data-job="${esc(j.job_id)}">
     <td><a href="/jobs/${encodeURIComponent(j.job_id)}">${esc(j.job_id)}</a></td>
     <td>${badge(j.status)}</td>
     <td>${bar(j.progress_percentage)} ${fmt.pct(j.progress_percentage)}</td>
@@ -34,7 +35,8 @@ function render() {
     <td>${fmt.time(j.start_time)}</td>
     <td class="num">${fmt.dur(j.duration_seconds)}</td>
     <td class="num">${fmt.int(failures(j))}</td></tr>`).join("");
-  document.getElementById("count").textContent = `${shown.length} of ${jobs.size} jobs`;
+  document.getElementById("count").textContent = `${shown.length} of ${jobs.size} jobs` +
+    (shown.length > SHOW ? ` (the first ${SHOW} shown: filter or sort to see others)` : "");
   const select = document.getElementById("status-filter");
   const statuses = [...new Set([...jobs.values()].map((j) => j.status))].sort();
   const have = [...select.options].slice(1).map((o) => o.value);
