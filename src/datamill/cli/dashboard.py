@@ -58,7 +58,7 @@ def dashboard(args: argparse.Namespace, extra: list[str], err: Console) -> int:
     from datamill.dashboard.app import Settings, create_app
 
     token = args.token or secrets.token_urlsafe(18)
-    settings = Settings(args.base_dir, token, args.allow_control, args.host, args.interval)
+    settings = Settings(args.base_dir, token, args.allow_control, args.host, args.interval, freeze_gc=True)
     app = create_app(settings)
     out = Console(soft_wrap=True)
     host = f"[{args.host}]" if ":" in args.host else args.host
