@@ -32,10 +32,12 @@ function bar(percent, big) {
 function follow(url, handlers) {
   const live = document.getElementById("live");
   const source = new EventSource(url);
-  source.onopen = () => { if (live) live.textContent = "live"; };
   source.onerror = () => { if (live) live.textContent = "reconnecting…"; };
   for (const [name, handler] of Object.entries(handlers)) {
-    source.addEventListener(name, (e) => handler(JSON.parse(e.data)));
+    source.addEventListener(name, (e) => {
+      if (live) live.textContent = "live";
+      handler(JSON.parse(e.data));
+    });
   }
   return source;
 }
