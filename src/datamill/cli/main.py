@@ -36,6 +36,7 @@ COMMANDS = {
     "verify": "ledger",
     "ops": "ops",
     "demo": "demo",
+    "dashboard": "dashboard",
 }
 """Subcommand -> the module under datamill.cli that defines it."""
 
