@@ -38,6 +38,7 @@ bench: venv
 	$(BIN)/python bench/bench_ledger.py
 	$(BIN)/python bench/bench_ray.py
 	$(BIN)/python bench/bench_peers.py
+	$(BIN)/python bench/bench_dashboard.py
 	$(BIN)/python bench/bench_ops.py
 
 clean:
