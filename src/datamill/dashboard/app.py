@@ -1,4 +1,4 @@
-"""The dashboard's routes (documented in DASHBOARD_README.md).
+"""The dashboard's routes (documented in the README, "Watching jobs in a browser").
 
 Pages: ``/`` (jobs) and ``/jobs/{job_id}``. Data: ``/api/jobs``,
 ``/api/jobs/{job_id}`` (``datamill monitor --json``'s report),

@@ -4,7 +4,7 @@ One collector reads the jobs at each scrape: the summary of every job (samples,
 partitions, retries), and for the jobs being watched, always including the
 running ones, what the monitor folds from their events (partitions running,
 checkpoints, driver and worker CPU and memory). Every series has the label
-``job_id``; DASHBOARD_README.md lists the names.
+``job_id``; the README lists the names ("Prometheus metrics").
 """
 
 from __future__ import annotations

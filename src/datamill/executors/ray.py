@@ -236,11 +236,12 @@ def _signals_left_to_the_driver(ray: Any, starts_ray: bool) -> Iterator[None]:
 
 
 def _end_autoscaler_monitor(ray: Any) -> None:
-    """Kill the autoscaler's monitor of a Ray this job started, before
-    ``ray.shutdown``: on one node it has nothing to scale or save, and it
-    ignores the SIGTERM shutdown sends it, which costs a second's wait before
-    Ray kills it anyway. (Reached through Ray's node object, when it is where
-    it is expected; else shutdown does it, a second later.)"""
+    """Kill the autoscaler's monitor of a Ray this job started, once it is up:
+    on one node it has nothing to scale or save, it polls the cluster for the
+    whole job (half a CPU second on the benchmark's job), and it ignores the
+    SIGTERM ``ray.shutdown`` sends it, which costs a second's wait before Ray
+    kills it anyway. (Reached through Ray's node object, when it is where it
+    is expected; else shutdown does it, a second later.)"""
     node = getattr(getattr(getattr(ray, "_private", None), "worker", None), "_global_node", None)
     for info in (getattr(node, "all_processes", None) or {}).get("monitor", []):
         with contextlib.suppress(Exception):
@@ -570,6 +571,7 @@ class RayExecutor:
                     _system_config={"worker_niceness": 0},
                 )
             self._owns_ray = True
+            _end_autoscaler_monitor(ray)
         else:
             with _signals_left_to_the_driver(ray, starts_ray=False):
                 ray.init(address=self.address, log_to_driver=False, configure_logging=False)
