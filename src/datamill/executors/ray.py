@@ -32,6 +32,7 @@ import contextlib
 import logging
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -62,11 +63,13 @@ log = logging.getLogger(__name__)
 EXTRA_HINT = 'executor_type: ray needs Ray: pip install "datamill[ray]"'
 NO_FAILURE_HANDLER = "RAY_DISABLE_FAILURE_SIGNAL_HANDLER"
 _handler_disabled_here = False
-SYNC_EVENTS = frozenset({"OP_START"})
-"""Events a task waits to see delivered: they say which op it is in, should it die there."""
-SENT_AT_ONCE = frozenset({"PARTITION_START"})
-"""Events sent as they come, not waited for: the monitor shows the partition
-running while its input is read (the relay keeps each task's events in order)."""
+SENT_AT_ONCE = frozenset({"PARTITION_START", "OP_START"})
+"""Events sent as they come, not waited for (the relay keeps each task's
+events in order): the monitor shows where a partition is as it gets there.
+What an op's start must survive, the worker dying in that op, goes to the
+task's op file too (see :func:`_run_on_ray`)."""
+OPS_DIR = "ray-ops"
+"""Under the job's staging folder: one small file per running task, naming its op."""
 STORAGE_CHECK_TIMEOUT_S = 120.0
 POLL_S = 0.25
 """How often the pool's thread takes the relay's events when no task ends: each
@@ -279,8 +282,17 @@ def _settle_worker() -> None:
     _settled = True
 
 
-def _run_on_ray(task: PartitionTask, relay: Any, token: str) -> PartitionResult:
-    """What a Ray worker runs: the partition function, its events sent to ``relay``."""
+def _run_on_ray(task: PartitionTask, relay: Any, token: str, op_file: str | None) -> PartitionResult:
+    """What a Ray worker runs: the partition function, its events sent to ``relay``.
+
+    Events are held until the next one that says where the task is (an op's
+    end is soon followed by the next op's start), then sent together, not
+    waited for. So that a worker that dies inside an op is charged to that op,
+    the op's name is first written to ``op_file``, in the job directory every
+    node sees: the driver reads it when the task is lost. (Waiting for the
+    relay instead cost a round trip per op.) Without an ``op_file`` each op's
+    start is waited for. The last send is waited for: every event is held
+    before the result is seen."""
     import ray
 
     _settle_worker()
@@ -290,24 +302,26 @@ def _run_on_ray(task: PartitionTask, relay: Any, token: str) -> PartitionResult:
     held: list[dict[str, Any]] = []
 
     def sink(event: dict[str, Any]) -> None:
-        # Held until the next event that says where the task is (an op's end is
-        # soon followed by the next op's start), then sent together: waited for
-        # at an op's start, not at the partition's.
         event["node"] = node
         held.append(event)
-        if event["type"] in SYNC_EVENTS:
-            ray.get(relay.put.remote(token, held[:]))
-            held.clear()
-        elif event["type"] in SENT_AT_ONCE:
-            relay.put.remote(token, held[:])
-            held.clear()
+        if event["type"] == "OP_COMPLETE" and op_file is not None:
+            open(op_file, "w").close()  # between ops: a death now is no op's
+        if event["type"] not in SENT_AT_ONCE:
+            return
+        if event["type"] == "OP_START" and op_file is not None:
+            with open(op_file, "w", encoding="utf-8") as fh:
+                fh.write(event.get("op_name") or "")
+        sent = relay.put.remote(token, held[:])
+        held.clear()
+        if event["type"] == "OP_START" and op_file is None:
+            ray.get(sent)
 
     set_event_sink(sink)
     try:
         return run_task(task)
     finally:
         set_event_sink(None)
-        ray.get(relay.put.remote(token, held))  # every event is held before the result is seen
+        ray.get(relay.put.remote(token, held))
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -459,6 +473,8 @@ class RayExecutor:
         self._wake = threading.Event()
         self._relay_up: Any = None
         """Until the relay is seen up: the reference of its first call."""
+        self._ops_dir = job_dir / "staging" / OPS_DIR if job_dir is not None else None
+        """Where running tasks name their op (see :func:`_run_on_ray`)."""
         self._thread = threading.Thread(target=self._run, name="datamill-ray", daemon=True)
         self._thread.start()
 
@@ -539,6 +555,8 @@ class RayExecutor:
             self._break(exc)
         finally:
             self._stop_ray(ray)
+            if self._ops_dir is not None:
+                shutil.rmtree(self._ops_dir, ignore_errors=True)
 
     def _start_ray(self) -> None:
         started = time.perf_counter()
@@ -594,6 +612,9 @@ class RayExecutor:
         self._remote = ray.remote(**opts)(_run_on_ray)
         self._probe_remote = ray.remote(max_calls=1, **opts)(_run_on_ray)  # a fresh worker, gone after
         self._call_remote = ray.remote(num_cpus=1, max_retries=0, retry_exceptions=False)(_call)
+        if self._ops_dir is not None:  # (what a killed run left is of no use)
+            shutil.rmtree(self._ops_dir, ignore_errors=True)
+            self._ops_dir.mkdir(parents=True, exist_ok=True)
         if self._owns_ray:  # (its only node is this machine: nothing to check)
             self.nodes = 1
         elif self.job_dir is not None:  # (while the relay's worker starts)
@@ -697,7 +718,8 @@ class RayExecutor:
                     ref = self._call_remote.remote(task.fn, *task.args)
                 else:
                     remote = self._probe_remote if task.probe else self._remote
-                    ref = remote.remote(task, self._relay, token)
+                    op_file = str(self._ops_dir / token) if self._ops_dir is not None else None
+                    ref = remote.remote(task, self._relay, token, op_file)
             except Exception as exc:  # the task does not pickle
                 what = "a task" if isinstance(task, _Call) else f"partition {task.spec.id}"
                 future.set_exception(PartitionError(f"{what} could not be sent: {exc}"))
@@ -743,6 +765,7 @@ class RayExecutor:
         if run is None:
             return
         self._by_token.pop(run.token, None)
+        op_file = self._ops_dir / run.token if self._ops_dir is not None else None
         try:
             result = self._ray.get(ref)
         except Exception as exc:
@@ -750,12 +773,18 @@ class RayExecutor:
                 cause = getattr(exc, "cause", None)
                 run.future.set_exception(cause if isinstance(cause, BaseException) else exc)
                 return
+            if op_file is not None:
+                with contextlib.suppress(OSError):  # (none: it died before its first op)
+                    run.op_name = op_file.read_text(encoding="utf-8") or None
             run.future.set_exception(_error_of(self._ray, exc, run))
         else:
             if run.stalled is not None:
                 run.future.set_exception(run.stalled)
             else:
                 run.future.set_result(result)
+        finally:
+            if op_file is not None:
+                op_file.unlink(missing_ok=True)
 
     def _check_stalls(self) -> None:
         if not self.stall_timeout_s:
