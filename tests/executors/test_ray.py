@@ -3,6 +3,7 @@ storage every node sees."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -136,3 +137,40 @@ def test_a_node_that_sees_another_job_directory_fails_the_check_named_with_what_
     assert proc.returncode != 0
     assert f"node {private} cannot read the job directory" in said and "Nothing was processed." in said
     assert jobproc.committed(shared / "jobs" / "unshared") == 0
+
+
+def lost_task(op_file: Path, *, started: bool) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """A pool (no Ray behind it) and a task of it that died, as its op file left it."""
+    from types import SimpleNamespace
+
+    from datamill.executors.ray import RayExecutor, _Running
+
+    passed: list[dict[str, Any]] = []
+    pool = RayExecutor.__new__(RayExecutor)  # (only the driver's reading of the file is tried)
+    pool.on_event = passed.append
+    run = _Running(SimpleNamespace(probe=False), None, "t0ken", started=started)  # type: ignore[arg-type]
+    return pool, run, passed
+
+
+@pytest.mark.parametrize("started", [False, True])
+def test_a_lost_task_s_start_is_passed_on_from_its_op_file_unless_it_came(
+    tmp_path: Path, started: bool
+) -> None:
+    start = {"type": "PARTITION_START", "partition_id": "000003_ab_60-80", "attempt": 2, "pid": 41}
+    op_file = tmp_path / "t0ken"
+    op_file.write_text(f"{json.dumps(start)}\nclean_email_mapper", encoding="utf-8")
+    pool, run, passed = lost_task(op_file, started=started)
+    pool._read_op_file(run, op_file)
+    assert run.op_name == "clean_email_mapper"  # the op it died in
+    assert passed == ([] if started else [start]) and run.started
+
+
+def test_a_lost_task_between_ops_or_before_its_start_is_charged_to_no_op(tmp_path: Path) -> None:
+    op_file = tmp_path / "t0ken"
+    op_file.write_text('{"type": "PARTITION_START"}\n', encoding="utf-8")
+    pool, run, passed = lost_task(op_file, started=True)
+    pool._read_op_file(run, op_file)
+    assert run.op_name is None and passed == []
+    pool, run, passed = lost_task(op_file, started=False)
+    pool._read_op_file(run, tmp_path / "absent")  # it died before its partition started
+    assert run.op_name is None and passed == [] and not run.started

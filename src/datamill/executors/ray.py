@@ -29,6 +29,7 @@ running.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -66,10 +67,11 @@ _handler_disabled_here = False
 SENT_AT_ONCE = frozenset({"PARTITION_START", "OP_START"})
 """Events sent as they come, not waited for (the relay keeps each task's
 events in order): the monitor shows where a partition is as it gets there.
-What an op's start must survive, the worker dying in that op, goes to the
-task's op file too (see :func:`_run_on_ray`)."""
+What they must survive, the worker dying, goes to the task's op file too
+(see :func:`_run_on_ray`)."""
 OPS_DIR = "ray-ops"
-"""Under the job's staging folder: one small file per running task, naming its op."""
+"""Under the job's staging folder: one small file per running task, with its
+start event and the op it is in."""
 STORAGE_CHECK_TIMEOUT_S = 120.0
 POLL_S = 0.25
 """How often the pool's thread takes the relay's events when no task ends: each
@@ -173,6 +175,7 @@ class _Running:
     host: str | None = None
     stalled: PartitionStalled | None = None
     cancelled: bool = False
+    started: bool = False  # its PARTITION_START has been passed on
 
 
 @dataclass(frozen=True)
@@ -287,12 +290,13 @@ def _run_on_ray(task: PartitionTask, relay: Any, token: str, op_file: str | None
 
     Events are held until the next one that says where the task is (an op's
     end is soon followed by the next op's start), then sent together, not
-    waited for. So that a worker that dies inside an op is charged to that op,
-    the op's name is first written to ``op_file``, in the job directory every
-    node sees: the driver reads it when the task is lost. (Waiting for the
-    relay instead cost a round trip per op.) Without an ``op_file`` each op's
-    start is waited for. The last send is waited for: every event is held
-    before the result is seen."""
+    waited for: a worker that dies may take its last sends with it. So that
+    the driver still knows what it did, the task keeps ``op_file`` in the job
+    directory every node sees: its PARTITION_START event on the first line,
+    the op it is in (if any) on the second. The driver reads it when the task
+    is lost. (Waiting for the relay instead cost a round trip per op.)
+    Without an ``op_file`` the start and each op's start are waited for. The
+    last send is waited for: every event is held before the result is seen."""
     import ray
 
     _settle_worker()
@@ -300,20 +304,30 @@ def _run_on_ray(task: PartitionTask, relay: Any, token: str, op_file: str | None
 
     node = _node_name()
     held: list[dict[str, Any]] = []
+    start = ""
+
+    def note(op_name: str) -> None:
+        if op_file is not None:
+            with open(op_file, "w", encoding="utf-8") as fh:
+                fh.write(f"{start}\n{op_name}")
 
     def sink(event: dict[str, Any]) -> None:
+        nonlocal start
         event["node"] = node
         held.append(event)
-        if event["type"] == "OP_COMPLETE" and op_file is not None:
-            open(op_file, "w").close()  # between ops: a death now is no op's
-        if event["type"] not in SENT_AT_ONCE:
+        kind = event["type"]
+        if kind == "PARTITION_START":
+            start = json.dumps(event)
+            note("")
+        elif kind == "OP_START":
+            note(event.get("op_name") or "")
+        elif kind == "OP_COMPLETE":
+            note("")  # between ops: a death now is no op's
+        if kind not in SENT_AT_ONCE:
             return
-        if event["type"] == "OP_START" and op_file is not None:
-            with open(op_file, "w", encoding="utf-8") as fh:
-                fh.write(event.get("op_name") or "")
         sent = relay.put.remote(token, held[:])
         held.clear()
-        if event["type"] == "OP_START" and op_file is None:
+        if op_file is None:
             ray.get(sent)
 
     set_event_sink(sink)
@@ -746,16 +760,21 @@ class RayExecutor:
         now = time.monotonic()
         for token, event in events:
             run = self._by_token.get(token)
-            if run is not None:
-                run.since = now
-                if run.pid is None:
-                    run.pid, run.host = event.get("pid"), event.get("host")
-                if event["type"] == "OP_START":
-                    run.op_name = event.get("op_name")
-                elif event["type"] == "OP_COMPLETE":
-                    run.op_name = None
-                if run.task.probe:
-                    continue  # a probe's events are its own (it commits nothing)
+            if run is None:
+                # A lost task's last sends, come after its end: what mattered of
+                # them was read from its op file (see _finish).
+                continue
+            run.since = now
+            if run.pid is None:
+                run.pid, run.host = event.get("pid"), event.get("host")
+            if event["type"] == "PARTITION_START":
+                run.started = True
+            elif event["type"] == "OP_START":
+                run.op_name = event.get("op_name")
+            elif event["type"] == "OP_COMPLETE":
+                run.op_name = None
+            if run.task.probe:
+                continue  # a probe's events are its own (it commits nothing)
             if self.on_event is not None:
                 self.on_event(event)
 
@@ -774,8 +793,7 @@ class RayExecutor:
                 run.future.set_exception(cause if isinstance(cause, BaseException) else exc)
                 return
             if op_file is not None:
-                with contextlib.suppress(OSError):  # (none: it died before its first op)
-                    run.op_name = op_file.read_text(encoding="utf-8") or None
+                self._read_op_file(run, op_file)
             run.future.set_exception(_error_of(self._ray, exc, run))
         else:
             if run.stalled is not None:
@@ -785,6 +803,19 @@ class RayExecutor:
         finally:
             if op_file is not None:
                 op_file.unlink(missing_ok=True)
+
+    def _read_op_file(self, run: _Running, op_file: Path) -> None:
+        """What a lost task's op file says: the op it died in, and its start,
+        passed on here if its own send of it was lost with it."""
+        try:
+            start, _, op_name = op_file.read_text(encoding="utf-8").partition("\n")
+        except OSError:
+            return  # (none: it died before its partition started)
+        run.op_name = op_name or None
+        if start and not run.started and not run.task.probe and self.on_event is not None:
+            with contextlib.suppress(ValueError):  # (half written as it died: no start to tell)
+                self.on_event(json.loads(start))
+                run.started = True
 
     def _check_stalls(self) -> None:
         if not self.stall_timeout_s:
