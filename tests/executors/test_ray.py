@@ -139,8 +139,8 @@ def test_a_node_that_sees_another_job_directory_fails_the_check_named_with_what_
     assert jobproc.committed(shared / "jobs" / "unshared") == 0
 
 
-def lost_task(op_file: Path, *, started: bool) -> tuple[Any, Any, list[dict[str, Any]]]:
-    """A pool (no Ray behind it) and a task of it that died, as its op file left it."""
+def reader(events: Path, *, probe: bool = False) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """A pool (no Ray behind it) and a running task of it whose events go to ``events``."""
     from types import SimpleNamespace
 
     from datamill.executors.ray import RayExecutor, _Running
@@ -148,29 +148,41 @@ def lost_task(op_file: Path, *, started: bool) -> tuple[Any, Any, list[dict[str,
     passed: list[dict[str, Any]] = []
     pool = RayExecutor.__new__(RayExecutor)  # (only the driver's reading of the file is tried)
     pool.on_event = passed.append
-    run = _Running(SimpleNamespace(probe=False), None, "t0ken", started=started)  # type: ignore[arg-type]
+    run = _Running(SimpleNamespace(probe=probe), None, "t0ken", events=events)  # type: ignore[arg-type]
     return pool, run, passed
 
 
-@pytest.mark.parametrize("started", [False, True])
-def test_a_lost_task_s_start_is_passed_on_from_its_op_file_unless_it_came(
-    tmp_path: Path, started: bool
-) -> None:
-    start = {"type": "PARTITION_START", "partition_id": "000003_ab_60-80", "attempt": 2, "pid": 41}
-    op_file = tmp_path / "t0ken"
-    op_file.write_text(f"{json.dumps(start)}\nclean_email_mapper", encoding="utf-8")
-    pool, run, passed = lost_task(op_file, started=started)
-    pool._read_op_file(run, op_file)
-    assert run.op_name == "clean_email_mapper"  # the op it died in
-    assert passed == ([] if started else [start]) and run.started
+def event(kind: str, **fields: Any) -> str:
+    return (
+        json.dumps({"type": kind, "partition_id": "000003_ab_60-80", "pid": 41, "host": "h", **fields}) + "\n"
+    )
 
 
-def test_a_lost_task_between_ops_or_before_its_start_is_charged_to_no_op(tmp_path: Path) -> None:
-    op_file = tmp_path / "t0ken"
-    op_file.write_text('{"type": "PARTITION_START"}\n', encoding="utf-8")
-    pool, run, passed = lost_task(op_file, started=True)
-    pool._read_op_file(run, op_file)
-    assert run.op_name is None and passed == []
-    pool, run, passed = lost_task(op_file, started=False)
-    pool._read_op_file(run, tmp_path / "absent")  # it died before its partition started
-    assert run.op_name is None and passed == [] and not run.started
+def test_a_task_s_events_are_read_on_from_where_they_were_left_whole_lines_only(tmp_path: Path) -> None:
+    events = tmp_path / "t0ken.jsonl"
+    pool, run, passed = reader(events)
+    pool._read_events(run)  # (not started: no file yet)
+    assert passed == [] and run.pid is None
+    lines = [event("PARTITION_START"), event("OP_START", op_name="clean_links_mapper")]
+    events.write_text("".join(lines) + event("OP_COMPLETE")[:20], encoding="utf-8")  # a line being written
+    pool._read_events(run)
+    assert [e["type"] for e in passed] == ["PARTITION_START", "OP_START"]
+    assert run.op_name == "clean_links_mapper" and (run.pid, run.host) == (41, "h")
+    with events.open("a", encoding="utf-8") as fh:  # the line finished, the next op entered
+        fh.write(event("OP_COMPLETE")[20:] + event("OP_START", op_name="clean_email_mapper"))
+    pool._read_events(run)
+    assert [e["type"] for e in passed] == ["PARTITION_START", "OP_START", "OP_COMPLETE", "OP_START"]
+    assert run.op_name == "clean_email_mapper"  # where a death now is charged
+    assert run.read == events.stat().st_size
+    with events.open("a", encoding="utf-8") as fh:
+        fh.write(event("OP_COMPLETE"))
+    pool._read_events(run)
+    assert run.op_name is None and len(passed) == 5  # between ops: a death now is no op's
+
+
+def test_a_probe_s_events_say_where_it_is_but_are_not_passed_on(tmp_path: Path) -> None:
+    events = tmp_path / "t0ken.jsonl"
+    events.write_text(event("PARTITION_START") + event("OP_START", op_name="m"), encoding="utf-8")
+    pool, run, passed = reader(events, probe=True)
+    pool._read_events(run)
+    assert passed == [] and run.op_name == "m"

@@ -8,11 +8,12 @@ naming the op it died in), and the driver's retry, backoff and narrowing
 decide what happens next. Probes run in a fresh Ray worker each
 (``max_calls=1``), as on the local pool.
 
-Tasks send their events to a relay actor while they run; the pool's thread
-drains it and hands the events to the driver, which stays the only writer of
-the event log. An event that says where a task is (its start, each op's start)
-is sent synchronously, with the events held since the last one, so a worker
-that dies right after has said which op it died in.
+Tasks stream their events while they run: each task appends them, as they
+come, to a file of its own in the job directory (:data:`EVENTS_DIR`), which
+the pool's thread reads on from where it stopped, four times a second and
+when the task ends, and hands them to the driver, which stays the only writer
+of the event log. What a worker wrote before it died is in its file: the
+driver knows which op it died in.
 
 Nothing but descriptors goes through Ray: a task reads its partition from the
 input and writes its result and ledger segments to the job directory, which
@@ -37,6 +38,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -64,23 +66,18 @@ log = logging.getLogger(__name__)
 EXTRA_HINT = 'executor_type: ray needs Ray: pip install "datamill[ray]"'
 NO_FAILURE_HANDLER = "RAY_DISABLE_FAILURE_SIGNAL_HANDLER"
 _handler_disabled_here = False
-SENT_AT_ONCE = frozenset({"PARTITION_START", "OP_START"})
-"""Events sent as they come, not waited for (the relay keeps each task's
-events in order): the monitor shows where a partition is as it gets there.
-What they must survive, the worker dying, goes to the task's op file too
-(see :func:`_run_on_ray`)."""
-OPS_DIR = "ray-ops"
-"""Under the job's staging folder: one small file per running task, with its
-start event and the op it is in."""
+EVENTS_DIR = "ray-events"
+"""Under the job's staging folder: one file of JSON lines per running task,
+its events so far (see :func:`_run_on_ray`); removed once read to its end."""
 STORAGE_CHECK_TIMEOUT_S = 120.0
 POLL_S = 0.25
-"""How often the pool's thread takes the relay's events when no task ends: each
-take is a call to the actor, and the monitor needs no fresher news."""
+"""How often the pool's thread reads the running tasks' events when no task
+ends: the monitor needs no fresher news."""
 SHUTDOWN_GRACE_S = 5.0
 """How long shutting down waits for running tasks before cancelling them."""
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024**2
-"""The object store of a Ray this job starts. Nothing but descriptors, results
-and events goes through it (a few kB each), and Ray's default (30% of memory)
+"""The object store of a Ray this job starts. Nothing but descriptors and
+results goes through it (a few kB each), and Ray's default (30% of memory)
 costs about a second and a half at start-up to map."""
 
 
@@ -175,7 +172,8 @@ class _Running:
     host: str | None = None
     stalled: PartitionStalled | None = None
     cancelled: bool = False
-    started: bool = False  # its PARTITION_START has been passed on
+    events: Path | None = None  # the file its events are written to
+    read: int = 0  # how far into it the driver has read
 
 
 @dataclass(frozen=True)
@@ -185,23 +183,6 @@ class _Call:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
     probe: bool = False
-
-
-class _Relay:
-    """A Ray actor that holds the events tasks send until the driver takes them."""
-
-    def __init__(self) -> None:
-        self._events: list[tuple[str, dict[str, Any]]] = []
-
-    def put(self, token: str, events: list[dict[str, Any]]) -> None:
-        self._events.extend((token, event) for event in events)
-
-    def sync(self) -> None:
-        """Returns once everything this caller sent before is held."""
-
-    def take(self) -> list[tuple[str, dict[str, Any]]]:
-        events, self._events = self._events, []
-        return events
 
 
 @contextlib.contextmanager
@@ -327,57 +308,30 @@ def _settle_worker() -> None:
     _settled = True
 
 
-def _run_on_ray(task: PartitionTask, relay: Any, token: str, op_file: str | None) -> PartitionResult:
-    """What a Ray worker runs: the partition function, its events sent to ``relay``.
+def _run_on_ray(task: PartitionTask, events_path: str) -> PartitionResult:
+    """What a Ray worker runs: the partition function, its events appended to
+    ``events_path`` (in the job directory every node sees) as they come, one
+    JSON line each, each write whole before the next event.
 
-    Events are held until the next one that says where the task is (an op's
-    end is soon followed by the next op's start), then sent together, not
-    waited for: a worker that dies may take its last sends with it. So that
-    the driver still knows what it did, the task keeps ``op_file`` in the job
-    directory every node sees: its PARTITION_START event on the first line,
-    the op it is in (if any) on the second. The driver reads it when the task
-    is lost. (Waiting for the relay instead cost a round trip per op.)
-    Without an ``op_file`` the start and each op's start are waited for. The
-    last send is waited for: every event is held before the result is seen."""
-    import ray
-
+    A file rather than an actor: no process of its own, no call per event
+    (an actor cost 1.5 CPU seconds on the benchmark's job), and what a worker
+    wrote before it died is kept, so the driver knows which op it died in."""
     _settle_worker()
     from datamill.engine.partition import run_task, set_event_sink
 
     node = _node_name()
-    held: list[dict[str, Any]] = []
-    start = ""
+    with open(events_path, "a", encoding="utf-8") as out:
 
-    def note(op_name: str) -> None:
-        if op_file is not None:
-            with open(op_file, "w", encoding="utf-8") as fh:
-                fh.write(f"{start}\n{op_name}")
+        def sink(event: dict[str, Any]) -> None:
+            event["node"] = node
+            out.write(json.dumps(event) + "\n")
+            out.flush()  # (to the kernel, which keeps it if this process dies)
 
-    def sink(event: dict[str, Any]) -> None:
-        nonlocal start
-        event["node"] = node
-        held.append(event)
-        kind = event["type"]
-        if kind == "PARTITION_START":
-            start = json.dumps(event)
-            note("")
-        elif kind == "OP_START":
-            note(event.get("op_name") or "")
-        elif kind == "OP_COMPLETE":
-            note("")  # between ops: a death now is no op's
-        if kind not in SENT_AT_ONCE:
-            return
-        sent = relay.put.remote(token, held[:])
-        held.clear()
-        if op_file is None:
-            ray.get(sent)
-
-    set_event_sink(sink)
-    try:
-        return run_task(task)
-    finally:
-        set_event_sink(None)
-        ray.get(relay.put.remote(token, held))
+        set_event_sink(sink)
+        try:
+            return run_task(task)
+        finally:
+            set_event_sink(None)
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -521,16 +475,17 @@ class RayExecutor:
         self.nodes = 0
         self._queue: deque[tuple[PartitionTask | _Call, Future[Any]]] = deque()
         self._running: dict[Any, _Running] = {}
-        self._by_token: dict[str, _Running] = {}
         self._lock = threading.Lock()
         self._closed = False
         self._kill = False
         self._broken: ExecutorError | None = None
         self._wake = threading.Event()
-        self._relay_up: Any = None
-        """Until the relay is seen up: the reference of its first call."""
-        self._ops_dir = job_dir / "staging" / OPS_DIR if job_dir is not None else None
-        """Where running tasks name their op (see :func:`_run_on_ray`)."""
+        self._events_dir = (
+            job_dir / "staging" / EVENTS_DIR
+            if job_dir is not None
+            else Path(tempfile.mkdtemp(prefix="datamill-ray-events-"))  # (a local Ray's only)
+        )
+        """Where running tasks write their events (see :func:`_run_on_ray`)."""
         self._thread = threading.Thread(target=self._run, name="datamill-ray", daemon=True)
         self._thread.start()
 
@@ -611,8 +566,7 @@ class RayExecutor:
             self._break(exc)
         finally:
             self._stop_ray(ray)
-            if self._ops_dir is not None:
-                shutil.rmtree(self._ops_dir, ignore_errors=True)
+            shutil.rmtree(self._events_dir, ignore_errors=True)
 
     def _start_ray(self) -> None:
         started = time.perf_counter()
@@ -657,28 +611,16 @@ class RayExecutor:
         if cpus:
             self.slots = max(1, int(cpus // max(self.resources.num_cpus, 0.001)))
         self._check_fits(ray)
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-        # On the driver's node, and nowhere else: it is lost with the driver only. (Soft
-        # affinity sends it away from a node with no CPU, such as a cluster's head.)
-        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
-        relay_cls = ray.remote(num_cpus=0, max_restarts=0)(_Relay)
-        self._relay = relay_cls.options(scheduling_strategy=here).remote()
         opts = {"max_retries": 0, "retry_exceptions": False, **self.resources.options()}
         self._remote = ray.remote(**opts)(_run_on_ray)
         self._probe_remote = ray.remote(max_calls=1, **opts)(_run_on_ray)  # a fresh worker, gone after
         self._call_remote = ray.remote(num_cpus=1, max_retries=0, retry_exceptions=False)(_call)
-        if self._ops_dir is not None:  # (what a killed run left is of no use)
-            shutil.rmtree(self._ops_dir, ignore_errors=True)
-            self._ops_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self._events_dir, ignore_errors=True)  # (what a killed run left is of no use)
+        self._events_dir.mkdir(parents=True, exist_ok=True)
         if self._owns_ray:  # (its only node is this machine: nothing to check)
             self.nodes = 1
-        elif self.job_dir is not None:  # (while the relay's worker starts)
+        elif self.job_dir is not None:
             self.nodes = check_shared_storage(ray, self.job_dir)
-        # Not waited for here: the first tasks load the engine while the relay's
-        # worker starts (their first event waits for it), and its events are
-        # taken once it is up.
-        self._relay_up = self._relay.sync.remote()
 
     def _check_fits(self, ray: Any) -> None:
         """A task that no node has the CPUs or memory for waits in Ray forever,
@@ -739,7 +681,6 @@ class RayExecutor:
             if kill or (closed_at is not None and time.monotonic() - closed_at > SHUTDOWN_GRACE_S):
                 self._cancel_all()  # (what they committed stays committed)
             if closed and not self._running:
-                self._deliver_events(must=True)
                 return
             self._dispatch()
             refs = list(self._running)
@@ -751,15 +692,15 @@ class RayExecutor:
                 ready = []
                 self._wake.wait(POLL_S)
                 self._wake.clear()
-            self._deliver_events(must=bool(ready))
+            self._deliver_events()
             for ref in ready:
                 self._finish(ref)
             self._check_stalls()
 
     def _dispatch(self) -> None:
         # No more tasks in Ray than it has CPUs for. A task waiting in Ray's queue
-        # would start in a new worker process whenever a running task blocks (on
-        # a synchronous event, Ray lends its CPU out), and the extra workers are
+        # would start in a new worker process whenever a running task blocks (Ray
+        # lends a blocked task's CPU out), and the extra workers are
         # killed again once idle: each new one pays for importing the engine.
         while True:
             with self._lock:
@@ -774,59 +715,62 @@ class RayExecutor:
                     ref = self._call_remote.remote(task.fn, *task.args)
                 else:
                     remote = self._probe_remote if task.probe else self._remote
-                    op_file = str(self._ops_dir / token) if self._ops_dir is not None else None
-                    ref = remote.remote(task, self._relay, token, op_file)
+                    events = self._events_dir / f"{token}.jsonl"
+                    ref = remote.remote(task, str(events))
             except Exception as exc:  # the task does not pickle
                 what = "a task" if isinstance(task, _Call) else f"partition {task.spec.id}"
                 future.set_exception(PartitionError(f"{what} could not be sent: {exc}"))
                 continue
             run = _Running(task, future, token, since=time.monotonic())
+            if not isinstance(task, _Call):
+                run.events = events
             with self._lock:
                 self._running[ref] = run
-                self._by_token[token] = run
             if self.first_dispatch is None:
                 self.first_dispatch = time.time()
 
-    def _deliver_events(self, must: bool = False) -> None:
-        """Hand the relay's events to the driver; ``must``: even if that means
-        waiting for the relay to be up (a task has ended: its events come first)."""
-        if self._relay_up is not None:
-            up, _ = self._ray.wait([self._relay_up], timeout=0)
-            if not up and not must:
-                return
-            self._relay_up = None  # (up; or else a relay that never came up fails below)
+    def _deliver_events(self) -> None:
+        """Hand the running tasks' new events to the driver."""
+        with self._lock:
+            runs = list(self._running.values())
+        for run in runs:
+            self._read_events(run)
+
+    def _read_events(self, run: _Running) -> None:
+        """Read ``run``'s events file on from where it was left, to its last whole line."""
+        if run.events is None:
+            return
         try:
-            events = self._ray.get(self._relay.take.remote(), timeout=30)
-        except Exception as exc:
-            raise ExecutorError(f"lost the Ray actor that relays the tasks' events: {exc}") from exc
-        now = time.monotonic()
-        for token, event in events:
-            run = self._by_token.get(token)
-            if run is None:
-                # A lost task's last sends, come after its end: what mattered of
-                # them was read from its op file (see _finish).
-                continue
-            run.since = now
+            with open(run.events, "rb") as fh:
+                fh.seek(run.read)
+                data = fh.read()
+        except FileNotFoundError:
+            return  # (not started yet)
+        whole = data.rfind(b"\n") + 1  # (a line being written is read next time)
+        if not whole:
+            return
+        run.read += whole
+        run.since = time.monotonic()
+        for line in data[:whole].splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # (torn by a node's crash: nothing the driver can use)
             if run.pid is None:
                 run.pid, run.host = event.get("pid"), event.get("host")
-            if event["type"] == "PARTITION_START":
-                run.started = True
-            elif event["type"] == "OP_START":
+            if event["type"] == "OP_START":
                 run.op_name = event.get("op_name")
             elif event["type"] == "OP_COMPLETE":
                 run.op_name = None
-            if run.task.probe:
-                continue  # a probe's events are its own (it commits nothing)
-            if self.on_event is not None:
-                self.on_event(event)
+            if not run.task.probe and self.on_event is not None:
+                self.on_event(event)  # (a probe's events are its own: it commits nothing)
 
     def _finish(self, ref: Any) -> None:
         with self._lock:
             run = self._running.pop(ref, None)
         if run is None:
             return
-        self._by_token.pop(run.token, None)
-        op_file = self._ops_dir / run.token if self._ops_dir is not None else None
+        self._read_events(run)  # all of them: the task has ended (or died)
         try:
             result = self._ray.get(ref)
         except Exception as exc:
@@ -834,8 +778,6 @@ class RayExecutor:
                 cause = getattr(exc, "cause", None)
                 run.future.set_exception(cause if isinstance(cause, BaseException) else exc)
                 return
-            if op_file is not None:
-                self._read_op_file(run, op_file)
             run.future.set_exception(_error_of(self._ray, exc, run))
         else:
             if run.stalled is not None:
@@ -843,21 +785,8 @@ class RayExecutor:
             else:
                 run.future.set_result(result)
         finally:
-            if op_file is not None:
-                op_file.unlink(missing_ok=True)
-
-    def _read_op_file(self, run: _Running, op_file: Path) -> None:
-        """What a lost task's op file says: the op it died in, and its start,
-        passed on here if its own send of it was lost with it."""
-        try:
-            start, _, op_name = op_file.read_text(encoding="utf-8").partition("\n")
-        except OSError:
-            return  # (none: it died before its partition started)
-        run.op_name = op_name or None
-        if start and not run.started and not run.task.probe and self.on_event is not None:
-            with contextlib.suppress(ValueError):  # (half written as it died: no start to tell)
-                self.on_event(json.loads(start))
-                run.started = True
+            if run.events is not None:
+                run.events.unlink(missing_ok=True)
 
     def _check_stalls(self) -> None:
         if not self.stall_timeout_s:
