@@ -139,50 +139,68 @@ def test_a_node_that_sees_another_job_directory_fails_the_check_named_with_what_
     assert jobproc.committed(shared / "jobs" / "unshared") == 0
 
 
-def reader(events: Path, *, probe: bool = False) -> tuple[Any, Any, list[dict[str, Any]]]:
-    """A pool (no Ray behind it) and a running task of it whose events go to ``events``."""
+def reader(*files: Path, probe: bool = False) -> tuple[Any, list[Any], list[dict[str, Any]]]:
+    """A pool (no Ray behind it) running a task per file, whose events go to that file."""
+    import threading
     from types import SimpleNamespace
 
     from datamill.executors.ray import RayExecutor, _Running
 
     passed: list[dict[str, Any]] = []
-    pool = RayExecutor.__new__(RayExecutor)  # (only the driver's reading of the file is tried)
-    pool.on_event = passed.append
-    run = _Running(SimpleNamespace(probe=probe), None, "t0ken", events=events)  # type: ignore[arg-type]
-    return pool, run, passed
+    pool = RayExecutor.__new__(RayExecutor)  # (only the driver's reading of the files is tried)
+    pool.on_event, pool._lock = passed.append, threading.Lock()
+    task = SimpleNamespace(probe=probe)
+    runs = [_Running(task, None, f"t{n}", events=f) for n, f in enumerate(files)]  # type: ignore[arg-type]
+    pool._running = dict(enumerate(runs))
+    return pool, runs, passed
 
 
-def event(kind: str, **fields: Any) -> str:
-    return (
-        json.dumps({"type": kind, "partition_id": "000003_ab_60-80", "pid": 41, "host": "h", **fields}) + "\n"
-    )
+def event(kind: str, epoch: float = 0.0, **fields: Any) -> str:
+    fields = {
+        "type": kind,
+        "epoch": epoch,
+        "partition_id": "000003_ab_60-80",
+        "pid": 41,
+        "host": "h",
+        **fields,
+    }
+    return json.dumps(fields) + "\n"
 
 
 def test_a_task_s_events_are_read_on_from_where_they_were_left_whole_lines_only(tmp_path: Path) -> None:
-    events = tmp_path / "t0ken.jsonl"
-    pool, run, passed = reader(events)
-    pool._read_events(run)  # (not started: no file yet)
+    events = tmp_path / "t0.jsonl"
+    pool, (run,), passed = reader(events)
+    pool._deliver_events()  # (not started: no file yet)
     assert passed == [] and run.pid is None
     lines = [event("PARTITION_START"), event("OP_START", op_name="clean_links_mapper")]
     events.write_text("".join(lines) + event("OP_COMPLETE")[:20], encoding="utf-8")  # a line being written
-    pool._read_events(run)
+    pool._deliver_events()
     assert [e["type"] for e in passed] == ["PARTITION_START", "OP_START"]
     assert run.op_name == "clean_links_mapper" and (run.pid, run.host) == (41, "h")
     with events.open("a", encoding="utf-8") as fh:  # the line finished, the next op entered
         fh.write(event("OP_COMPLETE")[20:] + event("OP_START", op_name="clean_email_mapper"))
-    pool._read_events(run)
+    pool._deliver_events()
     assert [e["type"] for e in passed] == ["PARTITION_START", "OP_START", "OP_COMPLETE", "OP_START"]
     assert run.op_name == "clean_email_mapper"  # where a death now is charged
     assert run.read == events.stat().st_size
     with events.open("a", encoding="utf-8") as fh:
         fh.write(event("OP_COMPLETE"))
-    pool._read_events(run)
+    pool._deliver_events()
     assert run.op_name is None and len(passed) == 5  # between ops: a death now is no op's
 
 
+def test_the_events_of_tasks_read_together_are_passed_on_in_the_order_of_their_times(tmp_path: Path) -> None:
+    a, b = tmp_path / "t0.jsonl", tmp_path / "t1.jsonl"
+    a.write_text(event("OP_START", 10.0, op_name="x") + event("OP_COMPLETE", 12.0), encoding="utf-8")
+    b.write_text(event("OP_START", 11.0, op_name="y") + event("OP_COMPLETE", 13.0), encoding="utf-8")
+    pool, _, passed = reader(a, b)
+    pool._deliver_events()
+    assert [e["epoch"] for e in passed] == [10.0, 11.0, 12.0, 13.0]
+
+
 def test_a_probe_s_events_say_where_it_is_but_are_not_passed_on(tmp_path: Path) -> None:
-    events = tmp_path / "t0ken.jsonl"
+    events = tmp_path / "t0.jsonl"
     events.write_text(event("PARTITION_START") + event("OP_START", op_name="m"), encoding="utf-8")
-    pool, run, passed = reader(events, probe=True)
-    pool._read_events(run)
+    pool, (run,), passed = reader(events, probe=True)
+    pool._deliver_events()
     assert passed == [] and run.op_name == "m"

@@ -730,27 +730,34 @@ class RayExecutor:
                 self.first_dispatch = time.time()
 
     def _deliver_events(self) -> None:
-        """Hand the running tasks' new events to the driver."""
+        """Hand the running tasks' new events to the driver, in the order of their times."""
         with self._lock:
             runs = list(self._running.values())
-        for run in runs:
-            self._read_events(run)
+        self._pass_on([event for run in runs for event in self._read_events(run)])
 
-    def _read_events(self, run: _Running) -> None:
-        """Read ``run``'s events file on from where it was left, to its last whole line."""
+    def _pass_on(self, events: list[dict[str, Any]]) -> None:
+        if self.on_event is not None:
+            for event in sorted(events, key=lambda e: e.get("epoch", 0.0)):
+                self.on_event(event)
+
+    def _read_events(self, run: _Running) -> list[dict[str, Any]]:
+        """``run``'s events file read on from where it was left, to its last whole
+        line; what the driver is to log of them (a probe's are its own: it
+        commits nothing)."""
         if run.events is None:
-            return
+            return []
         try:
             with open(run.events, "rb") as fh:
                 fh.seek(run.read)
                 data = fh.read()
-        except FileNotFoundError:
-            return  # (not started yet)
+        except OSError:
+            return []  # (not started yet; or not readable now: read again next time)
         whole = data.rfind(b"\n") + 1  # (a line being written is read next time)
         if not whole:
-            return
+            return []
         run.read += whole
         run.since = time.monotonic()
+        events = []
         for line in data[:whole].splitlines():
             try:
                 event = json.loads(line)
@@ -762,15 +769,15 @@ class RayExecutor:
                 run.op_name = event.get("op_name")
             elif event["type"] == "OP_COMPLETE":
                 run.op_name = None
-            if not run.task.probe and self.on_event is not None:
-                self.on_event(event)  # (a probe's events are its own: it commits nothing)
+            events.append(event)
+        return [] if run.task.probe else events
 
     def _finish(self, ref: Any) -> None:
         with self._lock:
             run = self._running.pop(ref, None)
         if run is None:
             return
-        self._read_events(run)  # all of them: the task has ended (or died)
+        self._pass_on(self._read_events(run))  # all of them: the task has ended (or died)
         try:
             result = self._ray.get(ref)
         except Exception as exc:
