@@ -311,27 +311,29 @@ def _settle_worker() -> None:
 def _run_on_ray(task: PartitionTask, events_path: str) -> PartitionResult:
     """What a Ray worker runs: the partition function, its events appended to
     ``events_path`` (in the job directory every node sees) as they come, one
-    JSON line each, each write whole before the next event.
+    JSON line each.
 
     A file rather than an actor: no process of its own, no call per event
     (an actor cost 1.5 CPU seconds on the benchmark's job), and what a worker
-    wrote before it died is kept, so the driver knows which op it died in."""
+    wrote before it died is kept, so the driver knows which op it died in.
+    The file is closed after each event: on NFS, what a client writes reaches
+    the server (and the driver's node, which opens the file anew at each
+    read) when it closes the file, not before."""
     _settle_worker()
     from datamill.engine.partition import run_task, set_event_sink
 
     node = _node_name()
-    with open(events_path, "a", encoding="utf-8") as out:
 
-        def sink(event: dict[str, Any]) -> None:
-            event["node"] = node
+    def sink(event: dict[str, Any]) -> None:
+        event["node"] = node
+        with open(events_path, "a", encoding="utf-8") as out:
             out.write(json.dumps(event) + "\n")
-            out.flush()  # (to the kernel, which keeps it if this process dies)
 
-        set_event_sink(sink)
-        try:
-            return run_task(task)
-        finally:
-            set_event_sink(None)
+    set_event_sink(sink)
+    try:
+        return run_task(task)
+    finally:
+        set_event_sink(None)
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> Any:
