@@ -617,8 +617,9 @@ class RayExecutor:
         self._remote = ray.remote(**opts)(_run_on_ray)
         self._probe_remote = ray.remote(max_calls=1, **opts)(_run_on_ray)  # a fresh worker, gone after
         self._call_remote = ray.remote(num_cpus=1, max_retries=0, retry_exceptions=False)(_call)
-        shutil.rmtree(self._events_dir, ignore_errors=True)  # (what a killed run left is of no use)
-        self._events_dir.mkdir(parents=True, exist_ok=True)
+        # (What a killed run left is of no use. Made at the first task: a Ray
+        # started early must not make the job directory before the driver does.)
+        shutil.rmtree(self._events_dir, ignore_errors=True)
         if self._owns_ray:  # (its only node is this machine: nothing to check)
             self.nodes = 1
         elif self.job_dir is not None:
@@ -717,6 +718,7 @@ class RayExecutor:
                     ref = self._call_remote.remote(task.fn, *task.args)
                 else:
                     remote = self._probe_remote if task.probe else self._remote
+                    self._events_dir.mkdir(parents=True, exist_ok=True)
                     events = self._events_dir / f"{token}.jsonl"
                     ref = remote.remote(task, str(events))
             except Exception as exc:  # the task does not pickle

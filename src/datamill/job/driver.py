@@ -310,37 +310,56 @@ class Driver:
         with JobLock(layout.lock, layout.job_id):
             upgrade_layout(layout.root)  # (a job directory of an older release)
             finish_fold(layout.root)  # (a fold stopped halfway)
-            plan = self._plan()
-            self.pipeline = check_before_work(self.pipeline, plan, layout.input_columns)
-            release_memory()  # (what scanning the input left behind, before the workers start)
-            if self.pipeline.sink is None:
-                check_destination(self.target.path, directory=self.target.kind == "dir")
-            layout.create()
-            self._cleanups = retention.at_start(layout, self.recipe.intermediate_storage)
-            scan = ResultsScan.of(layout.results)
-            join = self._skip_join_needed()
-            if not join and layout.skip_list.exists():
-                self.pipeline = replace(self.pipeline, skip_file=str(layout.skip_list))
-            if self.pipeline.sink is not None:
-                from datamill.job.dedup_phase import has_dedup
-                from datamill.sinks.sql import check_sink
-
-                if has_dedup(self.pipeline):
-                    raise ConfigError(
-                        "export: a deduplicator decides which rows to drop only after every partition "
-                        "committed, but a SQL table receives each partition's rows as it commits. "
-                        "Export to a file (export_path: out.jsonl or .parquet) with a deduplicator in "
-                        "the recipe, or run the deduplication as a job of its own before the one that "
-                        "writes the table."
-                    )
-
-                check_sink(self.pipeline.sink)  # a missing driver or a closed port costs a second
-            self._start_early(plan, scan, join)
+            if self._start_ray_first():
+                self._executor = self._make_executor()
             try:
-                return self._run(plan, scan, join)
+                return self._checked_run()
             finally:
-                if self._executor is not None:  # (only if _run failed before scheduling)
+                if self._executor is not None:  # (only if the run failed before scheduling)
                     self._executor.kill()
+
+    def _start_ray_first(self) -> bool:
+        """Whether Ray is to start (1.6 s for a local one) while the job's plan is
+        made: yes, unless the job's last run completed, when a rerun most
+        likely has nothing to run and would only wait for Ray to start and stop."""
+        if self.recipe.executor_type != "ray":
+            return False
+        try:
+            last = json.loads(self.layout.summary.read_text(encoding="utf-8"))["status"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return True  # (a first run, or a summary no one can read: the run will say)
+        return bool(last != JobStatus.COMPLETED.value)
+
+    def _checked_run(self) -> JobOutcome:
+        """The job once its directory is locked: planned, checked, then run."""
+        layout = self.layout
+        plan = self._plan()
+        self.pipeline = check_before_work(self.pipeline, plan, layout.input_columns)
+        release_memory()  # (what scanning the input left behind, before the workers start)
+        if self.pipeline.sink is None:
+            check_destination(self.target.path, directory=self.target.kind == "dir")
+        layout.create()
+        self._cleanups = retention.at_start(layout, self.recipe.intermediate_storage)
+        scan = ResultsScan.of(layout.results)
+        join = self._skip_join_needed()
+        if not join and layout.skip_list.exists():
+            self.pipeline = replace(self.pipeline, skip_file=str(layout.skip_list))
+        if self.pipeline.sink is not None:
+            from datamill.job.dedup_phase import has_dedup
+            from datamill.sinks.sql import check_sink
+
+            if has_dedup(self.pipeline):
+                raise ConfigError(
+                    "export: a deduplicator decides which rows to drop only after every partition "
+                    "committed, but a SQL table receives each partition's rows as it commits. "
+                    "Export to a file (export_path: out.jsonl or .parquet) with a deduplicator in "
+                    "the recipe, or run the deduplication as a job of its own before the one that "
+                    "writes the table."
+                )
+
+            check_sink(self.pipeline.sink)  # a missing driver or a closed port costs a second
+        self._start_early(plan, scan, join)
+        return self._run(plan, scan, join)
 
     def _run(self, plan: Plan, scan: ResultsScan, join: bool) -> JobOutcome:
         layout = self.layout
@@ -459,7 +478,7 @@ class Driver:
                 break
         if early:
             clear_segments(self.layout, [spec.id for spec in early])
-            self._executor = executor = self._make_executor()
+            self._executor = executor = self._executor or self._make_executor()
             self._processing_began = time.time()
             for spec in early:
                 self._submit(executor, self._task(spec), self._early)
