@@ -319,10 +319,12 @@ class Driver:
                     self._executor.kill()
 
     def _start_ray_first(self) -> bool:
-        """Whether Ray is to start (1.6 s for a local one) while the job's plan is
-        made: yes, unless the job's last run completed, when a rerun most
-        likely has nothing to run and would only wait for Ray to start and stop."""
-        if self.recipe.executor_type != "ray":
+        """Whether a local Ray is to start (1.6 s) while the job's plan is made:
+        yes, unless the job's last run completed, when a rerun most likely has
+        nothing to run and would only wait for Ray to start and stop. (Joining
+        a cluster is quick, and its storage check must wait for the job
+        directory's cleanup at start, which removes a killed run's probes.)"""
+        if self.recipe.executor_type != "ray" or self.recipe.ray_address not in (None, "", "local"):
             return False
         try:
             last = json.loads(self.layout.summary.read_text(encoding="utf-8"))["status"]
