@@ -204,3 +204,38 @@ def test_a_probe_s_events_say_where_it_is_but_are_not_passed_on(tmp_path: Path) 
     pool, (run,), passed = reader(events, probe=True)
     pool._deliver_events()
     assert passed == [] and run.op_name == "m"
+
+
+@pytest.mark.slow
+def test_a_rerun_left_with_only_the_global_phase_starts_one_ray_not_two(tmp_path: Path) -> None:
+    """A rerun starts its local Ray before its plan; when every partition was
+    committed by then, the deduplicator's global phase runs on that Ray (a
+    second one, starting beside it, broke the first)."""
+    texts = [
+        "the same few words for every copy of it " * 3
+        if i % 7 == 0
+        else f"row {i} has words of its own {i} " * 3
+        for i in range(200)
+    ]
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": t} for t in texts])
+    process = [{"document_minhash_deduplicator": {}}]
+    recipe = jobproc.write_recipe(tmp_path, data, "dd", process, executor_type="ray", partition={"size": 50})
+
+    def run() -> tuple[int, str]:
+        proc = jobproc.start(recipe, "--job_id", "dd")
+        out, _ = proc.communicate(timeout=180)
+        return proc.returncode, out.decode()
+
+    code, out = run()
+    assert code == 0, out
+    first = (tmp_path / "dd.jsonl").read_bytes()
+    assert 150 < first.count(b"\n") < 200  # (the copies are gone)
+    summary = tmp_path / "jobs" / "dd" / "job_summary.json"
+    stopped = json.loads(summary.read_text()) | {
+        "status": "stopped"
+    }  # as a run stopped in the phase leaves it
+    summary.write_text(json.dumps(stopped))
+    code, out = run()
+    assert code == 0, out
+    assert "4 of 4 partitions were committed earlier" in " ".join(out.split())
+    assert (tmp_path / "dd.jsonl").read_bytes() == first

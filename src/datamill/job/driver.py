@@ -1051,7 +1051,9 @@ class Driver:
         if not has_dedup(self.pipeline):
             return None
         layout = self.layout
-        executor = self._make_executor() if self.recipe.executor_type == "ray" else None
+        executor = None
+        if self.recipe.executor_type == "ray":  # (the one started early, if no partition was left to run)
+            executor, self._executor = self._executor or self._make_executor(), None
         try:
             with self.console.status("Deduplicating: grouping the committed hashes…"):
                 outcome = global_phase(
