@@ -114,6 +114,7 @@ def test_a_ray_worker_killed_mid_partition_costs_its_partition_one_retry(
 
 
 DRIVER_KILLS = 4
+FIRST_TASKS = 3  # commits a kill "while Ray starts" waits for at most
 
 
 def outlived(ray: list[psutil.Process], ray_tmpdir: Path) -> list[psutil.Process]:
@@ -140,10 +141,13 @@ def test_a_killed_driver_takes_its_ray_along_and_the_rerun_is_exact(
     for kill in range(DRIVER_KILLS):
         proc = jobproc.start(recipe, "--job_id", "chaos")
         try:
+            before = jobproc.committed(job_dir)
             if rng.random() < 0.4:  # Ray starting, the storage check, the first tasks
-                jobproc.wait_for(lambda: False, rng.uniform(1.0, 8.0), proc)
+                # (a few commits at most: a Ray up in a second commits the whole job in a few)
+                first = lambda n=before + FIRST_TASKS: jobproc.committed(job_dir) >= n  # noqa: E731
+                jobproc.wait_for(first, rng.uniform(1.0, 8.0), proc)
             else:
-                target = jobproc.committed(job_dir) + rng.randint(1, 15)
+                target = before + rng.randint(1, 15)
                 jobproc.wait_for(lambda n=target: jobproc.committed(job_dir) >= n, 90, proc)
             assert proc.poll() is None, "the run ended before its kill: make the job longer"
             ray = [p for p in psutil.Process(proc.pid).children(recursive=True) if not lingers(p)]
