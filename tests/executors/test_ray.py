@@ -144,13 +144,13 @@ def reader(*files: Path, probe: bool = False) -> tuple[Any, list[Any], list[dict
     import threading
     from types import SimpleNamespace
 
-    from datamill.executors.ray import RayExecutor, _Running
+    from datamill.executors.ray import EventFile, RayExecutor, _Running
 
     passed: list[dict[str, Any]] = []
     pool = RayExecutor.__new__(RayExecutor)  # (only the driver's reading of the files is tried)
     pool.on_event, pool._lock = passed.append, threading.Lock()
     task = SimpleNamespace(probe=probe)
-    runs = [_Running(task, None, f"t{n}", events=f) for n, f in enumerate(files)]  # type: ignore[arg-type]
+    runs = [_Running(task, None, EventFile(f)) for f in files]  # type: ignore[arg-type]
     pool._running = dict(enumerate(runs))
     return pool, runs, passed
 
@@ -182,7 +182,7 @@ def test_a_task_s_events_are_read_on_from_where_they_were_left_whole_lines_only(
     pool._deliver_events()
     assert [e["type"] for e in passed] == ["PARTITION_START", "OP_START", "OP_COMPLETE", "OP_START"]
     assert run.op_name == "clean_email_mapper"  # where a death now is charged
-    assert run.read == events.stat().st_size
+    assert run.events.read == events.stat().st_size
     with events.open("a", encoding="utf-8") as fh:
         fh.write(event("OP_COMPLETE"))
     pool._deliver_events()
@@ -207,10 +207,13 @@ def test_a_probe_s_events_say_where_it_is_but_are_not_passed_on(tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_a_rerun_left_with_only_the_global_phase_starts_one_ray_not_two(tmp_path: Path) -> None:
-    """A rerun starts its local Ray before its plan; when every partition was
-    committed by then, the deduplicator's global phase runs on that Ray (a
-    second one, starting beside it, broke the first)."""
+def test_the_global_phase_runs_on_the_run_s_one_ray_a_rerun_left_with_it_alone_too(
+    tmp_path: Path, ray_tmpdir: Path
+) -> None:
+    """The deduplicator's global phase runs on the Ray its partitions ran on,
+    not on a second one started after it (seconds). A rerun starts its local
+    Ray before its plan; when every partition was committed by then, the phase
+    runs on that Ray (a second one, starting beside it, broke the first)."""
     texts = [
         "the same few words for every copy of it " * 3
         if i % 7 == 0
@@ -226,8 +229,10 @@ def test_a_rerun_left_with_only_the_global_phase_starts_one_ray_not_two(tmp_path
         out, _ = proc.communicate(timeout=180)
         return proc.returncode, out.decode()
 
+    sessions = lambda: len(list(ray_tmpdir.glob("ray/session_2*")))  # noqa: E731 (a Ray each)
     code, out = run()
     assert code == 0, out
+    assert sessions() == 1
     first = (tmp_path / "dd.jsonl").read_bytes()
     assert 150 < first.count(b"\n") < 200  # (the copies are gone)
     summary = tmp_path / "jobs" / "dd" / "job_summary.json"
@@ -239,3 +244,4 @@ def test_a_rerun_left_with_only_the_global_phase_starts_one_ray_not_two(tmp_path
     assert code == 0, out
     assert "4 of 4 partitions were committed earlier" in " ".join(out.split())
     assert (tmp_path / "dd.jsonl").read_bytes() == first
+    assert sessions() == 2

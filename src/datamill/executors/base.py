@@ -81,6 +81,8 @@ def make_executor(
     if kind == "ray":
         from datamill.executors.ray import RayExecutor, task_resources
 
+        if job_dir is None:
+            raise TypeError("a Ray executor needs the job directory: its tasks write their events there")
         return RayExecutor(
             workers,
             on_event,

@@ -38,7 +38,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -161,19 +160,66 @@ def task_resources(process: list[dict[str, Any]]) -> TaskResources:
     return TaskResources(max(named, default=1.0), int(memory * 1024**3))
 
 
+class EventFile:
+    """The driver's side of one task's events file: read on from where it was
+    left, to its last whole line (a line being written is read next time)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.read = 0
+        """How far into the file the driver has read."""
+
+    def new_events(self) -> list[dict[str, Any]]:
+        """The events written since the last call; none if the file is not there
+        yet (the task has not started) or cannot be read now (read again next time)."""
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.read)
+                data = fh.read()
+        except OSError:
+            return []
+        whole = data.rfind(b"\n") + 1
+        self.read += whole
+        events = []
+        for line in data[:whole].splitlines():
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                continue  # (torn by a node's crash: nothing the driver can use)
+        return events
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 @dataclass
 class _Running:
     task: PartitionTask | _Call
     future: Future[Any]
-    token: str
+    events: EventFile | None = None  # (a partition's; a _Call sends none)
     op_name: str | None = None
     since: float = 0.0
     pid: int | None = None
     host: str | None = None
     stalled: PartitionStalled | None = None
     cancelled: bool = False
-    events: Path | None = None  # the file its events are written to
-    read: int = 0  # how far into it the driver has read
+
+    def take(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Note where the task is from its new ``events``; those the driver is
+        to log (a probe's are its own: it commits nothing)."""
+        if events:
+            self.since = time.monotonic()
+        for event in events:
+            if self.pid is None:
+                self.pid, self.host = event.get("pid"), event.get("host")
+            if event["type"] == "OP_START":
+                self.op_name = event.get("op_name")
+            elif event["type"] == "OP_COMPLETE":
+                self.op_name = None
+        return [] if self.task.probe else events
+
+    def read_events(self) -> list[dict[str, Any]]:
+        return self.take(self.events.new_events()) if self.events is not None else []
 
 
 @dataclass(frozen=True)
@@ -186,24 +232,24 @@ class _Call:
 
 
 @contextlib.contextmanager
-def _signals_left_to_the_driver(ray: Any, starts_ray: bool) -> Iterator[None]:
-    """Around ``ray.init``: keep the driver's signals the driver's.
+def _signals_left_to_the_driver(ray: Any) -> Iterator[None]:
+    """Around ``ray.init`` of a Ray this job starts for itself: keep the
+    driver's signals the driver's.
 
     - The crash handler :func:`import_ray` keeps out of the driver is left
       to the processes Ray starts.
-    - With ``starts_ray``, a local Ray's processes (GCS, raylet and, through
-      the raylet, its workers) each start in a session of their own, out of
-      the driver's process group: a signal to the group (Ctrl-C in a
-      terminal, ``kill -TERM -PGID``, ``timeout``, batch schedulers) is the
-      driver's to handle, and running partitions cannot finish if Ray's
-      processes died of it. They still die with the driver: Ray ties each to
-      it with the kernel's parent-death signal, whatever its session. (Ray
-      does the same on Windows. This wraps the class Ray starts its
-      processes with, when it is where it is expected; else Ray starts as it
-      would, in the group.)"""
+    - Ray's processes (GCS, raylet and, through the raylet, its workers)
+      each start in a session of their own, out of the driver's process
+      group: a signal to the group (Ctrl-C in a terminal, ``kill -TERM
+      -PGID``, ``timeout``, batch schedulers) is the driver's to handle, and
+      running partitions cannot finish if Ray's processes died of it. They
+      still die with the driver: Ray ties each to it with the kernel's
+      parent-death signal, whatever its session. (Ray does the same on
+      Windows. This wraps the class Ray starts its processes with, when it
+      is where it is expected; else Ray starts as it would, in the group.)"""
     services = getattr(getattr(ray, "_private", None), "services", None)
     popen = getattr(services, "ConsolePopen", None)
-    wrap = starts_ray and isinstance(popen, type) and issubclass(popen, subprocess.Popen)
+    wrap = isinstance(popen, type) and issubclass(popen, subprocess.Popen)
     if wrap:
 
         class Detached(popen):  # type: ignore[misc,valid-type]
@@ -461,7 +507,7 @@ class RayExecutor:
         stall_timeout_s: float = 0.0,
         *,
         address: str | None = None,
-        job_dir: Path | None = None,
+        job_dir: Path,
         resources: TaskResources | None = None,
     ) -> None:
         self._ray = import_ray()
@@ -482,12 +528,9 @@ class RayExecutor:
         self._kill = False
         self._broken: ExecutorError | None = None
         self._wake = threading.Event()
-        self._events_dir = (
-            job_dir / "staging" / EVENTS_DIR
-            if job_dir is not None
-            else Path(tempfile.mkdtemp(prefix="datamill-ray-events-"))  # (a local Ray's only)
-        )
+        self._events_dir = job_dir / "staging" / EVENTS_DIR
         """Where running tasks write their events (see :func:`_run_on_ray`)."""
+        self._events_dir_made = False
         self._thread = threading.Thread(target=self._run, name="datamill-ray", daemon=True)
         self._thread.start()
 
@@ -588,7 +631,7 @@ class RayExecutor:
         if ray.is_initialized():
             self._owns_ray = False
         elif self.address is None:
-            with _signals_left_to_the_driver(ray, starts_ray=True), _lean_local_ray(ray):
+            with _signals_left_to_the_driver(ray), _lean_local_ray(ray):
                 ray.init(
                     num_cpus=self.slots,
                     object_store_memory=LOCAL_OBJECT_STORE_BYTES,
@@ -603,8 +646,7 @@ class RayExecutor:
             self._owns_ray = True
             _end_autoscaler_monitor(ray)
         else:
-            with _signals_left_to_the_driver(ray, starts_ray=False):
-                ray.init(address=self.address, log_to_driver=False, configure_logging=False)
+            ray.init(address=self.address, log_to_driver=False, configure_logging=False)
             self._owns_ray = False
 
     def _prepare(self) -> None:
@@ -617,12 +659,9 @@ class RayExecutor:
         self._remote = ray.remote(**opts)(_run_on_ray)
         self._probe_remote = ray.remote(max_calls=1, **opts)(_run_on_ray)  # a fresh worker, gone after
         self._call_remote = ray.remote(num_cpus=1, max_retries=0, retry_exceptions=False)(_call)
-        # (What a killed run left is of no use. Made at the first task: a Ray
-        # started early must not make the job directory before the driver does.)
-        shutil.rmtree(self._events_dir, ignore_errors=True)
         if self._owns_ray:  # (its only node is this machine: nothing to check)
             self.nodes = 1
-        elif self.job_dir is not None:
+        else:
             self.nodes = check_shared_storage(ray, self.job_dir)
 
     def _check_fits(self, ray: Any) -> None:
@@ -712,76 +751,50 @@ class RayExecutor:
                 task, future = self._queue.popleft()
             if not future.set_running_or_notify_cancel():
                 continue
-            token = secrets.token_hex(6)
+            run = _Running(task, future, since=time.monotonic())
             try:
                 if isinstance(task, _Call):
                     ref = self._call_remote.remote(task.fn, *task.args)
                 else:
                     remote = self._probe_remote if task.probe else self._remote
-                    self._events_dir.mkdir(parents=True, exist_ok=True)
-                    events = self._events_dir / f"{token}.jsonl"
-                    ref = remote.remote(task, str(events))
+                    run.events = EventFile(self._events_file())
+                    ref = remote.remote(task, str(run.events.path))
             except Exception as exc:  # the task does not pickle
                 what = "a task" if isinstance(task, _Call) else f"partition {task.spec.id}"
                 future.set_exception(PartitionError(f"{what} could not be sent: {exc}"))
                 continue
-            run = _Running(task, future, token, since=time.monotonic())
-            if not isinstance(task, _Call):
-                run.events = events
             with self._lock:
                 self._running[ref] = run
             if self.first_dispatch is None:
                 self.first_dispatch = time.time()
 
+    def _events_file(self) -> Path:
+        """A new file for a task's events (see :func:`_run_on_ray`). Its folder is
+        made at the first task: a Ray started early must not make the job
+        directory before the driver does; what a killed run left there is of no use."""
+        if not self._events_dir_made:
+            shutil.rmtree(self._events_dir, ignore_errors=True)
+            self._events_dir.mkdir(parents=True)
+            self._events_dir_made = True
+        return self._events_dir / f"{secrets.token_hex(6)}.jsonl"
+
     def _deliver_events(self) -> None:
         """Hand the running tasks' new events to the driver, in the order of their times."""
         with self._lock:
             runs = list(self._running.values())
-        self._pass_on([event for run in runs for event in self._read_events(run)])
+        self._pass_on([event for run in runs for event in run.read_events()])
 
     def _pass_on(self, events: list[dict[str, Any]]) -> None:
         if self.on_event is not None:
             for event in sorted(events, key=lambda e: e.get("epoch", 0.0)):
                 self.on_event(event)
 
-    def _read_events(self, run: _Running) -> list[dict[str, Any]]:
-        """``run``'s events file read on from where it was left, to its last whole
-        line; what the driver is to log of them (a probe's are its own: it
-        commits nothing)."""
-        if run.events is None:
-            return []
-        try:
-            with open(run.events, "rb") as fh:
-                fh.seek(run.read)
-                data = fh.read()
-        except OSError:
-            return []  # (not started yet; or not readable now: read again next time)
-        whole = data.rfind(b"\n") + 1  # (a line being written is read next time)
-        if not whole:
-            return []
-        run.read += whole
-        run.since = time.monotonic()
-        events = []
-        for line in data[:whole].splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue  # (torn by a node's crash: nothing the driver can use)
-            if run.pid is None:
-                run.pid, run.host = event.get("pid"), event.get("host")
-            if event["type"] == "OP_START":
-                run.op_name = event.get("op_name")
-            elif event["type"] == "OP_COMPLETE":
-                run.op_name = None
-            events.append(event)
-        return [] if run.task.probe else events
-
     def _finish(self, ref: Any) -> None:
         with self._lock:
             run = self._running.pop(ref, None)
         if run is None:
             return
-        self._pass_on(self._read_events(run))  # all of them: the task has ended (or died)
+        self._pass_on(run.read_events())  # all of them: the task has ended (or died)
         try:
             result = self._ray.get(ref)
         except Exception as exc:
@@ -797,7 +810,7 @@ class RayExecutor:
                 run.future.set_result(result)
         finally:
             if run.events is not None:
-                run.events.unlink(missing_ok=True)
+                run.events.remove()
 
     def _check_stalls(self) -> None:
         if not self.stall_timeout_s:
@@ -806,8 +819,8 @@ class RayExecutor:
         for ref, run in list(self._running.items()):
             if isinstance(run.task, _Call):
                 continue  # (it sends no events to measure progress by)
-            # The clock starts with the task's first event: until then it waits for a
-            # CPU in Ray's queue (twice as many tasks are in flight as there are CPUs).
+            # The clock starts with the task's first event: until then it may wait
+            # in Ray's queue, or for a worker process to start.
             started = run.pid is not None
             if started and run.stalled is None and now - run.since >= self.stall_timeout_s:
                 where = f" in op '{run.op_name}'" if run.op_name else ""

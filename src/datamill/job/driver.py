@@ -276,7 +276,7 @@ class Driver:
         self._retries: list[tuple[PartitionSpec, int]] = []
         self._skip_join: SkipJoin | None = None
         self._executor: Executor | None = None
-        """The executor shut down, still stopping (a Ray): closed at the job's end."""
+        """The run's executor, while a phase has work for it (see :meth:`_pool`)."""
         self._early: dict[Future[PartitionResult], PartitionTask] = {}
         self._inbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self.events = EventLog(self.layout.event_logs, job_id, recipe.event_logging)
@@ -311,12 +311,11 @@ class Driver:
             upgrade_layout(layout.root)  # (a job directory of an older release)
             finish_fold(layout.root)  # (a fold stopped halfway)
             if self._start_ray_first():
-                self._executor = self._make_executor()
+                self._pool()
             try:
                 return self._checked_run()
             finally:
-                if self._executor is not None:  # (only if the run failed before scheduling)
-                    self._executor.kill()
+                self._close_pool(kill=True)  # (if a phase that uses it did not: the run failed)
 
     def _start_ray_first(self) -> bool:
         """Whether a local Ray is to start (1.6 s) while the job's plan is made:
@@ -480,7 +479,7 @@ class Driver:
                 break
         if early:
             clear_segments(self.layout, [spec.id for spec in early])
-            self._executor = executor = self._executor or self._make_executor()
+            executor = self._pool()
             self._processing_began = time.time()
             for spec in early:
                 self._submit(executor, self._task(spec), self._early)
@@ -753,17 +752,18 @@ class Driver:
             return  # nothing to run: no workers to start
         # Pieces of the input still to stage are written beside the workers (datamill.io.pieces).
         stager = PieceStager(plan, [*pending, *(spec for spec, _ in self._retries)])
-        executor = self._executor or self._make_executor()
-        self._executor = None  # closed below, whatever happens
+        executor = self._pool()
         self._sampler = ResourceSampler(executor, self.recipe.event_logging.resource_interval_s)
         self._releaser = Releaser()
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         done_samples = sum(p.rows for p in plan.partitions if p.id in committed)
+        ran_through = False
         try:
             with JobProgress(
                 self.console, plan.total_rows, len(plan.partitions), len(committed), done_samples
             ) as bar:
                 self._loop(executor, stager, pending, committed, bar)
+            ran_through = self._stop_deadline is None
         except (ConfigError, ExecutorError, OutOfSpace):
             executor.kill()  # (the job stops: its running partitions need not finish)
             raise
@@ -778,10 +778,35 @@ class Driver:
             stager.close()
             if self._skip_join is not None:
                 self._skip_join.close()
-            executor.shutdown()
+            if not (ran_through and self._pool_lent_to_dedup()):
+                self._close_pool()  # (every event its tasks sent is in the inbox once it is)
             self._note_startup(executor)
             self._drain()
             self.index.close()
+
+    def _pool(self) -> Executor:
+        """The run's executor, made at its first use: one per run, lent to the
+        phases that run work on it (the partitions, the deduplicators' global
+        phase on Ray) and closed by :meth:`_close_pool`."""
+        if self._executor is None:
+            self._executor = self._make_executor()
+        return self._executor
+
+    def _close_pool(self, *, kill: bool = False) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            if kill:
+                executor.kill()
+            else:
+                executor.shutdown()
+
+    def _pool_lent_to_dedup(self) -> bool:
+        """Whether the deduplicators' global phase runs on the partitions' pool
+        once they are done: on Ray, whose start costs seconds (on the local pool
+        it runs in the driver)."""
+        from datamill.job.dedup_phase import has_dedup
+
+        return self.recipe.executor_type == "ray" and has_dedup(self.pipeline)
 
     def _make_executor(self) -> Executor:
         recipe = self.recipe
@@ -1051,9 +1076,6 @@ class Driver:
         if not has_dedup(self.pipeline):
             return None
         layout = self.layout
-        executor = None
-        if self.recipe.executor_type == "ray":  # (the one started early, if no partition was left to run)
-            executor, self._executor = self._executor or self._make_executor(), None
         try:
             with self.console.status("Deduplicating: grouping the committed hashes…"):
                 outcome = global_phase(
@@ -1062,11 +1084,10 @@ class Driver:
                     self.pipeline,
                     ordered,
                     self.events.emit,
-                    calls=_calls_on(cast("RayExecutor", executor)) if executor is not None else None,
+                    calls=_calls_on(self._pool) if self._pool_lent_to_dedup() else None,
                 )
         finally:
-            if executor is not None:
-                executor.shutdown()
+            self._close_pool()
         self.summary.dedup = [report.to_json() for report in outcome.reports]
         for report in outcome.reports:
             self.console.print(
@@ -1147,11 +1168,14 @@ class Driver:
         ]
 
 
-def _calls_on(executor: RayExecutor) -> Calls:
-    """Run plain functions as the Ray executor's tasks, results as they come."""
+def _calls_on(pool: Callable[[], Executor]) -> Calls:
+    """Run plain functions as tasks of the Ray executor ``pool`` gives (asked
+    for at the first call: a decision an earlier run made needs no Ray),
+    results as they come."""
     from concurrent.futures import as_completed
 
     def run(fn: Callable[..., Any], args: list[tuple[Any, ...]]) -> Iterator[Any]:
+        executor = cast("RayExecutor", pool())
         for future in as_completed([executor.call(fn, *a) for a in args]):
             yield future.result()
 
