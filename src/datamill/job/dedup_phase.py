@@ -84,6 +84,30 @@ class DedupOutcome:
     """Every row id some deduplicator dropped, sorted."""
 
 
+@dataclass(frozen=True)
+class _Phase:
+    """How this run's global phase works: where it tells, spills and groups."""
+
+    emit: Emit
+    memory_limit: str
+    spill: Path
+    calls: Calls | None
+    """Runs MinHash's bands as tasks elsewhere (a job on Ray); None: in the driver."""
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One deduplicator's decision: what it is made from."""
+
+    op: Deduplicator
+    index: int
+    files: list[Path]
+    """The commits' side files holding its hashes."""
+    rows: int
+    dropped: RowIds
+    """Rows earlier deduplicators dropped: not seen by this one."""
+
+
 def has_dedup(pipeline: PipelineSpec) -> bool:
     return bool(pipeline.process) and bool(dedup_positions(pipeline_ops(pipeline)[0]))
 
@@ -106,6 +130,7 @@ def global_phase(
     for leftover in folder.iterdir():  # a killed run's spill folders and temporaries
         if leftover.name.startswith(("datamill-dedup-", TMP_PREFIX)):
             shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
+    phase = _Phase(emit, memory_limit, folder, calls)
     reports: list[DedupReport] = []
     dropped: RowIds = np.empty(0, dtype=np.int64)
     key = ""
@@ -119,7 +144,7 @@ def global_phase(
         current.add(path.name)
         files = [results_dir / entry[0] for entry in entries]
         rows = sum(int(entry[1]) for entry in entries)
-        report, decided = _decide(op, index, path, files, rows, dropped, emit, memory_limit, folder, calls)
+        report, decided = _decide(phase, _Step(op, index, files, rows, dropped), path)
         reports.append(report)
         dropped = np.union1d(dropped, decided)
     for stale in folder.glob("op*.parquet"):
@@ -135,20 +160,10 @@ def _key(prefix: str, before: str, sides: list[list[Any]]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _decide(
-    op: Deduplicator,
-    index: int,
-    path: Path,
-    files: list[Path],
-    rows: int,
-    dropped: RowIds,
-    emit: Emit,
-    memory_limit: str,
-    spill: Path,
-    calls: Calls | None = None,
-) -> tuple[DedupReport, RowIds]:
+def _decide(phase: _Phase, step: _Step, path: Path) -> tuple[DedupReport, RowIds]:
     """Read back the decision at ``path``, or make and commit it; the report and the rows dropped."""
     started = time.monotonic()
+    op, index, files, rows, emit = step.op, step.index, step.files, step.rows, phase.emit
     meta = _read_meta(path)
     reused = meta is not None
     emit(
@@ -161,7 +176,7 @@ def _decide(
         f"the hashes of {meta['rows_in'] if meta else rows} rows from {len(files)} commits",
     )
     if meta is None:
-        decision, meta = _make_decision(op, index, files, rows, dropped, emit, memory_limit, spill, calls)
+        decision, meta = _make_decision(phase, step)
         with atomic_path(path) as tmp:
             pq.write_table(decision.replace_schema_metadata({_META: json.dumps(meta)}), tmp)
     else:
@@ -193,32 +208,28 @@ def _decide(
     return report, decision.column(ROW_ID).to_numpy()
 
 
-def _make_decision(
-    op: Deduplicator,
-    index: int,
-    files: list[Path],
-    rows: int,
-    dropped: RowIds,
-    emit: Emit,
-    memory_limit: str,
-    spill: Path,
-    calls: Calls | None,
-) -> tuple[pa.Table, dict[str, Any]]:
-    """Group the hashes in ``files`` (less the rows in ``dropped``): the rows to drop, and the
-    facts the decision file keeps beside them."""
+def _make_decision(phase: _Phase, step: _Step) -> tuple[pa.Table, dict[str, Any]]:
+    """Group the step's hashes (less the rows earlier deduplicators dropped): the rows to
+    drop, and the facts the decision file keeps beside them."""
+    op, index, files, rows = step.op, step.index, step.files, step.rows
     source: pa.Table | list[Path] = files
-    if len(dropped):
-        source = _without(files, dropped)
+    if len(step.dropped):
+        source = _without(files, step.dropped)
         rows = source.num_rows
-    progress = _progress(op, index, rows, emit)
+    progress = _progress(op, index, rows, phase.emit)
     ran_on = "driver"
-    if calls is not None and isinstance(source, list) and isinstance(op.dedup, MinhashParams):
+    if phase.calls is not None and isinstance(source, list) and isinstance(op.dedup, MinhashParams):
         bands = minhash.band_columns(op.dedup)
-        decision = _bands_as_tasks(calls, bands, [str(f) for f in files], memory_limit, progress)
+        decision = _bands_as_tasks(phase.calls, bands, [str(f) for f in files], phase.memory_limit, progress)
         ran_on = f"ray: {len(bands)} band tasks"
     else:
         decision = decide(
-            op.dedup, source, ROW_ID, memory_limit=memory_limit, spill_dir=spill, progress=progress
+            op.dedup,
+            source,
+            ROW_ID,
+            memory_limit=phase.memory_limit,
+            spill_dir=phase.spill,
+            progress=progress,
         )
     clusters = len(pc.unique(decision.column("dup_of"))) if decision.num_rows else 0
     meta = {"op_name": op.name, "op_index": index, "rows_in": rows, "clusters": clusters, "ran_on": ran_on}
