@@ -24,44 +24,11 @@ import time
 from pathlib import Path
 
 from common import HERE
+from synthetic_events import PER_PARTITION, partition_events
 
 from datamill.config.models import EventLoggingConfig
 from datamill.control.monitor import JobProgressMonitor
-from datamill.events import EventLog, EventType
-
-OPS = [
-    "clean_links_mapper",
-    "clean_email_mapper",
-    "whitespace_normalization_mapper",
-    "fix_unicode_mapper",
-    "text_length_filter",
-    "words_num_filter",
-]
-PER_PARTITION = 16
-
-
-def partition_events(log: EventLog, index: int) -> None:
-    pid = f"{index:06d}_3fa2b1c9_{index * 1000}-{index * 1000 + 1000}"
-    log.emit(EventType.PARTITION_START, partition_id=pid, attempt=1, rows_in=1000)
-    rows = 1000
-    for k, name in enumerate(OPS):
-        log.emit(EventType.OP_START, partition_id=pid, attempt=1, op_name=name, op_index=k, rows_in=rows)
-        out = rows - (k % 3 == 2) * 7
-        log.emit(
-            EventType.OP_COMPLETE,
-            partition_id=pid,
-            attempt=1,
-            op_name=name,
-            op_index=k,
-            rows_in=rows,
-            rows_out=out,
-            duration_s=0.05,
-        )
-        rows = out
-        if k in (1, 3):
-            path = f"/ckpt/{pid}/op{k:03d}-0123456789abcdef.parquet"
-            log.emit(EventType.CHECKPOINT_SAVE, partition_id=pid, attempt=1, op_index=k, checkpoint_path=path)
-    log.emit(EventType.PARTITION_COMPLETE, partition_id=pid, attempt=1, rows_in=1000, rows_out=rows)
+from datamill.events import EventLog
 
 
 def make_job(base: Path, job_id: str, events: int) -> tuple[Path, EventLog, int]:
