@@ -39,7 +39,7 @@ def test_running_totals_follow_appends_repeats_and_rewrites(finished: Path, tmp_
     ids = [line.split(b"\t", 1)[0].decode() for line in lines]
     assert running.take_new_ids() == [*ids[5:], ids[0]]
     changed = sum(m.rows_changed for r in running.committed.values() for m in r.ops)
-    assert sum(running.rows_changed.values()) == changed > 0
+    assert sum(t.rows_changed for t in running.op_totals()) == changed > 0
     tmp = tmp_path / "rewritten"
     tmp.write_bytes(b"".join(lines[:3]))
     os.replace(tmp, index)  # the driver rewrites the index under a new inode when it drops commits

@@ -29,6 +29,7 @@ class OpTotal:
     rows_in: int = 0
     rows_out: int = 0
     rows_failed: int = 0
+    rows_changed: int = 0
     partitions: int = 0
 
 
@@ -83,5 +84,6 @@ class CommitReader:
                 t.rows_in += m.rows_in
                 t.rows_out += m.rows_out
                 t.rows_failed += m.rows_failed
+                t.rows_changed += m.rows_changed
                 t.partitions += 1
         return [totals[i] for i in sorted(totals)]

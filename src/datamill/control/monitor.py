@@ -107,7 +107,7 @@ class JobProgressMonitor:
         by_status = stats.status_counts
         running = by_status.get("running", 0) + by_status.get("retrying", 0) if info.running else 0
         pending = max(0, total - done - failed - running)
-        rate, eta = _rate_and_eta(s, info)
+        rate, eta = rate_and_eta(s, info)
         names = self._op_names()
         return ProgressReport(
             format_version=REPORT_FORMAT_VERSION,
@@ -176,6 +176,7 @@ class JobProgressMonitor:
                 rows_out=t["rows_out"],
                 rows_removed=t["rows_in"] - t["rows_out"] - t.get("rows_failed", 0),
                 rows_failed=t.get("rows_failed", 0),
+                rows_changed=t.get("rows_changed", 0),
                 rows_per_second=round(t["rows_in"] / t["seconds"], 1) if t["seconds"] else None,
                 runs=t["partitions"] if t["partitions"] is not None else len(self.commits.committed),
             )
@@ -199,7 +200,9 @@ class JobProgressMonitor:
         )
 
 
-def _rate_and_eta(s: dict[str, Any], info: JobInfo) -> tuple[float | None, float | None]:
+def rate_and_eta(s: dict[str, Any], info: JobInfo) -> tuple[float | None, float | None]:
+    """A running job's samples per second over this run so far, and the seconds
+    left at that rate, from its summary ``s``; (None, None) for a job not running."""
     if not info.running:
         return None, None
     counts = s.get("counts", {})

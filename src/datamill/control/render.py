@@ -134,7 +134,18 @@ def _detailed(d: PartitionDetail) -> list[Line]:
 def _ops(r: ProgressReport) -> list[Line]:
     if not r.operation_metrics:
         return []
-    head = ("#", "op", "seconds", "rows in", "rows out", "removed", "failed", "rows/s", "partitions")
+    head = (
+        "#",
+        "op",
+        "seconds",
+        "rows in",
+        "rows out",
+        "changed",
+        "removed",
+        "failed",
+        "rows/s",
+        "partitions",
+    )
     rows = [
         (
             str(m.index),
@@ -142,6 +153,7 @@ def _ops(r: ProgressReport) -> list[Line]:
             f"{m.seconds:,.2f}",
             f"{m.rows_in:,}",
             f"{m.rows_out:,}",
+            f"{m.rows_changed:,}",
             f"{m.rows_removed:,}",
             f"{m.rows_failed:,}",
             f"{m.rows_per_second:,.0f}" if m.rows_per_second else "-",

@@ -117,6 +117,8 @@ class OperationMetric(_Model):
     """Rows the op dropped (a filter's work): rows in - rows out - rows failed."""
     rows_failed: int = 0
     """Rows the op raised on, set aside in the failed ledger."""
+    rows_changed: int = 0
+    """Rows whose text the op changed (a mapper's work)."""
     rows_per_second: float | None
     runs: int
     """How many committed partitions this op ran on."""

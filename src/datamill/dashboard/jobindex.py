@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from datamill.control.jobs import JobInfo, read_summary
-from datamill.control.monitor import _rate_and_eta
+from datamill.control.monitor import rate_and_eta
 from datamill.errors import ConfigError, JobError
 from datamill.job.layout import check_job_id
 from datamill.job.lock import is_locked
@@ -102,7 +102,7 @@ def _children(base: Path) -> list[str]:
 def job_row(info: JobInfo) -> dict[str, Any]:
     """One line of the jobs page: ``datamill jobs --json``'s fields, and rate, ETA, counts, failures."""
     counts = info.summary.get("counts", {})
-    rate, eta = _rate_and_eta(info.summary, info)
+    rate, eta = rate_and_eta(info.summary, info)
     return {
         **info.to_json(),
         "end_time": info.summary.get("end_time"),

@@ -44,8 +44,6 @@ class RunningCommits(CommitReader):
     over every commit at each report (which costs a second at 60,000 partitions)."""
 
     totals: dict[int, OpTotal] = field(default_factory=dict)
-    rows_changed: dict[int, int] = field(default_factory=dict)
-    """Each op's changed rows (the report has no column for them)."""
     _counted: dict[str, Any] | None = None
     """The ``committed`` dict the totals count: a reread of the index starts a new one."""
     _new_ids: list[str] = field(default_factory=list)
@@ -85,7 +83,7 @@ class RunningCommits(CommitReader):
             self._counted = self.committed  # still no index (the reader starts afresh each time)
             return
         self._counted = self.committed
-        self.totals, self.rows_changed = {}, {}
+        self.totals = {}
         self._reread, self._new_ids = True, []
         for result in self.committed.values():
             self._add(result, 1)
@@ -97,8 +95,8 @@ class RunningCommits(CommitReader):
             t.rows_in += sign * m.rows_in
             t.rows_out += sign * m.rows_out
             t.rows_failed += sign * m.rows_failed
+            t.rows_changed += sign * m.rows_changed
             t.partitions += sign
-            self.rows_changed[m.index] = self.rows_changed.get(m.index, 0) + sign * m.rows_changed
 
 
 class LiveMonitor(JobProgressMonitor):
@@ -137,11 +135,3 @@ class LiveMonitor(JobProgressMonitor):
     def op_names(self) -> dict[int, str]:
         """Op names by index, from the events and the commits."""
         return self._op_names()
-
-    def rows_changed(self) -> dict[int, int]:
-        """Each op's changed rows: over the commit index, else as the summary has them."""
-        commits = self.commits
-        if isinstance(commits, RunningCommits) and commits.committed:
-            return dict(commits.rows_changed)
-        ops = self.info.summary.get("ops") or []
-        return {int(op["index"]): int(op.get("rows_changed", 0)) for op in ops if "index" in op}

@@ -67,7 +67,7 @@ class JobWatch:
         self.grid.full(self.monitor)
         self._report_next = time.monotonic() + REPORT_EVERY_S
         self._report_status = (self.monitor.info.status, self.monitor.info.running)
-        self.report = self._report()
+        self.report = self.monitor.report_json()
 
     def poll(self, force: bool = False) -> int:
         """Refresh if due; return the latest update number."""
@@ -171,7 +171,7 @@ class JobWatch:
         if status != self._report_status or time.monotonic() >= self._report_next:
             self._report_next = time.monotonic() + REPORT_EVERY_S
             self._report_status = status
-            report = self._report()
+            report = self.monitor.report_json()
             if report != self.report:
                 self.report = report
                 change["report"] = report
@@ -181,14 +181,6 @@ class JobWatch:
                 self._failures_fresh = False
                 change["failures"] = self._failures
         return change
-
-    def _report(self) -> dict[str, Any]:
-        """The monitor's report, each op also with its changed rows (for the page's ops table)."""
-        report = self.monitor.report_json()
-        changed = self.monitor.rows_changed()
-        for op in report["operation_metrics"]:
-            op["rows_changed"] = changed.get(op["index"])
-        return report
 
 
 def _merge(into: dict[str, Any], update: dict[str, Any]) -> None:
