@@ -125,7 +125,7 @@ def _note_ray_only_keys(recipe: Recipe, source: str) -> None:
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
         return
-    if recipe.ray_address not in (None, "", "local"):
+    if recipe.ray_cluster is not None:
         log.warning(
             "%s: ray_address '%s' is used with executor_type: ray only; this job runs on the local pool",
             source,

@@ -305,6 +305,11 @@ class Recipe(Section):
     CPUs for this job; ``auto`` or ``host:port`` joins a running cluster
     (``ray start --head``), whose nodes must all see the job directory."""
 
+    @property
+    def ray_cluster(self) -> str | None:
+        """The cluster ``ray_address`` joins; None for a Ray the job starts itself."""
+        return None if self.ray_address in (None, "", "local") else self.ray_address
+
     keep_stats_in_res_ds: bool = False
     """Keep the filters' statistics (``__dj__stats__``) in the output."""
 

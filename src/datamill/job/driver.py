@@ -323,7 +323,7 @@ class Driver:
         nothing to run and would only wait for Ray to start and stop. (Joining
         a cluster is quick, and its storage check must wait for the job
         directory's cleanup at start, which removes a killed run's probes.)"""
-        if self.recipe.executor_type != "ray" or self.recipe.ray_address not in (None, "", "local"):
+        if self.recipe.executor_type != "ray" or self.recipe.ray_cluster is not None:
             return False
         try:
             last = json.loads(self.layout.summary.read_text(encoding="utf-8"))["status"]
